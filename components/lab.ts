@@ -1,0 +1,124 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { renderDiagram } from "../plan/diagram";
+import { NodeScript } from "../plan/load";
+import { LabPlan } from "../plan/plan";
+import { RenderedManifests } from "./manifests";
+import { LabNode } from "./node";
+import { LabPod } from "./pod";
+
+export interface PodnetLabArgs {
+    /** The whole lab as plain values (plan/plan.ts). */
+    readonly plan: LabPlan;
+    /** Scripts every node gets (node/bin). */
+    readonly scripts: readonly NodeScript[];
+    /** Project folder: the node image's build context and the rendered manifests live under it. */
+    readonly root: string;
+}
+
+/** Stack outputs, a contract: scripts and tests read `pulumi stack output --json`. */
+export interface LabOutputs {
+    readonly lan: { network: pulumi.Output<string>; cidr: string; gateway: string };
+    readonly clusterCidr: string;
+    readonly nodes: {
+        name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
+        bridge: string; bridgeIp: string; routes: { to: string; via: string }[];
+    }[];
+    readonly pods: {
+        name: string; node: string; ip: string; sandbox: pulumi.Output<string>;
+        containers: { name: string; container: pulumi.Output<string>; image: string }[];
+    }[];
+    readonly diagram: string;
+    readonly renderedManifests: string;
+}
+
+/** The lab: LAN, node image, nodes (bridge, routes, pods) and rendered manifests. */
+export class PodnetLab extends pulumi.ComponentResource {
+    public readonly outputs: LabOutputs;
+
+    constructor(name: string, args: PodnetLabArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("podnet-lab:index:Lab", name, {}, opts);
+        const { plan } = args;
+        const labels = Object.entries(plan.labels).map(([label, value]) => ({ label, value }));
+
+        const lan = new docker.Network("lan", {
+            name: plan.lan.network,
+            driver: "bridge",
+            ipamConfigs: [{ subnet: plan.lan.cidr, gateway: plan.lan.gateway }],
+            labels,
+        }, { parent: this });
+
+        let nodeImage: pulumi.Output<string>;
+        if (plan.nodeImage.kind === "build") {
+            const built = new docker.Image("node-image", {
+                imageName: plan.nodeImage.name,
+                build: { context: path.join(args.root, plan.nodeImage.context), platform: "linux/amd64" },
+                skipPush: true,
+            }, { parent: this });
+            nodeImage = built.imageName;
+        } else {
+            nodeImage = new docker.RemoteImage("node-image", { name: plan.nodeImage.ref, keepLocally: true }, { parent: this }).imageId;
+        }
+
+        const hostImages = plan.preloadImages
+            ? Object.fromEntries(plan.images.map((im) => [im.ref,
+                new docker.RemoteImage(`image-${im.key}`, { name: im.ref, keepLocally: true }, { parent: this })]))
+            : undefined;
+
+        const nodes = plan.nodes.map((n) => new LabNode(n.name, {
+            node: n,
+            clusterCidr: plan.clusterCidr,
+            lanNetwork: lan.name,
+            image: nodeImage,
+            security: plan.security,
+            scripts: args.scripts,
+            labels: plan.labels,
+            images: plan.images,
+            hostImages,
+        }, { parent: this }));
+
+        const pods = plan.pods.map((p) => {
+            const i = plan.nodes.findIndex((n) => n.name === p.node);
+            const node = nodes[i];
+            return new LabPod(p.name, {
+                pod: p,
+                node: plan.nodes[i],
+                provider: node.provider,
+                imageIds: node.imageIds,
+                pauseImage: plan.pauseImage.ref,
+                bridge: node.bridge,
+                labels: plan.labels,
+            }, { parent: node });
+        });
+
+        const manifests = new RenderedManifests("manifests", {
+            pods: plan.pods,
+            directory: path.join(args.root, plan.renderDir),
+        }, { parent: this });
+
+        this.outputs = {
+            lan: { network: lan.name, cidr: plan.lan.cidr, gateway: plan.lan.gateway },
+            clusterCidr: plan.clusterCidr,
+            nodes: plan.nodes.map((n, i) => ({
+                name: n.name,
+                container: nodes[i].container.name,
+                lanIp: n.lanIp,
+                podCidr: n.podCidr,
+                bridge: n.bridge,
+                bridgeIp: n.bridgeIp,
+                routes: n.routes.map((r) => ({ to: r.to, via: r.via })),
+            })),
+            pods: plan.pods.map((p, i) => ({
+                name: p.name,
+                node: p.node,
+                ip: p.ip,
+                sandbox: pods[i].pause.name,
+                containers: pods[i].containers.map((c) => ({ name: c.name, container: c.container, image: c.image })),
+            })),
+            diagram: renderDiagram(plan),
+            renderedManifests: path.relative(args.root, manifests.directory),
+        };
+        this.registerOutputs({ ...this.outputs });
+    }
+}

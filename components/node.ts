@@ -1,0 +1,124 @@
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { bridgeCommand, imageLoadCommand, nodeReadyCommand, routeCommand } from "../plan/commands";
+import { NodeSecurity } from "../plan/config";
+import { NodeScript } from "../plan/load";
+import { ImagePlan, NodePlan } from "../plan/plan";
+
+/** Flags for hosts that refuse --privileged (see README): everything --privileged gives but CAP_SYS_RESOURCE. */
+export const CAPABILITIES_MODE = {
+    adds: ["ALL"],
+    drops: ["SYS_RESOURCE"],
+    securityOpts: ["apparmor=unconfined", "seccomp=unconfined", "systempaths=unconfined"],
+    cgroupnsMode: "host",
+} as const;
+
+export interface LabNodeArgs {
+    /** This node's plan (names, addresses, subnet, routes). */
+    readonly node: NodePlan;
+    /** Cluster pod range, for the bridge's forwarding and masquerade rules. */
+    readonly clusterCidr: string;
+    /** Name of the host Docker network that is the LAN. */
+    readonly lanNetwork: pulumi.Input<string>;
+    /** Node image (id or name) on the host. */
+    readonly image: pulumi.Input<string>;
+    /** privileged or capabilities. */
+    readonly security: NodeSecurity;
+    /** Scripts uploaded to the node's /usr/local/bin. */
+    readonly scripts: readonly NodeScript[];
+    /** Labels put on every host-side object. */
+    readonly labels: Readonly<Record<string, string>>;
+    /** Images the node's pods run. */
+    readonly images: readonly ImagePlan[];
+    /** Host-side image resources to load into the node (preloading); absent: the node pulls them itself. */
+    readonly hostImages?: Readonly<Record<string, docker.RemoteImage>>;
+}
+
+/** One Docker-in-Docker node: its container, inner Docker API, bridge, routes and images. */
+export class LabNode extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    /** Docker provider for the node's inner dockerd (mutual TLS on 127.0.0.1). */
+    public readonly provider: docker.Provider;
+    /** The bridge set-up; pods are wired only after it. */
+    public readonly bridge: command.local.Command;
+    public readonly routes: command.local.Command[];
+    /** Image id inside the node, by image reference. */
+    public readonly imageIds: Readonly<Record<string, pulumi.Output<string>>>;
+
+    constructor(name: string, args: LabNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("podnet-lab:index:Node", name, {}, opts);
+        const { node } = args;
+        if (args.hostImages) {
+            const missing = args.images.filter((im) => !args.hostImages?.[im.ref]);
+            if (missing.length) { throw new Error(`LabNode ${name}: no host image for ${missing.map((m) => m.ref).join(", ")}`); }
+        }
+        const labels = Object.entries(args.labels).map(([label, value]) => ({ label, value }));
+        const volume = new docker.Volume(`${name}-docker-volume`, { name: node.volume, labels }, { parent: this });
+        const caps = args.security === "capabilities";
+
+        this.container = new docker.Container(`${name}-container`, {
+            name: node.container,
+            hostname: node.name,
+            image: args.image,
+            entrypoints: ["/usr/local/bin/podnet-node-entrypoint"],
+            networksAdvanced: [{ name: args.lanNetwork, ipv4Address: node.lanIp }],
+            ports: [{ internal: 2376, external: node.apiPort, ip: "127.0.0.1" }],
+            volumes: [
+                { volumeName: volume.name, containerPath: "/var/lib/docker" },
+                // Without it, inner containers fail: "mkdir /sys/fs/cgroup/cpuset/docker: read-only file system".
+                ...(caps ? [{ hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" }] : []),
+            ],
+            uploads: args.scripts.map((s) => ({ file: s.file, content: s.content, executable: true })),
+            labels,
+            mustRun: true,
+            ...(caps
+                ? {
+                    capabilities: { adds: [...CAPABILITIES_MODE.adds], drops: [...CAPABILITIES_MODE.drops] },
+                    securityOpts: [...CAPABILITIES_MODE.securityOpts],
+                    cgroupnsMode: CAPABILITIES_MODE.cgroupnsMode,
+                }
+                : { privileged: true }),
+        }, { parent: this });
+
+        // Re-run node-side steps whenever the node container is replaced.
+        const triggers = [this.container.id];
+        const ready = new command.local.Command(`${name}-ready`, {
+            ...nodeReadyCommand(node),
+            triggers,
+            logging: "stderr",
+        }, { parent: this, dependsOn: [this.container], additionalSecretOutputs: ["stdout"] });
+        const creds = ready.stdout.apply((s) => JSON.parse(s) as { ca: string; cert: string; key: string });
+
+        this.provider = new docker.Provider(`${name}-provider`, {
+            host: `tcp://127.0.0.1:${node.apiPort}`,
+            caMaterial: creds.apply((c) => c.ca),
+            certMaterial: creds.apply((c) => c.cert),
+            keyMaterial: creds.apply((c) => c.key),
+        }, { parent: this });
+
+        this.bridge = new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
+            { parent: this, dependsOn: [ready] });
+        this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
+            { parent: this, dependsOn: [ready] }));
+
+        const imageIds: Record<string, pulumi.Output<string>> = {};
+        for (const im of args.images) {
+            const host = args.hostImages?.[im.ref];
+            if (host) {
+                const load = new command.local.Command(`${name}-load-${im.key}`, {
+                    ...imageLoadCommand(node, im.ref),
+                    triggers: [this.container.id, host.imageId],
+                }, { parent: this, dependsOn: [ready, host] });
+                imageIds[im.ref] = load.stdout;
+            } else {
+                const pulled = new docker.RemoteImage(`${name}-image-${im.key}`, { name: im.ref, keepLocally: true },
+                    { parent: this, provider: this.provider });
+                imageIds[im.ref] = pulled.imageId;
+            }
+        }
+        this.imageIds = imageIds;
+
+        this.registerOutputs({ container: this.container.name, routes: this.routes.map((r) => r.urn) });
+    }
+}

@@ -1,0 +1,33 @@
+// podnet-lab: Kubernetes pod networking, built for real on one machine. See README.md.
+import * as pulumi from "@pulumi/pulumi";
+import { PodnetLab } from "./components/lab";
+import { CONFIG_NAMESPACE } from "./plan/config";
+import { LabInputError } from "./plan/errors";
+import { LabInputs, loadLab } from "./plan/load";
+
+/** This project's config keys, as Pulumi holds them (strings; objects and arrays as JSON). */
+function rawConfig(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (key.startsWith(`${CONFIG_NAMESPACE}:`)) { out[key.slice(CONFIG_NAMESPACE.length + 1)] = value; }
+    }
+    return out;
+}
+
+let inputs: LabInputs;
+try {
+    inputs = loadLab(rawConfig(), pulumi.getStack());
+} catch (e) {
+    // Bad input is the user's to fix: say what is wrong, without a stack trace, before anything is declared.
+    if (e instanceof LabInputError) { throw new pulumi.RunError(e.message); }
+    throw e;
+}
+
+const lab = new PodnetLab("lab", { plan: inputs.plan, scripts: inputs.scripts, root: inputs.root });
+
+export const lan = lab.outputs.lan;
+export const clusterCidr = lab.outputs.clusterCidr;
+export const nodes = lab.outputs.nodes;
+export const pods = lab.outputs.pods;
+export const diagram = lab.outputs.diagram;
+export const renderedManifests = lab.outputs.renderedManifests;

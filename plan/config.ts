@@ -1,0 +1,184 @@
+// The lab's configuration: every key, its default and its meaning, and the pure function that validates it.
+import { Problems } from "./errors";
+import { contains, formatCidr, hasHostBits, ipToNumber, networkOf, numberToIp, overlaps, parseCidr, size } from "./ip";
+
+export type NodeSecurity = "privileged" | "capabilities";
+
+export interface LabConfig {
+    readonly lanCidr: string;
+    readonly firstNodeIp: string;
+    readonly nodeCount: number;
+    readonly clusterCidr: string;
+    readonly nodeSubnetPrefix: number;
+    readonly bridgeName: string;
+    /** Empty: build node/Dockerfile on the host. Otherwise a prebuilt image used as is. */
+    readonly nodeImage: string;
+    readonly pauseImage: string;
+    readonly imageSubstitutions: Readonly<Record<string, string>>;
+    readonly nodeSecurity: NodeSecurity;
+    readonly preloadImages: boolean;
+    readonly nodeApiPortBase: number;
+    readonly pods: readonly string[];
+}
+
+/** Every key: its default (as Pulumi config would hold it) and its description. Pulumi.yaml mirrors this (a test checks it). */
+export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default: LabConfig[K]; readonly description: string } } = {
+    lanCidr: { default: "192.168.1.0/24", description: "The nodes' LAN: a Docker network with this subnet; its first address is the gateway." },
+    firstNodeIp: { default: "192.168.1.11", description: "node1's LAN address; node i gets the i-th address from here." },
+    nodeCount: { default: 3, description: "How many nodes (Docker-in-Docker containers) the lab runs." },
+    clusterCidr: { default: "10.244.0.0/16", description: "The cluster's pod range; every node's pod subnet is carved from it." },
+    nodeSubnetPrefix: { default: 24, description: "Prefix length of each node's pod subnet: node i gets the i-th subnet (node1 -> 10.244.1.0/24)." },
+    bridgeName: { default: "v-net-0", description: "Name of the Linux bridge on every node that the pods are wired to." },
+    nodeImage: { default: "", description: "A prebuilt node image to use as is; empty builds node/Dockerfile (docker:dind plus iproute2) on the host." },
+    pauseImage: { default: "registry.k8s.io/pause:3.10", description: "The image of every pod's sandbox container, which holds the pod's network namespace." },
+    imageSubstitutions: { default: {}, description: "Map of image name -> local image to run instead (air-gapped hosts), applied to the pause and pod images." },
+    nodeSecurity: { default: "privileged", description: "How node containers get their powers: 'privileged' (docker run --privileged) or 'capabilities' (an explicit flag set for hosts that refuse --privileged)." },
+    preloadImages: { default: true, description: "Load every pod image from the host into each node (like 'kind load'); false makes each node pull them." },
+    nodeApiPortBase: { default: 23760, description: "node i's Docker API (mutual TLS) is published on 127.0.0.1:<base + i>." },
+    pods: { default: ["pods"], description: "Pod manifest files or folders (of *.yaml), relative to the project folder." },
+};
+
+export const CONFIG_NAMESPACE = "podnet-lab";
+
+const IMAGE_REF = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+
+export function isImageRef(s: string): boolean { return IMAGE_REF.test(s); }
+
+/** Did-you-mean for a mistyped key. */
+function closest(key: string, names: readonly string[]): string | undefined {
+    const k = key.toLowerCase();
+    return names.find((n) => n.toLowerCase() === k) ??
+        names.find((n) => n.toLowerCase().startsWith(k.slice(0, 4)));
+}
+
+/**
+ * Validates raw Pulumi config (key -> string, as `pulumi config` stores it; objects and arrays as JSON)
+ * into a LabConfig. Unknown keys and bad values are all reported at once.
+ */
+export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>): { config: LabConfig; problems: Problems } {
+    const problems = new Problems();
+    const names = Object.keys(CONFIG_KEYS) as (keyof LabConfig)[];
+    for (const key of Object.keys(raw)) {
+        if (!(names as string[]).includes(key)) {
+            const hint = closest(key, names);
+            problems.add(`config ${CONFIG_NAMESPACE}:${key} is not a key of this lab${hint ? ` (did you mean ${CONFIG_NAMESPACE}:${hint}?)` : ""}; valid keys: ${names.join(", ")}`);
+        }
+    }
+    const field = (k: keyof LabConfig) => `config ${CONFIG_NAMESPACE}:${k}`;
+
+    const str = <K extends keyof LabConfig>(k: K): string => {
+        const v = raw[k];
+        return v === undefined ? String(CONFIG_KEYS[k].default) : v;
+    };
+    const int = (k: keyof LabConfig, min: number, max: number): number => {
+        const v = raw[k];
+        if (v === undefined) { return CONFIG_KEYS[k].default as number; }
+        const n = Number(v);
+        if (!/^-?[0-9]+$/.test(v.trim()) || n < min || n > max) {
+            problems.add(`${field(k)} is '${v}'; it must be a whole number from ${min} to ${max}`);
+            return CONFIG_KEYS[k].default as number;
+        }
+        return n;
+    };
+    const json = (k: keyof LabConfig): unknown => {
+        const v = raw[k];
+        if (v === undefined) { return CONFIG_KEYS[k].default; }
+        try { return JSON.parse(v); } catch { problems.add(`${field(k)} is '${v}', which is not valid JSON/YAML structure`); return CONFIG_KEYS[k].default; }
+    };
+    const cidr = (k: "lanCidr" | "clusterCidr") => {
+        const v = str(k);
+        const c = parseCidr(v);
+        if (!c) { problems.add(`${field(k)} is '${v}', which is not an IPv4 CIDR like ${CONFIG_KEYS[k].default}`); return undefined; }
+        if (hasHostBits(c)) { problems.add(`${field(k)} is '${v}', which has host bits set; did you mean ${formatCidr(networkOf(c))}?`); return undefined; }
+        return c;
+    };
+
+    const nodeCount = int("nodeCount", 1, 254);
+    const nodeSubnetPrefix = int("nodeSubnetPrefix", 1, 30);
+    const nodeApiPortBase = int("nodeApiPortBase", 1024, 65534);
+
+    const lan = cidr("lanCidr");
+    if (lan && lan.prefix > 29) { problems.add(`${field("lanCidr")} is '${str("lanCidr")}'; a LAN needs at least a /29 (room for a gateway and nodes)`); }
+    const cluster = cidr("clusterCidr");
+    if (cluster && lan && overlaps(cluster, lan)) {
+        problems.add(`${field("lanCidr")} ${formatCidr(lan)} overlaps ${field("clusterCidr")} ${formatCidr(cluster)}; the nodes' LAN and the pod range must be disjoint`);
+    }
+    if (cluster) {
+        if (nodeSubnetPrefix <= cluster.prefix) {
+            problems.add(`${field("nodeSubnetPrefix")} is ${nodeSubnetPrefix}; node subnets must be smaller than the cluster range ${formatCidr(cluster)}, so a prefix from ${cluster.prefix + 1} to 30`);
+        } else {
+            const room = 2 ** (nodeSubnetPrefix - cluster.prefix) - 1;
+            if (nodeCount > room) {
+                problems.add(`${field("clusterCidr")} ${formatCidr(cluster)} has room for ${room} node subnets of /${nodeSubnetPrefix} (node i gets subnet i; subnet 0 stays unused), but ${field("nodeCount")} is ${nodeCount}`);
+            }
+        }
+    }
+
+    const firstNodeIp = str("firstNodeIp");
+    const first = ipToNumber(firstNodeIp);
+    if (first === undefined) {
+        problems.add(`${field("firstNodeIp")} is '${firstNodeIp}', which is not an IPv4 address like ${CONFIG_KEYS.firstNodeIp.default}`);
+    } else if (lan) {
+        const gateway = lan.base + 1;
+        const lastUsable = lan.base + size(lan) - 2;
+        const last = first + nodeCount - 1;
+        if (!contains(lan, first) || first <= gateway || last > lastUsable) {
+            problems.add(`${field("firstNodeIp")} ${firstNodeIp} with ${nodeCount} node(s) needs ${firstNodeIp}..${numberToIp(last)} inside ${formatCidr(lan)}, after its gateway ${numberToIp(gateway)} and before its broadcast address; valid first addresses: ${numberToIp(gateway + 1)}..${numberToIp(lastUsable - nodeCount + 1)}`);
+        }
+    }
+
+    const bridgeName = str("bridgeName");
+    if (!IFNAME.test(bridgeName)) {
+        problems.add(`${field("bridgeName")} is '${bridgeName}'; a Linux interface name is 1 to 15 letters, digits, '_', '.' or '-'`);
+    }
+
+    const nodeImage = str("nodeImage");
+    if (nodeImage !== "" && !isImageRef(nodeImage)) {
+        problems.add(`${field("nodeImage")} is '${nodeImage}', which is not an image reference like docker:27.5.1-dind (or leave it empty to build node/Dockerfile)`);
+    }
+    const pauseImage = str("pauseImage");
+    if (!isImageRef(pauseImage)) {
+        problems.add(`${field("pauseImage")} is '${pauseImage}', which is not an image reference like ${CONFIG_KEYS.pauseImage.default}`);
+    }
+
+    const subsRaw = json("imageSubstitutions");
+    const imageSubstitutions: Record<string, string> = {};
+    if (typeof subsRaw !== "object" || subsRaw === null || Array.isArray(subsRaw)) {
+        problems.add(`${field("imageSubstitutions")} must be a map of image -> local image, like {"nginx:1.27": "my/nginx:local"}; got ${JSON.stringify(subsRaw)}`);
+    } else {
+        for (const [from, to] of Object.entries(subsRaw as Record<string, unknown>)) {
+            if (!isImageRef(from)) { problems.add(`${field("imageSubstitutions")} key '${from}' is not an image reference`); }
+            if (typeof to !== "string" || !isImageRef(to)) { problems.add(`${field("imageSubstitutions")}['${from}'] is ${JSON.stringify(to)}, which is not an image reference`); }
+            else { imageSubstitutions[from] = to; }
+        }
+    }
+
+    const sec = str("nodeSecurity");
+    if (sec !== "privileged" && sec !== "capabilities") {
+        problems.add(`${field("nodeSecurity")} is '${sec}'; valid: 'privileged' (docker run --privileged) or 'capabilities' (for hosts that refuse --privileged)`);
+    }
+    const pre = str("preloadImages");
+    if (pre !== "true" && pre !== "false") { problems.add(`${field("preloadImages")} is '${pre}'; valid: true or false`); }
+
+    if (nodeApiPortBase + nodeCount > 65535) {
+        problems.add(`${field("nodeApiPortBase")} ${nodeApiPortBase} + ${nodeCount} nodes passes port 65535; use a base of at most ${65535 - nodeCount}`);
+    }
+
+    const podsRaw = json("pods");
+    let pods: string[] = [...CONFIG_KEYS.pods.default];
+    if (!Array.isArray(podsRaw) || podsRaw.length === 0 || !podsRaw.every((p) => typeof p === "string" && p.length > 0)) {
+        problems.add(`${field("pods")} must be a non-empty list of manifest files or folders, like ["pods"]; got ${JSON.stringify(podsRaw)}`);
+    } else {
+        pods = podsRaw as string[];
+    }
+
+    return {
+        problems,
+        config: {
+            lanCidr: str("lanCidr"), firstNodeIp, nodeCount, clusterCidr: str("clusterCidr"), nodeSubnetPrefix, bridgeName,
+            nodeImage, pauseImage, imageSubstitutions, nodeSecurity: sec as NodeSecurity, preloadImages: pre === "true",
+            nodeApiPortBase, pods,
+        },
+    };
+}

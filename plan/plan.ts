@@ -1,0 +1,223 @@
+// config + pod specs -> everything the lab declares, as plain values: nodes, subnets, routes, pods, IPs, images, names.
+import { createHash } from "crypto";
+import { LabConfig, NodeSecurity } from "./config";
+import { Problems } from "./errors";
+import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size, subnet } from "./ip";
+import { PodSpec } from "./pods";
+
+export interface RoutePlan {
+    /** Resource name, e.g. node1-route-to-node3. */
+    readonly resourceName: string;
+    readonly peer: string;
+    readonly to: string;
+    readonly via: string;
+}
+export interface NodePlan {
+    readonly index: number;
+    /** node1, node2, ... (also the hostname). */
+    readonly name: string;
+    /** Host-side container name, unique per stack. */
+    readonly container: string;
+    readonly volume: string;
+    readonly lanIp: string;
+    readonly podCidr: string;
+    readonly bridge: string;
+    readonly bridgeIp: string;
+    /** Bridge address with the subnet's prefix, e.g. 10.244.1.1/24. */
+    readonly bridgeCidr: string;
+    /** Host port on 127.0.0.1 where this node's Docker API (mutual TLS) is published. */
+    readonly apiPort: number;
+    readonly routes: readonly RoutePlan[];
+    /** Names of the pods placed on this node. */
+    readonly pods: readonly string[];
+}
+export interface ContainerPlan {
+    readonly name: string;
+    /** Container name inside the node, kubelet-style: k8s_<container>_<pod>. */
+    readonly container: string;
+    /** The image as the manifest names it. */
+    readonly image: string;
+    /** The image actually run (after imageSubstitutions). */
+    readonly runImage: string;
+    readonly entrypoint?: readonly string[];
+    readonly command?: readonly string[];
+    readonly envs: readonly string[];
+    readonly ports: readonly string[];
+}
+export interface PodPlan {
+    readonly name: string;
+    readonly node: string;
+    readonly ip: string;
+    /** Pod IP with the node subnet's prefix, as the CNI script assigns it. */
+    readonly ipCidr: string;
+    readonly gateway: string;
+    /** Sandbox (pause) container name inside the node, kubelet-style: k8s_POD_<pod>. */
+    readonly sandbox: string;
+    /** Host end of the pod's veth pair, on the node's bridge (15 characters at most). */
+    readonly hostVeth: string;
+    readonly containers: readonly ContainerPlan[];
+    readonly source: PodSpec;
+}
+export interface ImagePlan {
+    /** Image reference as run (after substitution). */
+    readonly ref: string;
+    /** Stable resource-name fragment derived from ref. */
+    readonly key: string;
+}
+export type NodeImagePlan =
+    | { readonly kind: "build"; readonly name: string; readonly context: string }
+    | { readonly kind: "prebuilt"; readonly ref: string };
+
+export interface LabPlan {
+    readonly stack: string;
+    /** Prefix of every host-side object name: podnet-<stack>. */
+    readonly prefix: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly lan: { readonly network: string; readonly cidr: string; readonly gateway: string };
+    readonly clusterCidr: string;
+    readonly nodeImage: NodeImagePlan;
+    readonly security: NodeSecurity;
+    readonly preloadImages: boolean;
+    readonly pauseImage: ImagePlan;
+    /** Every distinct image a node runs (pause first), after substitution. */
+    readonly images: readonly ImagePlan[];
+    readonly nodes: readonly NodePlan[];
+    readonly pods: readonly PodPlan[];
+    readonly renderDir: string;
+}
+
+export const NODE_IMAGE_NAME = "podnet-lab/node:27.5.1";
+export const LABEL_STACK = "podnet-lab.stack";
+export const LABEL_PROJECT = "podnet-lab.project";
+
+/** A name fragment for an image reference: nginx:1.27 -> nginx-1-27. */
+export function imageKey(ref: string): string {
+    return ref.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/** Host end of a pod's veth: "veth" + 8 hex digits of the pod name, like real CNI plugins (15-char limit). */
+export function hostVethName(pod: string): string {
+    return "veth" + createHash("sha256").update(pod).digest("hex").slice(0, 8);
+}
+
+function image(ref: string, subs: Readonly<Record<string, string>>): ImagePlan {
+    const run = subs[ref] ?? ref;
+    return { ref: run, key: imageKey(run) };
+}
+
+/**
+ * Plans the lab. `config` must come from parseLabConfig without problems; pods from parsePodManifests.
+ * Placement: a pod with spec.nodeName goes there; the others, in name order, go round-robin from node1.
+ * Pod IPs: on each node, its pods in name order get the addresses after the bridge's.
+ */
+export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: string): { plan: LabPlan; problems: Problems } {
+    const problems = new Problems();
+    const prefix = `podnet-${stack}`;
+    const lan = parseCidr(config.lanCidr) as Cidr;
+    const cluster = parseCidr(config.clusterCidr) as Cidr;
+    const first = ipToNumber(config.firstNodeIp) as number;
+    const nodeNames = Array.from({ length: config.nodeCount }, (_, i) => `node${i + 1}`);
+
+    const placement = new Map<string, string>();
+    const sorted = [...specs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let cursor = 0;
+    for (const s of sorted) {
+        if (nodeNames.includes(s.name)) {
+            problems.add(`${s.source}: metadata.name '${s.name}' is the name of a node; choose another pod name`);
+        }
+        if (s.nodeName !== undefined) {
+            if (!nodeNames.includes(s.nodeName)) {
+                problems.add(`${s.source}: spec.nodeName '${s.nodeName}' is not a node of this lab; nodes: ${nodeNames.join(", ")} (config podnet-lab:nodeCount is ${config.nodeCount})`);
+                continue;
+            }
+            placement.set(s.name, s.nodeName);
+        } else {
+            placement.set(s.name, nodeNames[cursor++ % nodeNames.length]);
+        }
+    }
+
+    const subs = config.imageSubstitutions;
+    const pauseImage = image(config.pauseImage, subs);
+    const nodeSubnets = nodeNames.map((_, i) => subnet(cluster, config.nodeSubnetPrefix, i + 1));
+
+    const pods: PodPlan[] = [];
+    const nodes: NodePlan[] = nodeNames.map((name, i) => {
+        const sub = nodeSubnets[i];
+        const bridgeIp = sub.base + 1;
+        const onNode = sorted.filter((s) => placement.get(s.name) === name);
+        const room = size(sub) - 3; // network, bridge, broadcast
+        if (onNode.length > room) {
+            problems.add(`${name}'s pod subnet ${formatCidr(sub)} has room for ${room} pod(s), but ${onNode.length} are placed on it (${onNode.map((p) => p.name).join(", ")}); use a smaller config podnet-lab:nodeSubnetPrefix or more nodes`);
+        }
+        onNode.slice(0, Math.max(room, 0)).forEach((s, k) => {
+            const ip = numberToIp(bridgeIp + 1 + k);
+            pods.push({
+                name: s.name,
+                node: name,
+                ip,
+                ipCidr: `${ip}/${sub.prefix}`,
+                gateway: numberToIp(bridgeIp),
+                sandbox: `k8s_POD_${s.name}`,
+                hostVeth: hostVethName(s.name),
+                source: s,
+                containers: s.containers.map((c) => ({
+                    name: c.name,
+                    container: `k8s_${c.name}_${s.name}`,
+                    image: c.image,
+                    runImage: image(c.image, subs).ref,
+                    ...(c.command ? { entrypoint: c.command } : {}),
+                    ...(c.args ? { command: c.args } : {}),
+                    envs: c.env.map((e) => `${e.name}=${e.value}`),
+                    ports: c.ports.map((p) => `${p.containerPort}/${p.protocol}`),
+                })),
+            });
+        });
+        return {
+            index: i + 1,
+            name,
+            container: `${prefix}-${name}`,
+            volume: `${prefix}-${name}-docker`,
+            lanIp: numberToIp(first + i),
+            podCidr: formatCidr(sub),
+            bridge: config.bridgeName,
+            bridgeIp: numberToIp(bridgeIp),
+            bridgeCidr: `${numberToIp(bridgeIp)}/${sub.prefix}`,
+            apiPort: config.nodeApiPortBase + i + 1,
+            routes: nodeNames.flatMap((peer, j) => (j === i ? [] : [{
+                resourceName: `${name}-route-to-${peer}`,
+                peer,
+                to: formatCidr(nodeSubnets[j]),
+                via: numberToIp(first + j),
+            }])),
+            pods: onNode.map((p) => p.name),
+        };
+    });
+
+    const images: ImagePlan[] = [pauseImage];
+    for (const p of pods) {
+        for (const c of p.containers) {
+            if (!images.some((im) => im.ref === c.runImage)) { images.push(image(c.runImage, {})); }
+        }
+    }
+
+    return {
+        problems,
+        plan: {
+            stack,
+            prefix,
+            labels: { [LABEL_PROJECT]: "podnet-lab", [LABEL_STACK]: stack },
+            lan: { network: `${prefix}-lan`, cidr: formatCidr(lan), gateway: numberToIp(lan.base + 1) },
+            clusterCidr: formatCidr(cluster),
+            nodeImage: config.nodeImage === ""
+                ? { kind: "build", name: NODE_IMAGE_NAME, context: "node" }
+                : { kind: "prebuilt", ref: config.nodeImage },
+            security: config.nodeSecurity,
+            preloadImages: config.preloadImages,
+            pauseImage,
+            images,
+            nodes,
+            pods,
+            renderDir: `rendered/${stack}`,
+        },
+    };
+}

@@ -1,0 +1,210 @@
+// Kubernetes Pod manifests -> validated plain pod specs. Only the fields the lab can honour are accepted.
+import type * as k8s from "@pulumi/kubernetes";
+import * as yaml from "js-yaml";
+import { Problems } from "./errors";
+import { isImageRef } from "./config";
+
+export type Protocol = "TCP" | "UDP" | "SCTP";
+export interface PodPort { readonly containerPort: number; readonly protocol: Protocol; }
+export interface PodEnv { readonly name: string; readonly value: string; }
+export interface PodContainer {
+    readonly name: string;
+    readonly image: string;
+    /** Kubernetes `command`: replaces the image's ENTRYPOINT. */
+    readonly command?: readonly string[];
+    /** Kubernetes `args`: replaces the image's CMD. */
+    readonly args?: readonly string[];
+    readonly env: readonly PodEnv[];
+    readonly ports: readonly PodPort[];
+}
+export interface PodSpec {
+    readonly name: string;
+    readonly nodeName?: string;
+    readonly containers: readonly PodContainer[];
+    /** The manifest file it came from, for error messages. */
+    readonly source: string;
+}
+export interface ManifestFile { readonly path: string; readonly text: string; }
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const ALLOWED = {
+    top: ["apiVersion", "kind", "metadata", "spec"],
+    metadata: ["name"],
+    spec: ["nodeName", "containers"],
+    container: ["name", "image", "command", "args", "env", "ports"],
+    env: ["name", "value"],
+    port: ["containerPort", "protocol"],
+};
+
+export function isDns1123Label(s: string): boolean { return s.length <= 63 && DNS1123_LABEL.test(s); }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const show = (v: unknown) => JSON.stringify(v);
+
+/** Parses every document of every file; all problems are reported together, prefixed with file and field. */
+export function parsePodManifests(files: readonly ManifestFile[]): { pods: PodSpec[]; problems: Problems } {
+    const problems = new Problems();
+    const pods: PodSpec[] = [];
+    for (const file of files) {
+        let docs: unknown[];
+        try {
+            docs = yaml.loadAll(file.text).filter((d) => d !== null && d !== undefined);
+        } catch (e) {
+            problems.add(`${file.path}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+            continue;
+        }
+        docs.forEach((doc, i) => {
+            const where = docs.length > 1 ? `${file.path} (document ${i + 1})` : file.path;
+            const pod = parsePod(doc, where, problems);
+            if (pod) { pods.push(pod); }
+        });
+    }
+    const seen = new Map<string, string>();
+    for (const p of pods) {
+        const other = seen.get(p.name);
+        if (other) { problems.add(`${p.source}: metadata.name '${p.name}' is already the name of a pod in ${other}; pod names must be unique`); }
+        seen.set(p.name, p.source);
+    }
+    return { pods, problems };
+}
+
+function unknownFields(obj: Record<string, unknown>, allowed: readonly string[], path: string, where: string, problems: Problems): void {
+    for (const k of Object.keys(obj)) {
+        if (!allowed.includes(k)) {
+            problems.add(`${where}: ${path}${k} is not supported by this lab; supported here: ${allowed.map((a) => path + a).join(", ")}`);
+        }
+    }
+}
+
+function stringList(v: unknown, path: string, where: string, problems: Problems): string[] | undefined {
+    if (v === undefined) { return undefined; }
+    if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) {
+        problems.add(`${where}: ${path} is ${show(v)}; it must be a list of strings`);
+        return undefined;
+    }
+    return v as string[];
+}
+
+function parsePod(doc: unknown, where: string, problems: Problems): PodSpec | undefined {
+    if (!isObject(doc)) { problems.add(`${where}: a manifest must be a Pod object, got ${show(doc)}`); return undefined; }
+    const before = problems.count;
+    unknownFields(doc, ALLOWED.top, "", where, problems);
+    if (doc.apiVersion !== "v1" || doc.kind !== "Pod") {
+        problems.add(`${where}: apiVersion/kind are ${show(doc.apiVersion)}/${show(doc.kind)}; this lab reads only apiVersion: v1, kind: Pod`);
+    }
+    const meta = isObject(doc.metadata) ? doc.metadata : {};
+    unknownFields(meta, ALLOWED.metadata, "metadata.", where, problems);
+    const name = meta.name;
+    if (typeof name !== "string" || !isDns1123Label(name)) {
+        problems.add(`${where}: metadata.name is ${show(name)}; it must be a DNS-1123 label: at most 63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit`);
+    }
+    const spec = isObject(doc.spec) ? doc.spec : {};
+    unknownFields(spec, ALLOWED.spec, "spec.", where, problems);
+    const nodeName = spec.nodeName;
+    if (nodeName !== undefined && typeof nodeName !== "string") {
+        problems.add(`${where}: spec.nodeName is ${show(nodeName)}; it must be a node name like node1`);
+    }
+    const containers: PodContainer[] = [];
+    if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
+        problems.add(`${where}: spec.containers is ${show(spec.containers)}; a pod needs a list of at least one container`);
+    } else {
+        spec.containers.forEach((c, i) => {
+            const pc = parseContainer(c, `spec.containers[${i}]`, where, problems);
+            if (pc) { containers.push(pc); }
+        });
+    }
+    // S3: one network namespace means one port space; two containers cannot both listen on a port.
+    const ports = new Map<string, string>();
+    for (const c of containers) {
+        for (const p of c.ports) {
+            const key = `${p.containerPort}/${p.protocol}`;
+            const owner = ports.get(key);
+            if (owner !== undefined) {
+                problems.add(`${where}: containers '${owner}' and '${c.name}' both declare port ${key}; the containers of a pod share one network namespace, so a port can be used by only one of them`);
+            }
+            ports.set(key, c.name);
+        }
+    }
+    const cnames = new Set<string>();
+    for (const c of containers) {
+        if (cnames.has(c.name)) { problems.add(`${where}: spec.containers has two containers named '${c.name}'; names must be unique in a pod`); }
+        cnames.add(c.name);
+    }
+    if (problems.count > before) { return undefined; }
+    return { name: name as string, nodeName: nodeName as string | undefined, containers, source: where };
+}
+
+function parseContainer(c: unknown, path: string, where: string, problems: Problems): PodContainer | undefined {
+    if (!isObject(c)) { problems.add(`${where}: ${path} is ${show(c)}; it must be a container object`); return undefined; }
+    unknownFields(c, ALLOWED.container, `${path}.`, where, problems);
+    const name = c.name;
+    if (typeof name !== "string" || !isDns1123Label(name)) {
+        problems.add(`${where}: ${path}.name is ${show(name)}; it must be a DNS-1123 label (a-z, 0-9, '-', at most 63)`);
+    }
+    if (typeof c.image !== "string" || !isImageRef(c.image)) {
+        problems.add(`${where}: ${path}.image is ${show(c.image)}; it must be an image reference like nginx:1.27`);
+    }
+    const command = stringList(c.command, `${path}.command`, where, problems);
+    const args = stringList(c.args, `${path}.args`, where, problems);
+    const env: PodEnv[] = [];
+    if (c.env !== undefined) {
+        if (!Array.isArray(c.env)) { problems.add(`${where}: ${path}.env is ${show(c.env)}; it must be a list of {name, value}`); }
+        else {
+            c.env.forEach((e, i) => {
+                const ep = `${path}.env[${i}]`;
+                if (!isObject(e)) { problems.add(`${where}: ${ep} is ${show(e)}; it must be {name, value}`); return; }
+                unknownFields(e, ALLOWED.env, `${ep}.`, where, problems);
+                if (typeof e.name !== "string" || !ENV_NAME.test(e.name)) { problems.add(`${where}: ${ep}.name is ${show(e.name)}; it must be an environment variable name`); return; }
+                const value = e.value === undefined ? "" : e.value;
+                if (typeof value !== "string") { problems.add(`${where}: ${ep}.value is ${show(e.value)}; it must be a string (quote numbers)`); return; }
+                env.push({ name: e.name, value });
+            });
+        }
+    }
+    const ports: PodPort[] = [];
+    if (c.ports !== undefined) {
+        if (!Array.isArray(c.ports)) { problems.add(`${where}: ${path}.ports is ${show(c.ports)}; it must be a list of {containerPort, protocol}`); }
+        else {
+            c.ports.forEach((p, i) => {
+                const pp = `${path}.ports[${i}]`;
+                if (!isObject(p)) { problems.add(`${where}: ${pp} is ${show(p)}; it must be {containerPort, protocol}`); return; }
+                unknownFields(p, ALLOWED.port, `${pp}.`, where, problems);
+                const port = p.containerPort;
+                if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+                    problems.add(`${where}: ${pp}.containerPort is ${show(port)}; it must be a whole number from 1 to 65535`);
+                    return;
+                }
+                const protocol = p.protocol === undefined ? "TCP" : p.protocol;
+                if (protocol !== "TCP" && protocol !== "UDP" && protocol !== "SCTP") {
+                    problems.add(`${where}: ${pp}.protocol is ${show(p.protocol)}; valid: TCP, UDP, SCTP`);
+                    return;
+                }
+                const dup = ports.find((q) => q.containerPort === port && q.protocol === protocol);
+                if (dup) { problems.add(`${where}: ${pp} declares ${port}/${protocol} twice in container ${show(name)}`); return; }
+                ports.push({ containerPort: port, protocol });
+            });
+        }
+    }
+    return { name: name as string, image: c.image as string, command, args, env, ports };
+}
+
+/** The pod as a Kubernetes manifest (typed with @pulumi/kubernetes), placed on its node, for rendering. */
+export function toKubernetesPod(pod: PodSpec, nodeName: string): k8s.types.input.core.v1.Pod {
+    return {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: pod.name },
+        spec: {
+            nodeName,
+            containers: pod.containers.map((c) => ({
+                name: c.name,
+                image: c.image,
+                ...(c.command ? { command: [...c.command] } : {}),
+                ...(c.args ? { args: [...c.args] } : {}),
+                ...(c.env.length ? { env: c.env.map((e) => ({ name: e.name, value: e.value })) } : {}),
+                ...(c.ports.length ? { ports: c.ports.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol })) } : {}),
+            })),
+        },
+    };
+}

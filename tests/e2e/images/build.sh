@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the offline test images the e2e stack maps the public images onto (no registry is reachable here).
+#   podnet-e2e/node:test    Debian bookworm (debootstrap) with dockerd, iproute2, iptables, openssl: a lab node
+#   podnet-e2e/pause:test   busybox-static whose /pause sleeps until TERM: stands in for registry.k8s.io/pause
+#   podnet-e2e/web:test     busybox-static httpd on :80 logging each client (-vv): stands in for nginx
+#   podnet-e2e/client:test  busybox-static shell with nc: stands in for ubuntu
+# Only missing images are built. Env: DEBIAN_MIRROR (default: the first mirror in /etc/apt/sources.list.d).
+set -euo pipefail
+have() { docker image inspect "$1" >/dev/null 2>&1; }
+need() { command -v "$1" >/dev/null 2>&1 || { echo "build-images: '$1' is missing (apt-get install -y $2)" >&2; exit 1; }; }
+work=$(mktemp -d /var/tmp/podnet-images.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+busybox_root() {
+  local root=$1
+  need busybox busybox-static
+  local bb; bb=$(command -v busybox)
+  mkdir -p "$root/bin" "$root/tmp" "$root/www" "$root/etc"
+  cp "$bb" "$root/bin/busybox"
+  for applet in $("$bb" --list); do [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"; done
+  echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
+  echo 'root:x:0:' > "$root/etc/group"
+  cat > "$root/pause" <<'SH'
+#!/bin/sh
+# Holds the pod's network namespace, like registry.k8s.io/pause: sleeps until TERM.
+trap 'exit 0' TERM INT
+while :; do sleep 3600 & wait $!; done
+SH
+  cat > "$root/web" <<'SH'
+#!/bin/sh
+# Stands in for nginx: serves / on :80 and logs every client address to stderr (docker logs).
+echo "hello from podnet-lab web ($(hostname))" > /www/index.html
+exec httpd -f -vv -p 80 -h /www
+SH
+  chmod +x "$root/pause" "$root/web"
+}
+
+for img in pause web client; do
+  have "podnet-e2e/$img:test" && continue
+  root="$work/busybox"; [ -d "$root" ] || busybox_root "$root"
+  case $img in
+    pause)  change='ENTRYPOINT ["/pause"]' ;;
+    web)    change='ENTRYPOINT ["/web"]' ;;
+    client) change='CMD ["/bin/sh"]' ;;
+  esac
+  tar -C "$root" -c . | docker import -c "$change" -c 'ENV PATH=/bin' - "podnet-e2e/$img:test" >/dev/null
+  echo "build-images: built podnet-e2e/$img:test"
+done
+
+if ! have podnet-e2e/node:test; then
+  need debootstrap debootstrap
+  mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)}
+  mirror=${mirror:-http://deb.debian.org/debian}
+  echo "build-images: debootstrap bookworm from $mirror (about 80 s)"
+  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,openssl,ca-certificates \
+    bookworm "$work/node" "$mirror" > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
+  rm -rf "$work/node/var/cache/apt/archives/"*.deb
+  tar -C "$work/node" -c . | docker import -c 'CMD ["/bin/bash"]' - podnet-e2e/node:test >/dev/null
+  echo "build-images: built podnet-e2e/node:test"
+fi

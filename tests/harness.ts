@@ -1,0 +1,82 @@
+// Runs index.ts under recording mocks with a given config; returns what it declared and exported.
+import * as pulumi from "@pulumi/pulumi";
+import { RecordingMocks } from "./mocks";
+
+/** Resolves an Output (or plain value) to its value. */
+export function valueOf<T>(o: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
+    return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v); return v; }));
+}
+
+export interface Run {
+    readonly mocks: RecordingMocks;
+    /** URN of every registered resource. */
+    readonly urns: string[];
+    /** Names of a resource's ancestors, nearest first (from the parent URN each registration named). */
+    ancestors(name: string): string[];
+    readonly outputs: Record<string, any>;
+}
+
+/** Waits until no new resource has been registered for a while. */
+async function settle(mocks: RecordingMocks): Promise<void> {
+    let last = -1;
+    let stable = 0;
+    while (stable < 5) {
+        await new Promise((r) => setTimeout(r, 10));
+        stable = mocks.resources.length === last ? stable + 1 : 0;
+        last = mocks.resources.length;
+    }
+}
+
+/** Config keys are given without the project namespace. Throws what the program throws. */
+export async function runProgram(config: Record<string, string | object | number | boolean>, stack = "dev"): Promise<Run> {
+    const all: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) { all[`podnet-lab:${k}`] = typeof v === "string" ? v : JSON.stringify(v); }
+    pulumi.runtime.setAllConfig(all);
+    const mocks = new RecordingMocks();
+    await pulumi.runtime.setMocks(mocks, "podnet-lab", stack, false);
+    // The mock monitor's URNs keep only the parent's last type, so record each parent URN as it is registered.
+    const parentOf = new Map<string, string>();
+    type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: { getParent(): string }, cb: Callback): void;
+        getRegisteredResources(): Map<string, unknown>;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => register(req, (err, resp) => {
+        if (!err && resp) { parentOf.set(resp.getUrn(), req.getParent()); }
+        cb(err, resp);
+    });
+    const ancestors = (name: string): string[] => {
+        const urns = [...parentOf.keys()].filter((u) => urnParts(u).name === name);
+        if (urns.length !== 1) { throw new Error(`${urns.length} resources named ${name}`); }
+        const out: string[] = [];
+        for (let p = parentOf.get(urns[0]); p; p = parentOf.get(p)) { out.push(urnParts(p).name); }
+        return out;
+    };
+    const index = require.resolve("../index");
+    delete require.cache[index];
+    try {
+        const exported = require(index) as Record<string, pulumi.Input<unknown>>;
+        const outputs: Record<string, any> = {};
+        for (const [k, v] of Object.entries(exported)) { outputs[k] = await valueOf(v); }
+        await settle(mocks);
+        return { mocks, outputs, urns: [...monitor.getRegisteredResources().keys()], ancestors };
+    } catch (e) {
+        await settle(mocks);
+        (e as { declared?: number }).declared = mocks.resources.length;
+        throw e;
+    }
+}
+
+/** The name part of a URN, and its parent chain of types. */
+export function urnParts(urn: string): { types: string[]; name: string } {
+    const [, , typeChain, name] = urn.split("::");
+    return { types: typeChain.split("$"), name };
+}
+
+/** The seeds' config (Pulumi.dev.yaml). */
+export const DEV_CONFIG = {
+    lanCidr: "192.168.1.0/24", firstNodeIp: "192.168.1.11", nodeCount: 3, clusterCidr: "10.244.0.0/16",
+    nodeSubnetPrefix: 24, bridgeName: "v-net-0", nodeImage: "", pauseImage: "registry.k8s.io/pause:3.10",
+    imageSubstitutions: {}, nodeSecurity: "privileged", preloadImages: true,
+};
