@@ -1,0 +1,98 @@
+// The program under mocks with other configs: node security modes, prebuilt node image, no preloading,
+// one node, and bad input (refused before anything is declared). Plus Pulumi.yaml kept true to the code.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { CONFIG_KEYS } from "../plan/config";
+import { projectRoot } from "../plan/load";
+import { DEV_CONFIG, runProgram } from "./harness";
+
+describe("program variants", () => {
+    it("capabilities mode: the explicit flag set instead of --privileged, with the cgroup mount", async () => {
+        const run = await runProgram({ ...DEV_CONFIG, nodeSecurity: "capabilities" });
+        const c = run.mocks.named("node2-container").inputs;
+        assert.equal(c.privileged, undefined);
+        assert.deepEqual(c.capabilities, { adds: ["ALL"], drops: ["SYS_RESOURCE"] });
+        assert.deepEqual(c.securityOpts, ["apparmor=unconfined", "seccomp=unconfined", "systempaths=unconfined"]);
+        assert.equal(c.cgroupnsMode, "host");
+        assert.deepEqual(c.volumes[1], { hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" });
+    });
+
+    it("a prebuilt node image is used as is (no build), substitutions rewrite pod images", async () => {
+        const run = await runProgram({
+            ...DEV_CONFIG, nodeImage: "podnet-e2e/node:test",
+            imageSubstitutions: { "nginx:1.27": "podnet-e2e/web:test", "registry.k8s.io/pause:3.10": "podnet-e2e/pause:test" },
+        }, "e2e");
+        assert.equal(run.mocks.ofType("docker:index/image:Image").length, 0);
+        assert.equal(run.mocks.named("node-image").inputs.name, "podnet-e2e/node:test");
+        assert.equal(run.mocks.named("node1-container").inputs.image, "sha256:host-podnet-e2e/node:test");
+        assert.ok(run.mocks.named("node3-load-podnet-e2e-web-test").inputs.create.startsWith("docker save podnet-e2e/web:test |"));
+        const nginx = run.outputs.pods.find((p: { name: string }) => p.name === "web-1").containers[0];
+        assert.equal(nginx.image, "nginx:1.27", "outputs show the image the manifest names");
+        assert.equal(run.outputs.nodes[0].container, "podnet-e2e-node1", "names carry the stack");
+    });
+
+    it("preloading off: no host images, each node pulls through its own provider", async () => {
+        const run = await runProgram({ ...DEV_CONFIG, preloadImages: false });
+        const remote = run.mocks.ofType("docker:index/remoteImage:RemoteImage").filter((r) => r.name !== "node-image");
+        assert.deepEqual(remote.map((r) => r.name).sort().slice(0, 3), ["node1-image-nginx-1-27", "node1-image-registry-k8s-io-pause-3-10", "node1-image-ubuntu-24-04"]);
+        assert.equal(remote.length, 9);
+        for (const r of remote) { assert.match(r.provider ?? "", new RegExp(`${r.name.split("-")[0]}-provider`)); }
+        assert.equal(run.mocks.resources.filter((r) => r.name.includes("-load-")).length, 0);
+        assert.equal(run.mocks.named("web-3-pause").inputs.image, "sha256:host-registry.k8s.io/pause:3.10");
+    });
+
+    it("one node: no routes, every pod on node1", async () => {
+        const run = await runProgram({ ...DEV_CONFIG, nodeCount: 1 });
+        assert.equal(run.mocks.resources.filter((r) => r.name.includes("-route-to-")).length, 0);
+        assert.deepEqual(run.outputs.pods.map((p: { node: string }) => p.node), ["node1", "node1", "node1", "node1"]);
+        assert.deepEqual(run.outputs.nodes[0].routes, []);
+    });
+
+    it("bad input: a RunError naming the field and value (no stack trace), and nothing declared", async () => {
+        await assert.rejects(runProgram({ ...DEV_CONFIG, clusterCidr: "10.244.0.0/33", nodeCount: 3 }), (e: unknown) => {
+            assert.ok(pulumi.RunError.isInstance(e), `not a RunError: ${e}`);
+            assert.match((e as Error).message, /config podnet-lab:clusterCidr is '10\.244\.0\.0\/33', which is not an IPv4 CIDR/);
+            assert.equal((e as { declared?: number }).declared, 0);
+            return true;
+        });
+    });
+
+    it("a bad pod manifest: refused naming file, field and value, and nothing declared", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "podnet-pods-"));
+        fs.writeFileSync(path.join(dir, "bad.yaml"),
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers: [{name: a, image: \"nginx:1.27\", ports: [{containerPort: 80}]}, {name: b, image: \"nginx:1.27\", ports: [{containerPort: 80}]}]\n");
+        await assert.rejects(runProgram({ ...DEV_CONFIG, pods: [dir] }), (e: unknown) => {
+            assert.match((e as Error).message, /bad\.yaml: containers 'a' and 'b' both declare port 80\/TCP/);
+            assert.equal((e as { declared?: number }).declared, 0);
+            return true;
+        });
+    });
+});
+
+describe("Pulumi.yaml and Pulumi.dev.yaml", () => {
+    const root = projectRoot();
+    const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config: Record<string, { default: unknown; description: string; type?: string }> };
+    const dev = yaml.load(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+
+    it("declares every key the code knows, with the code's default and description", () => {
+        assert.deepEqual(Object.keys(project.config).sort(), Object.keys(CONFIG_KEYS).sort());
+        for (const [k, v] of Object.entries(CONFIG_KEYS)) {
+            assert.deepEqual(project.config[k].default, v.default, `default of ${k}`);
+            assert.equal(project.config[k].description, v.description, `description of ${k}`);
+        }
+    });
+
+    it("the dev stack holds the seeds' values", () => {
+        assert.equal(dev.config["podnet-lab:lanCidr"], "192.168.1.0/24");
+        assert.equal(dev.config["podnet-lab:firstNodeIp"], "192.168.1.11");
+        assert.equal(dev.config["podnet-lab:nodeCount"], 3);
+        assert.equal(dev.config["podnet-lab:clusterCidr"], "10.244.0.0/16");
+        assert.equal(dev.config["podnet-lab:nodeSubnetPrefix"], 24);
+        assert.equal(dev.config["podnet-lab:bridgeName"], "v-net-0");
+    });
+});
