@@ -6,11 +6,16 @@ import { NodeSecurity } from "../plan/config";
 import { NodeScript } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
 
-/** Flags for hosts that refuse --privileged (see README): everything --privileged gives but CAP_SYS_RESOURCE. */
+/**
+ * Flags for hosts that refuse --privileged (see README): all capabilities but CAP_SYS_RESOURCE, no AppArmor or
+ * seccomp confinement, the host's cgroup namespace. Not `systempaths=unconfined`: the docker CLI turns that into
+ * empty masked/readonly paths itself, the Engine API refuses it as a security option, and the provider passes
+ * security options to the API as they are. Nested containers run without it; ip_forward is set by `sysctls`.
+ */
 export const CAPABILITIES_MODE = {
     adds: ["ALL"],
     drops: ["SYS_RESOURCE"],
-    securityOpts: ["apparmor=unconfined", "seccomp=unconfined", "systempaths=unconfined"],
+    securityOpts: ["apparmor=unconfined", "seccomp=unconfined"],
     cgroupnsMode: "host",
 } as const;
 
@@ -69,6 +74,8 @@ export class LabNode extends pulumi.ComponentResource {
                 // Without it, inner containers fail: "mkdir /sys/fs/cgroup/cpuset/docker: read-only file system".
                 ...(caps ? [{ hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" }] : []),
             ],
+            // Routing pods is the node's job; /proc/sys is read-only in capabilities mode, so set it at creation.
+            sysctls: { "net.ipv4.ip_forward": "1" },
             uploads: args.scripts.map((s) => ({ file: s.file, content: s.content, executable: true })),
             labels,
             mustRun: true,

@@ -74,6 +74,7 @@ describe("nodes", () => {
             assert.deepEqual(c.ports, [{ internal: 2376, external: 23760 + i, ip: "127.0.0.1" }]);
             assert.deepEqual(c.volumes, [{ volumeName: `podnet-dev-node${i}-docker`, containerPath: "/var/lib/docker" }]);
             assert.equal(c.privileged, true);
+            assert.deepEqual(c.sysctls, { "net.ipv4.ip_forward": "1" });
             assert.deepEqual(c.labels, [{ label: "podnet-lab.project", value: "podnet-lab" }, { label: "podnet-lab.stack", value: "dev" }]);
             assert.deepEqual(c.uploads.map((u: { file: string }) => u.file).sort(), [
                 "/usr/local/bin/podnet-bridge", "/usr/local/bin/podnet-cni", "/usr/local/bin/podnet-node-entrypoint", "/usr/local/bin/podnet-node-ready",

@@ -17,7 +17,8 @@ describe("program variants", () => {
         const c = run.mocks.named("node2-container").inputs;
         assert.equal(c.privileged, undefined);
         assert.deepEqual(c.capabilities, { adds: ["ALL"], drops: ["SYS_RESOURCE"] });
-        assert.deepEqual(c.securityOpts, ["apparmor=unconfined", "seccomp=unconfined", "systempaths=unconfined"]);
+        assert.deepEqual(c.securityOpts, ["apparmor=unconfined", "seccomp=unconfined"], "no CLI-only systempaths=unconfined");
+        assert.deepEqual(c.sysctls, { "net.ipv4.ip_forward": "1" });
         assert.equal(c.cgroupnsMode, "host");
         assert.deepEqual(c.volumes[1], { hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" });
     });
