@@ -1,0 +1,148 @@
+// e2e driver: `up` runs index.ts through the engine stand-in on the local Docker engine and writes the stack
+// outputs to .lab/e2e/outputs.json; `down` destroys it and fails if anything labelled with the stack is left;
+// `destroy NAME...` undoes single resources (newest first); `test` is up, the claims, down.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Docker from "dockerode";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { LABEL_STACK } from "../../plan/plan";
+import { projectRoot } from "../../plan/load";
+import { destroyState, EngineState, EngineStandIn } from "./engine";
+
+export const STACK = "e2e";
+const root = projectRoot();
+export const LAB_DIR = path.join(root, ".lab", STACK);
+const STATE = path.join(LAB_DIR, "state.json");
+export const OUTPUTS = path.join(LAB_DIR, "outputs.json");
+const log = (line: string) => process.stdout.write(line + "\n");
+
+/** The e2e stack's config (Pulumi.e2e.yaml), as Pulumi would hand it to the program; PODNET_E2E_NODES overrides nodeCount. */
+function stackConfig(): Record<string, string> {
+    const file = yaml.load(fs.readFileSync(path.join(root, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(file.config)) { out[k] = typeof v === "string" ? v : JSON.stringify(v); }
+    if (process.env.PODNET_E2E_NODES) { out["podnet-lab:nodeCount"] = process.env.PODNET_E2E_NODES; }
+    return out;
+}
+
+function readState(): EngineState | undefined {
+    return fs.existsSync(STATE) ? JSON.parse(fs.readFileSync(STATE, "utf8")) as EngineState : undefined;
+}
+
+async function up(): Promise<number> {
+    const previous = readState();
+    if (previous && previous.created.length) {
+        log(`e2e:up: a lab is already up (${previous.created.length} resources in ${path.relative(root, STATE)}); run 'npm run e2e:down' first`);
+        return 1;
+    }
+    fs.mkdirSync(LAB_DIR, { recursive: true });
+    fs.rmSync(OUTPUTS, { force: true });
+    const started = Date.now();
+    log(`e2e:up: stack ${STACK} through the engine stand-in (resources are created for real on the local Docker engine)`);
+    const engine = new EngineStandIn(STATE, STACK, log);
+    let failure: unknown;
+    const fail = (e: unknown) => { failure ??= e; };
+    process.on("unhandledRejection", fail);
+    pulumi.runtime.setAllConfig(stackConfig());
+    await pulumi.runtime.setMocks(engine, "podnet-lab", STACK, false);
+    try {
+        const program = require("../../index") as Record<string, pulumi.Input<unknown>>;
+        const outputs: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(program)) {
+            outputs[k] = await Promise.race([
+                new Promise((resolve) => pulumi.output(v as pulumi.Input<any>).apply((x: unknown) => { resolve(x); return x; })),
+                new Promise((_, reject) => { const t = setInterval(() => { if (failure) { clearInterval(t); reject(failure); } }, 50); }),
+            ]);
+        }
+        await engine.idle();
+        if (failure) { throw failure; }
+        fs.writeFileSync(OUTPUTS, JSON.stringify(outputs, null, 2) + "\n");
+        log(String(outputs.diagram));
+        log(`e2e:up: ${engine.created.length} resources created in ${((Date.now() - started) / 1000).toFixed(1)}s; outputs in ${path.relative(root, OUTPUTS)}`);
+        return 0;
+    } catch (e) {
+        await engine.idle();
+        log(`e2e:up FAILED: ${(e as Error).message ?? e}`);
+        log(`e2e:up: ${engine.created.length} resources were created before the failure; 'npm run e2e:down' removes them`);
+        return 1;
+    }
+}
+
+/** Host-side objects still carrying this stack's label. */
+export async function leftovers(): Promise<string[]> {
+    const docker = new Docker();
+    const filters = JSON.stringify({ label: [`${LABEL_STACK}=${STACK}`] });
+    const containers = await docker.listContainers({ all: true, filters });
+    const networks = await docker.listNetworks({ filters });
+    const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
+    return [
+        ...containers.map((c) => `container ${c.Names[0]?.replace(/^\//, "")}`),
+        ...networks.map((n) => `network ${n.Name}`),
+        ...volumes.map((v) => `volume ${v.Name}`),
+    ];
+}
+
+async function down(): Promise<number> {
+    const started = Date.now();
+    const state = readState();
+    if (state) {
+        log(`e2e:down: destroying ${state.created.length} resources, newest first`);
+        await destroyState(state, log);
+        fs.rmSync(STATE, { force: true });
+    } else {
+        log("e2e:down: no state file; nothing recorded to destroy");
+    }
+    fs.rmSync(OUTPUTS, { force: true });
+    const left = await leftovers();
+    if (left.length) {
+        log(`e2e:down FAILED: left on the host with label ${LABEL_STACK}=${STACK}:\n  ${left.join("\n  ")}`);
+        return 1;
+    }
+    log(`e2e:down: nothing labelled ${LABEL_STACK}=${STACK} is left (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    return 0;
+}
+
+/** Undoes the named resources, newest first, and forgets them (what destroying them with Pulumi would run). */
+async function destroy(names: string[]): Promise<number> {
+    const state = readState();
+    if (!state) { log("e2e:destroy: no lab is up"); return 1; }
+    const missing = names.filter((n) => !state.created.some((e) => e.name === n));
+    if (missing.length) { log(`e2e:destroy: not in the state: ${missing.join(", ")}`); return 1; }
+    const done = await destroyState(state, log, (e) => names.includes(e.name));
+    const rest = { ...state, created: state.created.filter((e) => !done.includes(e)) };
+    fs.writeFileSync(STATE, JSON.stringify(rest, null, 1), { mode: 0o600 });
+    return 0;
+}
+
+function test(): number {
+    const node = process.execPath;
+    const self = __filename;
+    const run = (args: string[]) => spawnSync(node, args, { stdio: "inherit", cwd: root }).status ?? 1;
+    let status = run([self, "up"]);
+    if (status === 0) {
+        status = run(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]);
+    } else {
+        log("test:e2e: the lab did not come up; claims not run");
+    }
+    const downStatus = run([self, "down"]);
+    return status || downStatus;
+}
+
+async function main(): Promise<number> {
+    const [verb, ...rest] = process.argv.slice(2);
+    switch (verb) {
+        case "up": return up();
+        case "down": return down();
+        case "destroy": return destroy(rest);
+        case "test": return test();
+        default:
+            log("usage: cli.js up | down | destroy NAME... | test");
+            return 2;
+    }
+}
+
+if (require.main === module) {
+    main().then((code) => process.exit(code), (e) => { log(`e2e: ${(e as Error).stack ?? e}`); process.exit(1); });
+}

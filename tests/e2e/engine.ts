@@ -1,0 +1,332 @@
+// The engine stand-in: Pulumi mocks whose newResource APPLIES each resource to a real Docker engine and returns
+// real state, so index.ts runs its own resources, with their exact inputs, where no Pulumi CLI can run.
+// It implements only what this program declares and throws on any other type or input, so it can never
+// silently skip what a real provider would do. It is not Pulumi: no diffs, no refresh, no replacement.
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Docker from "dockerode";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import * as tar from "tar-stream";
+
+/** Everything needed to undo one created resource. */
+export interface StateEntry {
+    readonly type: string;
+    readonly name: string;
+    readonly id: string;
+    /** Id of the provider it was created with ("" = the host engine). */
+    readonly provider: string;
+    readonly inputs: Record<string, any>;
+    readonly outputs: Record<string, any>;
+}
+export interface DockerEndpoint { readonly host: string; readonly ca?: string; readonly cert?: string; readonly key?: string; }
+export interface EngineState {
+    readonly stack: string;
+    /** Created resources, in the order they finished (destroy runs it backwards). */
+    readonly created: StateEntry[];
+    /** Docker provider endpoints by provider id (the TLS material is what Pulumi's state would hold, as secrets). */
+    readonly dockerProviders: Record<string, DockerEndpoint>;
+    readonly renderDirs: Record<string, string>;
+}
+
+export type Log = (line: string) => void;
+
+const COMPONENT = /^podnet-lab:index:/;
+
+/** Keys the stand-in implements, per type. Any other input is an error. */
+const SUPPORTED: Record<string, readonly string[]> = {
+    "docker:index/network:Network": ["name", "driver", "ipamConfigs", "labels"],
+    "docker:index/volume:Volume": ["name", "labels"],
+    "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
+    "docker:index/container:Container": [
+        "name", "hostname", "image", "entrypoints", "command", "envs", "labels", "networksAdvanced", "networkMode",
+        "ports", "volumes", "uploads", "mustRun", "privileged", "capabilities", "securityOpts", "cgroupnsMode", "sysctls",
+    ],
+    "pulumi:providers:docker": ["host", "caMaterial", "certMaterial", "keyMaterial", "version"],
+    "command:local:Command": ["create", "delete", "environment", "triggers", "logging"],
+    "pulumi:providers:kubernetes": ["renderYamlToDirectory", "version"],
+    "kubernetes:core/v1:Pod": ["apiVersion", "kind", "metadata", "spec"],
+};
+
+function checkInputs(type: string, name: string, inputs: Record<string, any>): void {
+    const known = SUPPORTED[type];
+    if (!known) {
+        throw new Error(`engine stand-in: resource type ${type} (${name}) is not implemented; ` +
+            (type === "docker:index/image:Image" ? "set podnet-lab:nodeImage to a prebuilt image" : "it would be skipped silently, so it is refused"));
+    }
+    const unknown = Object.keys(inputs).filter((k) => inputs[k] !== undefined && !known.includes(k));
+    if (unknown.length) { throw new Error(`engine stand-in: ${type} ${name}: input(s) ${unknown.join(", ")} not implemented`); }
+}
+
+/** Runs a command the way pulumi-command's local provider does: /bin/sh -c, with the given environment. */
+export function runShell(cmd: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("/bin/sh", ["-c", cmd], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => { stdout += d; });
+        child.stderr.on("data", (d) => { stderr += d; });
+        child.on("error", reject);
+        child.on("close", (code) => {
+            const out = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
+            if (code === 0) { resolve(out); }
+            else { reject(new Error(`command exited with ${code}: ${cmd}\n${out.stderr}`)); }
+        });
+    });
+}
+
+function dockerClient(ep: DockerEndpoint): Docker {
+    if (!ep.host || ep.host.startsWith("unix://")) { return new Docker({ socketPath: ep.host ? ep.host.slice(7) : "/var/run/docker.sock" }); }
+    const u = new URL(ep.host.replace(/^tcp:/, "https:"));
+    if (!ep.ca || !ep.cert || !ep.key) { throw new Error(`engine stand-in: provider for ${ep.host} has no TLS material; refusing plain TCP`); }
+    return new Docker({ host: u.hostname, port: Number(u.port), protocol: "https", ca: ep.ca, cert: ep.cert, key: ep.key });
+}
+
+const labelsOf = (labels: { label: string; value: string }[] | undefined) =>
+    Object.fromEntries((labels ?? []).map((l) => [l.label, l.value]));
+
+const isNotFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
+
+export class EngineStandIn implements pulumi.runtime.Mocks {
+    private readonly state: EngineState;
+    private readonly clients = new Map<string, Docker>();
+    private saving: Promise<void> = Promise.resolve();
+    private inflight = 0;
+
+    constructor(private readonly stateFile: string, stack: string, private readonly log: Log) {
+        this.state = { stack, created: [], dockerProviders: {}, renderDirs: {} };
+        this.clients.set("", dockerClient({ host: "" }));
+    }
+
+    get created(): readonly StateEntry[] { return this.state.created; }
+
+    private client(provider: string): Docker {
+        const c = this.clients.get(provider);
+        if (!c) { throw new Error(`engine stand-in: unknown docker provider ${provider}`); }
+        return c;
+    }
+
+    private async record(entry: StateEntry): Promise<void> {
+        this.state.created.push(entry);
+        const text = JSON.stringify(this.state, null, 1);
+        this.saving = this.saving.then(() => fs.promises.writeFile(this.stateFile, text, { mode: 0o600 }));
+        await this.saving;
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        throw new Error(`engine stand-in: function ${args.token} is not implemented`);
+    }
+
+    async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, any> }> {
+        if (COMPONENT.test(args.type)) { return { id: undefined, state: {} }; }
+        this.inflight++;
+        try { return await this.create(args); } finally { this.inflight--; }
+    }
+
+    /** Resolves once no resource has been in flight for a moment (all registrations done). */
+    async idle(): Promise<void> {
+        for (let quiet = 0; quiet < 10;) {
+            await new Promise((r) => setTimeout(r, 20));
+            quiet = this.inflight === 0 ? quiet + 1 : 0;
+        }
+    }
+
+    private async create(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, any> }> {
+        const inputs = args.inputs as Record<string, any>;
+        checkInputs(args.type, args.name, inputs);
+        const provider = args.provider ? args.provider.split("::").pop() ?? "" : "";
+        const started = Date.now();
+        const { id, outputs } = await this.apply(args.type, args.name, inputs, provider);
+        await this.record({ type: args.type, name: args.name, id, provider, inputs, outputs });
+        const secs = ((Date.now() - started) / 1000).toFixed(1);
+        this.log(`  + ${args.type.replace(/^.*:/, "").padEnd(12)} ${args.name.padEnd(36)} ${secs.padStart(5)}s`);
+        return { id, state: { ...inputs, ...outputs } };
+    }
+
+    private async apply(type: string, name: string, inputs: Record<string, any>, provider: string): Promise<{ id: string; outputs: Record<string, any> }> {
+        switch (type) {
+            case "pulumi:providers:docker": {
+                const id = randomUUID();
+                const ep = { host: inputs.host, ca: inputs.caMaterial, cert: inputs.certMaterial, key: inputs.keyMaterial };
+                const client = dockerClient(ep);
+                await client.ping();
+                this.clients.set(id, client);
+                this.state.dockerProviders[id] = ep;
+                return { id, outputs: {} };
+            }
+            case "pulumi:providers:kubernetes": {
+                const id = randomUUID();
+                this.state.renderDirs[id] = inputs.renderYamlToDirectory;
+                return { id, outputs: {} };
+            }
+            case "kubernetes:core/v1:Pod": {
+                const dir = this.state.renderDirs[provider];
+                if (!dir) { throw new Error(`engine stand-in: Pod ${name} needs a render-only kubernetes provider`); }
+                const file = renderedPath(dir, inputs);
+                fs.mkdirSync(path.dirname(file), { recursive: true });
+                const manifest = { apiVersion: inputs.apiVersion, kind: inputs.kind, metadata: inputs.metadata, spec: inputs.spec };
+                fs.writeFileSync(file, yaml.dump(manifest, { noRefs: true }));
+                return { id: `default/${inputs.metadata.name}`, outputs: {} };
+            }
+            case "docker:index/network:Network": {
+                const net = await this.client(provider).createNetwork({
+                    Name: inputs.name,
+                    Driver: inputs.driver ?? "bridge",
+                    CheckDuplicate: true,
+                    IPAM: { Driver: "default", Config: (inputs.ipamConfigs ?? []).map((c: any) => ({ Subnet: c.subnet, Gateway: c.gateway })) },
+                    Labels: labelsOf(inputs.labels),
+                });
+                return { id: net.id, outputs: {} };
+            }
+            case "docker:index/volume:Volume": {
+                const vol = await this.client(provider).createVolume({ Name: inputs.name, Labels: labelsOf(inputs.labels) });
+                const v = vol as unknown as { name?: string; Name?: string };
+                return { id: v.name ?? v.Name ?? inputs.name, outputs: { name: inputs.name } };
+            }
+            case "docker:index/remoteImage:RemoteImage": {
+                try {
+                    const info = await this.client(provider).getImage(inputs.name).inspect();
+                    return { id: `${info.Id}${inputs.name}`, outputs: { imageId: info.Id, repoDigest: info.RepoDigests?.[0] ?? "" } };
+                } catch (e) {
+                    if (isNotFound(e)) {
+                        throw new Error(`engine stand-in: image ${inputs.name} is not on the engine and no registry is reachable here; build it (tests/e2e/images/build.sh) or map it with podnet-lab:imageSubstitutions`);
+                    }
+                    throw e;
+                }
+            }
+            case "docker:index/container:Container":
+                return this.createContainer(name, inputs, provider);
+            case "command:local:Command": {
+                const env = inputs.environment ?? {};
+                const out = inputs.create ? await runShell(inputs.create, env) : { stdout: "", stderr: "" };
+                return { id: randomUUID(), outputs: out };
+            }
+        }
+        throw new Error(`engine stand-in: ${type} is not implemented`);
+    }
+
+    private async createContainer(name: string, inputs: Record<string, any>, provider: string): Promise<{ id: string; outputs: Record<string, any> }> {
+        const docker = this.client(provider);
+        const nets: any[] = inputs.networksAdvanced ?? [];
+        if (nets.length > 1) { throw new Error(`engine stand-in: ${name}: more than one networksAdvanced entry is not implemented`); }
+        if (nets.length && inputs.networkMode) { throw new Error(`engine stand-in: ${name}: networksAdvanced with networkMode is not implemented`); }
+        const ports: any[] = inputs.ports ?? [];
+        const portKey = (p: any) => `${p.internal}/${(p.protocol ?? "tcp").toLowerCase()}`;
+        const binds: string[] = [];
+        const mounts: Docker.MountConfig = [];
+        for (const v of inputs.volumes ?? []) {
+            if (v.volumeName) { mounts.push({ Type: "volume", Source: v.volumeName, Target: v.containerPath, ReadOnly: !!v.readOnly }); }
+            else if (v.hostPath) { binds.push(`${v.hostPath}:${v.containerPath}:${v.readOnly ? "ro" : "rw"}`); }
+            else { throw new Error(`engine stand-in: ${name}: volume ${JSON.stringify(v)} is not implemented`); }
+        }
+        const created = await docker.createContainer({
+            name: inputs.name,
+            Image: inputs.image,
+            Hostname: inputs.hostname,
+            Entrypoint: inputs.entrypoints,
+            Cmd: inputs.command,
+            Env: inputs.envs,
+            Labels: labelsOf(inputs.labels),
+            ExposedPorts: ports.length ? Object.fromEntries(ports.map((p) => [portKey(p), {}])) : undefined,
+            HostConfig: {
+                NetworkMode: inputs.networkMode ?? (nets.length ? nets[0].name : undefined),
+                PortBindings: ports.length ? Object.fromEntries(ports.map((p) => [portKey(p), [{ HostIp: p.ip ?? "", HostPort: p.external ? String(p.external) : "" }]])) : undefined,
+                Binds: binds.length ? binds : undefined,
+                Mounts: mounts.length ? mounts : undefined,
+                Privileged: !!inputs.privileged,
+                CapAdd: inputs.capabilities?.adds,
+                CapDrop: inputs.capabilities?.drops,
+                SecurityOpt: inputs.securityOpts,
+                CgroupnsMode: inputs.cgroupnsMode,
+                Sysctls: inputs.sysctls,
+            } as Docker.HostConfig,
+            NetworkingConfig: nets.length
+                ? { EndpointsConfig: { [nets[0].name]: { IPAMConfig: { IPv4Address: nets[0].ipv4Address } } } }
+                : undefined,
+        });
+        // Uploads go in before the container starts, as the provider does (one tar per file, extracted at /).
+        for (const u of inputs.uploads ?? []) {
+            if (u.content === undefined) { throw new Error(`engine stand-in: ${name}: upload of ${u.file} without content is not implemented`); }
+            const pack = tar.pack();
+            pack.entry({ name: u.file, mode: u.executable ? 0o744 : 0o644 }, u.content);
+            pack.finalize();
+            await created.putArchive(pack as unknown as NodeJS.ReadableStream, { path: "/" });
+        }
+        await created.start();
+        const info = await created.inspect();
+        if (inputs.mustRun && !info.State.Running) {
+            const logs = await created.logs({ stdout: true, stderr: true, tail: 20 });
+            throw new Error(`engine stand-in: container ${inputs.name} exited right after start:\n${logs.toString()}`);
+        }
+        return { id: created.id, outputs: { name: info.Name.replace(/^\//, "") } };
+    }
+}
+
+/** Where the render-only Kubernetes provider writes a manifest: <dir>/1-manifest/<apiVersion>-<kind>-<namespace>-<name>.yaml. */
+export function renderedPath(dir: string, manifest: Record<string, any>): string {
+    const ns = manifest.metadata?.namespace || "default";
+    const api = String(manifest.apiVersion).replace(/[/:]/g, "_");
+    return path.join(dir, "1-manifest", `${api}-${String(manifest.kind).toLowerCase()}-${ns}-${manifest.metadata.name}.yaml`);
+}
+
+/** Destroys what a state file records, newest first, as `pulumi destroy` would; returns how many it undid. */
+export async function destroyState(state: EngineState, log: Log, only?: (e: StateEntry) => boolean): Promise<StateEntry[]> {
+    const clients = new Map<string, Docker>([["", dockerClient({ host: "" })]]);
+    const client = (provider: string) => {
+        let c = clients.get(provider);
+        if (!c) {
+            const ep = state.dockerProviders[provider];
+            if (!ep) { throw new Error(`engine stand-in: state names unknown provider ${provider}`); }
+            c = dockerClient(ep);
+            clients.set(provider, c);
+        }
+        return c;
+    };
+    const done: StateEntry[] = [];
+    for (const e of [...state.created].reverse()) {
+        if (only && !only(e)) { continue; }
+        const started = Date.now();
+        switch (e.type) {
+            case "command:local:Command":
+                if (e.inputs.delete) {
+                    await runShell(e.inputs.delete, {
+                        ...(e.inputs.environment ?? {}),
+                        PULUMI_COMMAND_STDOUT: e.outputs.stdout ?? "",
+                        PULUMI_COMMAND_STDERR: e.outputs.stderr ?? "",
+                    });
+                }
+                break;
+            case "docker:index/container:Container":
+                try { await client(e.provider).getContainer(e.id).remove({ force: true, v: true }); }
+                catch (err) { if (!isNotFound(err) && !isGoneNode(err)) { throw err; } }
+                break;
+            case "docker:index/network:Network":
+                try { await client(e.provider).getNetwork(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
+                break;
+            case "docker:index/volume:Volume":
+                try { await client(e.provider).getVolume(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
+                break;
+            case "docker:index/remoteImage:RemoteImage":
+                if (!e.inputs.keepLocally) { throw new Error(`engine stand-in: removing images (keepLocally false) is not implemented`); }
+                break;
+            case "kubernetes:core/v1:Pod":
+                fs.rmSync(renderedPath(state.renderDirs[e.provider], e.inputs), { force: true });
+                break;
+            case "pulumi:providers:docker":
+            case "pulumi:providers:kubernetes":
+                break;
+            default:
+                throw new Error(`engine stand-in: cannot destroy ${e.type}`);
+        }
+        done.push(e);
+        log(`  - ${e.type.replace(/^.*:/, "").padEnd(12)} ${e.name.padEnd(36)} ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`);
+    }
+    return done;
+}
+
+/** A container inside a node whose node is already gone cannot be reached; it went with its node. */
+function isGoneNode(err: unknown): boolean {
+    return /ECONNREFUSED|ECONNRESET|socket hang up/.test(String((err as Error).message ?? err));
+}
