@@ -1,0 +1,206 @@
+// The model's claims (S1-S10 of NETWORK-MODEL.md), checked on the running e2e lab from the outside:
+// `docker exec` into nodes and pod containers, reading what a learner would read. Needs `e2e:up` first.
+import * as assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { formatCidr, overlaps, parseCidr, size } from "../../plan/ip";
+import { projectRoot } from "../../plan/load";
+
+interface Outputs {
+    lan: { network: string; cidr: string; gateway: string };
+    clusterCidr: string;
+    nodes: { name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string; routes: { to: string; via: string }[] }[];
+    pods: { name: string; node: string; ip: string; sandbox: string; containers: { name: string; container: string; image: string }[] }[];
+    renderedManifests: string;
+}
+
+const root = projectRoot();
+let out: Outputs;
+const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 }).trim();
+const nodeOf = (name: string) => { const n = out.nodes.find((x) => x.name === name); assert.ok(n, `no node ${name}`); return n; };
+const podOf = (name: string) => { const p = out.pods.find((x) => x.name === name); assert.ok(p, `no pod ${name}`); return p; };
+/** Runs a command on a node (the DinD container). */
+const onNode = (node: string, ...cmd: string[]) => docker("exec", nodeOf(node).container, ...cmd);
+/** Runs a command in a pod's container, through its node's Docker. */
+const inPod = (pod: string, container: string, ...cmd: string[]) => {
+    const p = podOf(pod);
+    const c = p.containers.find((x) => x.name === container);
+    assert.ok(c, `no container ${container} in ${pod}`);
+    return onNode(p.node, "docker", "exec", c.container, ...cmd);
+};
+/** An HTTP GET with busybox nc from a pod container (busybox's wget segfaults). */
+const httpGet = (pod: string, container: string, host: string) =>
+    inPod(pod, container, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} 80`);
+const logsOf = (pod: string, container: string) => {
+    const p = podOf(pod);
+    return onNode(p.node, "sh", "-c", `docker logs ${p.containers.find((c) => c.name === container)!.container} 2>&1`);
+};
+const eth0 = (pod: string, container: string) => {
+    const text = inPod(pod, container, "ip", "addr", "show", "eth0");
+    return { inet: /inet (\S+)/.exec(text)?.[1], mac: /link\/ether (\S+)/.exec(text)?.[1] };
+};
+
+before(() => {
+    const file = path.join(root, ".lab", "e2e", "outputs.json");
+    assert.ok(fs.existsSync(file), `no ${file}: run 'npm run e2e:up' first`);
+    out = JSON.parse(fs.readFileSync(file, "utf8")) as Outputs;
+});
+
+describe("nodes and their Docker API", () => {
+    it("every node is a running DinD container with its LAN IP and hostname", () => {
+        for (const n of out.nodes) {
+            assert.equal(docker("inspect", "-f", "{{.State.Running}}", n.container), "true");
+            assert.equal(onNode(n.name, "hostname"), n.name);
+            assert.match(onNode(n.name, "ip", "-4", "addr", "show", "eth0"), new RegExp(`inet ${n.lanIp.replace(/\./g, "\\.")}/`));
+        }
+    });
+
+    it("each node's Docker API is published on 127.0.0.1 only and refuses a client without a certificate", async () => {
+        for (const n of out.nodes) {
+            const bindings = JSON.parse(docker("inspect", "-f", "{{json .HostConfig.PortBindings}}", n.container)) as Record<string, { HostIp: string; HostPort: string }[]>;
+            const b = bindings["2376/tcp"];
+            assert.equal(b.length, 1);
+            assert.equal(b[0].HostIp, "127.0.0.1");
+            const answer = await new Promise<string>((resolve, reject) => {
+                http.get({ host: "127.0.0.1", port: Number(b[0].HostPort), path: "/_ping", timeout: 5000 }, (res) => {
+                    let body = "";
+                    res.on("data", (d) => { body += d; });
+                    res.on("end", () => resolve(`${res.statusCode} ${body}`));
+                }).on("error", reject);
+            });
+            assert.match(answer, /^400 .*HTTP request to an HTTPS server/, `plain HTTP on ${n.name}'s API port was not refused: ${answer}`);
+        }
+    });
+});
+
+describe("pods share one network namespace, held by pause", () => {
+    it("S1: every container of a pod shows the pod IP and the same MAC on eth0", () => {
+        for (const p of out.pods) {
+            const prefix = parseCidr(nodeOf(p.node).podCidr)!.prefix;
+            const seen = p.containers.map((c) => eth0(p.name, c.name));
+            for (const s of seen) { assert.equal(s.inet, `${p.ip}/${prefix}`, `${p.name}: ${JSON.stringify(seen)}`); }
+            assert.equal(new Set(seen.map((s) => s.mac)).size, 1, `${p.name} has more than one MAC: ${JSON.stringify(seen)}`);
+            assert.ok(seen[0].mac);
+        }
+    });
+
+    it("S2: in pod-net-test the client reaches the web server on localhost:80", () => {
+        assert.match(httpGet("pod-net-test", "ubuntu", "localhost"), /^HTTP\/1\.[01] 200[\s\S]*hello from podnet-lab web/);
+    });
+
+    it("S4: every app container's NetworkMode is container:<pause id>", () => {
+        for (const p of out.pods) {
+            const pauseId = onNode(p.node, "docker", "inspect", "-f", "{{.Id}}", p.sandbox);
+            assert.equal(onNode(p.node, "docker", "inspect", "-f", "{{.HostConfig.NetworkMode}}", p.sandbox), "none");
+            for (const c of p.containers) {
+                assert.equal(onNode(p.node, "docker", "inspect", "-f", "{{.HostConfig.NetworkMode}}", c.container), `container:${pauseId}`);
+            }
+        }
+    });
+
+    it("S5: restarting an app container keeps the pod IP (it lives with pause)", () => {
+        const p = podOf("pod-net-test");
+        const c = p.containers.find((x) => x.name === "ubuntu")!;
+        const startedBefore = onNode(p.node, "docker", "inspect", "-f", "{{.State.StartedAt}}", c.container);
+        onNode(p.node, "docker", "restart", "-t", "1", c.container);
+        assert.notEqual(onNode(p.node, "docker", "inspect", "-f", "{{.State.StartedAt}}", c.container), startedBefore, "the container did not restart");
+        assert.equal(eth0("pod-net-test", "ubuntu").inet?.split("/")[0], p.ip);
+        assert.match(httpGet("pod-net-test", "ubuntu", "localhost"), /200/);
+    });
+});
+
+describe("node subnets and routes", () => {
+    it("S6 (the 'before' state): every node's own docker0 has the same default range", () => {
+        const ranges = out.nodes.map((n) => /inet (\S+)/.exec(onNode(n.name, "ip", "-4", "addr", "show", "docker0"))?.[1]);
+        assert.ok(ranges[0], "no docker0 address");
+        assert.equal(new Set(ranges).size, 1, `docker0 ranges differ: ${ranges.join(", ")}`);
+    });
+
+    it("S7: node subnets are disjoint, inside the cluster range, and held by each node's bridge", () => {
+        const cluster = parseCidr(out.clusterCidr)!;
+        const subs = out.nodes.map((n) => parseCidr(n.podCidr)!);
+        subs.forEach((s, i) => {
+            assert.ok(s.base >= cluster.base && s.base + size(s) <= cluster.base + size(cluster), `${formatCidr(s)} outside ${out.clusterCidr}`);
+            subs.slice(i + 1).forEach((t) => assert.ok(!overlaps(s, t), `${formatCidr(s)} overlaps ${formatCidr(t)}`));
+        });
+        for (const n of out.nodes) {
+            const text = onNode(n.name, "ip", "-4", "addr", "show", n.bridge);
+            assert.match(text, new RegExp(`inet ${n.bridgeIp.replace(/\./g, "\\.")}/${parseCidr(n.podCidr)!.prefix} `), `${n.name}: ${text}`);
+            assert.match(onNode(n.name, "ip", "link", "show", n.bridge), /state UP|,UP/);
+        }
+    });
+
+    it("S8: every node routes each peer's subnet via that peer's LAN IP", () => {
+        for (const n of out.nodes) {
+            const table = onNode(n.name, "ip", "route");
+            const peers = out.nodes.filter((p) => p.name !== n.name);
+            assert.equal(n.routes.length, peers.length);
+            for (const p of peers) {
+                assert.ok(table.split("\n").some((l) => l.trim().startsWith(`${p.podCidr} via ${p.lanIp} `)), `${n.name} lacks ${p.podCidr} via ${p.lanIp}:\n${table}`);
+            }
+        }
+    });
+});
+
+describe("S9: pod to pod without NAT", () => {
+    /** Sends one request and returns the server log lines that request added. */
+    const request = (from: [string, string], to: string) => {
+        const lines = (text: string) => (text ? text.split("\n") : []);
+        const before = lines(logsOf(to, "nginx")).length;
+        const answer = httpGet(from[0], from[1], podOf(to).ip);
+        assert.match(answer, /^HTTP\/1\.[01] 200[\s\S]*hello from podnet-lab web/, `${from[0]} -> ${to}: ${answer}`);
+        return lines(logsOf(to, "nginx")).slice(before).join("\n");
+    };
+    const client = (pod: string) => `[::ffff:${podOf(pod).ip}]`;
+
+    it("on one node: pod-net-test -> web-1, the server logs the client's pod IP", () => {
+        assert.equal(podOf("pod-net-test").node, podOf("web-1").node);
+        const log = request(["pod-net-test", "ubuntu"], "web-1");
+        assert.ok(log.includes(client("pod-net-test")), `web-1 did not see ${podOf("pod-net-test").ip}:\n${log}`);
+    });
+
+    it("across nodes: pod-net-test (node1) -> web-3 (node3), the server logs the client's pod IP, not node1's LAN IP", () => {
+        assert.notEqual(podOf("pod-net-test").node, podOf("web-3").node);
+        const log = request(["pod-net-test", "ubuntu"], "web-3");
+        assert.ok(log.includes(client("pod-net-test")), `web-3 did not see ${podOf("pod-net-test").ip}:\n${log}`);
+        assert.ok(!log.includes(nodeOf(podOf("pod-net-test").node).lanIp), `web-3 saw the node's LAN IP (NAT):\n${log}`);
+    });
+
+    it("across nodes, the other way: web-3 -> web-1", () => {
+        const log = request(["web-3", "nginx"], "web-1");
+        assert.ok(log.includes(client("web-3")), `web-1 did not see ${podOf("web-3").ip}:\n${log}`);
+    });
+});
+
+describe("S10: a pod's DEL leaves nothing behind", () => {
+    it("destroying web-2 runs the CNI DEL: its veth and namespace are gone from the node", () => {
+        const p = podOf("web-2");
+        // The host end of the pod's veth, found from the kernel: the peer index of the pod's eth0.
+        const peerIndex = onNode(p.node, "ip", "netns", "exec", p.name, "cat", "/sys/class/net/eth0/iflink");
+        const veth = /^\d+: ([^@:]+)/.exec(onNode(p.node, "sh", "-c", `ip -o link | grep '^${peerIndex}: '`))?.[1];
+        assert.ok(veth, "web-2 has no veth on its node before DEL");
+        assert.match(onNode(p.node, "ip", "link", "show", veth), new RegExp(`master ${nodeOf(p.node).bridge}`));
+
+        const cli = path.join(__dirname, "cli.js");
+        const r = spawnSync(process.execPath, [cli, "destroy", "web-2-nginx", "web-2-net", "web-2-pause"], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+
+        assert.throws(() => onNode(p.node, "ip", "link", "show", veth), /does not exist/);
+        assert.ok(!onNode(p.node, "ip", "netns", "list").includes(p.name), "the pod's namespace is still named");
+        assert.equal(onNode(p.node, "docker", "ps", "-aq", "--filter", `label=io.kubernetes.pod.name=${p.name}`), "");
+        assert.equal(onNode(p.node, "sh", "-c", `ip -o link | grep -c veth || true`), "0");
+    });
+});
+
+describe("rendered manifests", () => {
+    it("the pods are written as Kubernetes manifests, placed on their nodes", () => {
+        const file = path.join(root, out.renderedManifests, "1-manifest", "v1-pod-default-pod-net-test.yaml");
+        const text = fs.readFileSync(file, "utf8");
+        assert.match(text, /kind: Pod/);
+        assert.match(text, /nodeName: node1/);
+        assert.match(text, /image: nginx:1\.27/, "the manifest keeps the public image, not the substitute");
+    });
+});
