@@ -47,6 +47,7 @@ async function up(): Promise<number> {
     process.on("unhandledRejection", fail);
     pulumi.runtime.setAllConfig(stackConfig());
     await pulumi.runtime.setMocks(engine, "podnet-lab", STACK, false);
+    engine.attach();
     try {
         const program = require("../../index") as Record<string, pulumi.Input<unknown>>;
         const outputs: Record<string, unknown> = {};
@@ -88,7 +89,7 @@ async function down(): Promise<number> {
     const started = Date.now();
     const state = readState();
     if (state) {
-        log(`e2e:down: destroying ${state.created.length} resources, newest first`);
+        log(`e2e:down: destroying ${state.created.length} resources in dependency order (independent ones in parallel)`);
         await destroyState(state, log);
         fs.rmSync(STATE, { force: true });
     } else {

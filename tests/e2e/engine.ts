@@ -20,6 +20,8 @@ export interface StateEntry {
     readonly provider: string;
     readonly inputs: Record<string, any>;
     readonly outputs: Record<string, any>;
+    /** Names of the resources it depends on (explicit, through inputs, parent, provider): destroyed after it. */
+    readonly dependsOn: readonly string[];
 }
 export interface DockerEndpoint { readonly host: string; readonly ca?: string; readonly cert?: string; readonly key?: string; }
 export interface EngineState {
@@ -94,6 +96,7 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
     private readonly clients = new Map<string, Docker>();
     private saving: Promise<void> = Promise.resolve();
     private inflight = 0;
+    private readonly deps = new Map<string, string[]>();
 
     constructor(private readonly stateFile: string, stack: string, private readonly log: Log) {
         this.state = { stack, created: [], dockerProviders: {}, renderDirs: {} };
@@ -101,6 +104,29 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
     }
 
     get created(): readonly StateEntry[] { return this.state.created; }
+
+    /**
+     * Records each registration's dependencies, as the Pulumi engine does from the same request, so destroy can
+     * run in parallel in dependency order. Call after setMocks.
+     */
+    attach(): void {
+        type Req = {
+            getType(): string; getName(): string; getParent(): string; getProvider(): string; getDependenciesList(): string[];
+            getPropertydependenciesMap(): { forEach(f: (v: { getUrnsList(): string[] }) => void): void };
+        };
+        const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: unknown): void };
+        const register = monitor.registerResource.bind(monitor);
+        const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
+        monitor.registerResource = (req, cb) => {
+            const urns = new Set<string>(req.getDependenciesList());
+            req.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => urns.add(u)));
+            if (req.getParent()) { urns.add(req.getParent()); }
+            // A provider reference is "<urn>::<id>".
+            if (req.getProvider()) { urns.add(req.getProvider().split("::").slice(0, -1).join("::")); }
+            this.deps.set(`${req.getType()}::${req.getName()}`, [...urns].map(nameOf));
+            register(req, cb);
+        };
+    }
 
     private client(provider: string): Docker {
         const c = this.clients.get(provider);
@@ -139,7 +165,9 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
         const provider = args.provider ? args.provider.split("::").pop() ?? "" : "";
         const started = Date.now();
         const { id, outputs } = await this.apply(args.type, args.name, inputs, provider);
-        await this.record({ type: args.type, name: args.name, id, provider, inputs, outputs });
+        const dependsOn = this.deps.get(`${args.type}::${args.name}`);
+        if (!dependsOn) { throw new Error(`engine stand-in: no dependencies recorded for ${args.name}; call attach() after setMocks`); }
+        await this.record({ type: args.type, name: args.name, id, provider, inputs, outputs, dependsOn });
         const secs = ((Date.now() - started) / 1000).toFixed(1);
         this.log(`  + ${args.type.replace(/^.*:/, "").padEnd(12)} ${args.name.padEnd(36)} ${secs.padStart(5)}s`);
         return { id, state: { ...inputs, ...outputs } };
@@ -284,9 +312,8 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
         }
         return c;
     };
-    const done: StateEntry[] = [];
-    for (const e of [...state.created].reverse()) {
-        if (only && !only(e)) { continue; }
+    const targets = state.created.filter((e) => !only || only(e));
+    const destroyOne = async (e: StateEntry) => {
         const started = Date.now();
         switch (e.type) {
             case "command:local:Command":
@@ -320,8 +347,17 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
             default:
                 throw new Error(`engine stand-in: cannot destroy ${e.type}`);
         }
-        done.push(e);
         log(`  - ${e.type.replace(/^.*:/, "").padEnd(12)} ${e.name.padEnd(36)} ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`);
+    };
+    // Like Pulumi: a resource goes once nothing left still depends on it; independent ones go in parallel.
+    const done: StateEntry[] = [];
+    let left = [...targets];
+    while (left.length) {
+        const wave = left.filter((e) => !left.some((o) => o !== e && o.dependsOn.includes(e.name)));
+        if (!wave.length) { throw new Error(`engine stand-in: dependency cycle among ${left.map((e) => e.name).join(", ")}`); }
+        await Promise.all(wave.map(destroyOne));
+        done.push(...wave);
+        left = left.filter((e) => !wave.includes(e));
     }
     return done;
 }

@@ -1,0 +1,36 @@
+// The e2e engine stand-in must refuse what it does not implement, so it can never skip what a real provider does.
+import * as assert from "node:assert/strict";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { EngineStandIn, renderedPath, runShell } from "./e2e/engine";
+
+const engine = () => new EngineStandIn(path.join(os.tmpdir(), `standin-${process.pid}.json`), "t", () => undefined);
+
+describe("engine stand-in refusals (no Docker needed)", () => {
+    it("throws on a resource type it does not implement, naming it", async () => {
+        await assert.rejects(engine().newResource({ type: "docker:index/service:Service", name: "svc", inputs: {} }),
+            /resource type docker:index\/service:Service \(svc\) is not implemented/);
+    });
+
+    it("throws on docker.Image (building), pointing at a prebuilt node image", async () => {
+        await assert.rejects(engine().newResource({ type: "docker:index/image:Image", name: "node-image", inputs: { imageName: "x" } }),
+            /set podnet-lab:nodeImage to a prebuilt image/);
+    });
+
+    it("throws on an input it does not implement, naming it", async () => {
+        await assert.rejects(engine().newResource({ type: "docker:index/container:Container", name: "c", inputs: { image: "x", gpus: "all" } }),
+            /docker:index\/container:Container c: input\(s\) gpus not implemented/);
+        await assert.rejects(engine().newResource({ type: "command:local:Command", name: "c", inputs: { create: "true", stdin: "x" } }),
+            /input\(s\) stdin not implemented/);
+    });
+
+    it("runs commands like pulumi-command: /bin/sh -c, environment, trailing newline trimmed, failure reported", async () => {
+        assert.deepEqual(await runShell("echo \"$GREETING\"; echo err >&2", { GREETING: "hi there" }), { stdout: "hi there", stderr: "err" });
+        await assert.rejects(runShell("echo nope >&2; exit 3", {}), /exited with 3[\s\S]*nope/);
+    });
+
+    it("renders manifests where the real render-only provider writes them", () => {
+        assert.equal(renderedPath("/r", { apiVersion: "v1", kind: "Pod", metadata: { name: "web-1" } }), "/r/1-manifest/v1-pod-default-web-1.yaml");
+    });
+});
