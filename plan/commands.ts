@@ -43,7 +43,7 @@ export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string): Cre
 /** Like `kind load docker-image`: copies a host image into the node; prints the image id inside the node. */
 export function imageLoadCommand(node: NodePlan, ref: string): CreateDelete {
     return {
-        create: `docker save ${shq(ref)} | docker exec -i ${shq(node.container)} docker load -q >/dev/null && ` +
-            exec(node, "docker", "image", "inspect", "-f", "{{.Id}}", ref),
+        create: `docker save ${shq(ref)} | docker exec -i ${shq(node.container)} sh -c ` +
+            shq(`docker load -q >/dev/null && docker image inspect -f '{{.Id}}' ${shq(ref)}`),
     };
 }

@@ -122,7 +122,7 @@ describe("nodes", () => {
         assert.equal(loads.length, 9);
         for (const i of [1, 2, 3]) {
             const l = run.mocks.named(`node${i}-load-nginx-1-27`).inputs;
-            assert.match(l.create, new RegExp(`^docker save nginx:1.27 \\| docker exec -i podnet-dev-node${i} docker load`));
+            assert.equal(l.create, `docker save nginx:1.27 | docker exec -i podnet-dev-node${i} sh -c 'docker load -q >/dev/null && docker image inspect -f '\\''{{.Id}}'\\'' nginx:1.27'`);
         }
         for (const r of run.mocks.ofType(T.remote)) { assert.ok(!r.provider, `${r.name} is on the host's default provider`); assert.equal(r.inputs.keepLocally, true); }
     });

@@ -3,7 +3,8 @@ import * as assert from "node:assert/strict";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { EngineStandIn, renderedPath, runShell } from "./e2e/engine";
+import { EngineStandIn } from "./e2e/engine";
+import { renderedPath, runShell } from "./e2e/state";
 
 const engine = () => new EngineStandIn(path.join(os.tmpdir(), `standin-${process.pid}.json`), "t", () => undefined);
 

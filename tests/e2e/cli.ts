@@ -5,11 +5,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
-import * as pulumi from "@pulumi/pulumi";
+import type * as Pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { LABEL_STACK } from "../../plan/plan";
 import { projectRoot } from "../../plan/load";
-import { destroyState, EngineState, EngineStandIn } from "./engine";
+import type { EngineStandIn as StandIn } from "./engine";
+import { destroyState, EngineState } from "./state";
 
 export const STACK = "e2e";
 const root = projectRoot();
@@ -41,6 +42,9 @@ async function up(): Promise<number> {
     fs.rmSync(OUTPUTS, { force: true });
     const started = Date.now();
     log(`e2e:up: stack ${STACK} through the engine stand-in (resources are created for real on the local Docker engine)`);
+    // Loaded here, not at the top: `down` and `destroy` need neither the Pulumi SDK nor the stand-in.
+    const pulumi = require("@pulumi/pulumi") as typeof Pulumi;
+    const { EngineStandIn } = require("./engine") as { EngineStandIn: typeof StandIn };
     const engine = new EngineStandIn(STATE, STACK, log);
     let failure: unknown;
     const fail = (e: unknown) => { failure ??= e; };
@@ -49,11 +53,11 @@ async function up(): Promise<number> {
     await pulumi.runtime.setMocks(engine, "podnet-lab", STACK, false);
     engine.attach();
     try {
-        const program = require("../../index") as Record<string, pulumi.Input<unknown>>;
+        const program = require("../../index") as Record<string, Pulumi.Input<unknown>>;
         const outputs: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(program)) {
             outputs[k] = await Promise.race([
-                new Promise((resolve) => pulumi.output(v as pulumi.Input<any>).apply((x: unknown) => { resolve(x); return x; })),
+                new Promise((resolve) => pulumi.output(v as Pulumi.Input<any>).apply((x: unknown) => { resolve(x); return x; })),
                 new Promise((_, reject) => { const t = setInterval(() => { if (failure) { clearInterval(t); reject(failure); } }, 50); }),
             ]);
         }

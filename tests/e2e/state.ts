@@ -1,0 +1,134 @@
+// The e2e stand-in's state and destroy: what was created, and how to undo it in dependency order.
+// No @pulumi import here, so `e2e:down` starts fast.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Docker from "dockerode";
+
+/** Everything needed to undo one created resource. */
+export interface StateEntry {
+    readonly type: string;
+    readonly name: string;
+    readonly id: string;
+    /** Id of the provider it was created with ("" = the host engine). */
+    readonly provider: string;
+    readonly inputs: Record<string, any>;
+    readonly outputs: Record<string, any>;
+    /** Names of the resources it depends on (explicit, through inputs, parent, provider): destroyed after it. */
+    readonly dependsOn: readonly string[];
+}
+export interface DockerEndpoint { readonly host: string; readonly ca?: string; readonly cert?: string; readonly key?: string; }
+export interface EngineState {
+    readonly stack: string;
+    /** Created resources, in the order they finished (destroy runs it backwards). */
+    readonly created: StateEntry[];
+    /** Docker provider endpoints by provider id (the TLS material is what Pulumi's state would hold, as secrets). */
+    readonly dockerProviders: Record<string, DockerEndpoint>;
+    readonly renderDirs: Record<string, string>;
+}
+
+export type Log = (line: string) => void;
+
+/** Runs a command the way pulumi-command's local provider does: /bin/sh -c, with the given environment. */
+export function runShell(cmd: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("/bin/sh", ["-c", cmd], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => { stdout += d; });
+        child.stderr.on("data", (d) => { stderr += d; });
+        child.on("error", reject);
+        child.on("close", (code) => {
+            const out = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
+            if (code === 0) { resolve(out); }
+            else { reject(new Error(`command exited with ${code}: ${cmd}\n${out.stderr}`)); }
+        });
+    });
+}
+
+export function dockerClient(ep: DockerEndpoint): Docker {
+    if (!ep.host || ep.host.startsWith("unix://")) { return new Docker({ socketPath: ep.host ? ep.host.slice(7) : "/var/run/docker.sock" }); }
+    const u = new URL(ep.host.replace(/^tcp:/, "https:"));
+    if (!ep.ca || !ep.cert || !ep.key) { throw new Error(`engine stand-in: provider for ${ep.host} has no TLS material; refusing plain TCP`); }
+    return new Docker({ host: u.hostname, port: Number(u.port), protocol: "https", ca: ep.ca, cert: ep.cert, key: ep.key });
+}
+
+export const labelsOf = (labels: { label: string; value: string }[] | undefined) =>
+    Object.fromEntries((labels ?? []).map((l) => [l.label, l.value]));
+
+export const isNotFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
+
+/** Where the render-only Kubernetes provider writes a manifest: <dir>/1-manifest/<apiVersion>-<kind>-<namespace>-<name>.yaml. */
+export function renderedPath(dir: string, manifest: Record<string, any>): string {
+    const ns = manifest.metadata?.namespace || "default";
+    const api = String(manifest.apiVersion).replace(/[/:]/g, "_");
+    return path.join(dir, "1-manifest", `${api}-${String(manifest.kind).toLowerCase()}-${ns}-${manifest.metadata.name}.yaml`);
+}
+
+/** Destroys what a state file records, newest first, as `pulumi destroy` would; returns how many it undid. */
+export async function destroyState(state: EngineState, log: Log, only?: (e: StateEntry) => boolean): Promise<StateEntry[]> {
+    const clients = new Map<string, Docker>([["", dockerClient({ host: "" })]]);
+    const client = (provider: string) => {
+        let c = clients.get(provider);
+        if (!c) {
+            const ep = state.dockerProviders[provider];
+            if (!ep) { throw new Error(`engine stand-in: state names unknown provider ${provider}`); }
+            c = dockerClient(ep);
+            clients.set(provider, c);
+        }
+        return c;
+    };
+    const targets = state.created.filter((e) => !only || only(e));
+    const destroyOne = async (e: StateEntry) => {
+        const started = Date.now();
+        switch (e.type) {
+            case "command:local:Command":
+                if (e.inputs.delete) {
+                    await runShell(e.inputs.delete, {
+                        ...(e.inputs.environment ?? {}),
+                        PULUMI_COMMAND_STDOUT: e.outputs.stdout ?? "",
+                        PULUMI_COMMAND_STDERR: e.outputs.stderr ?? "",
+                    });
+                }
+                break;
+            case "docker:index/container:Container":
+                try { await client(e.provider).getContainer(e.id).remove({ force: true, v: true }); }
+                catch (err) { if (!isNotFound(err) && !isGoneNode(err)) { throw err; } }
+                break;
+            case "docker:index/network:Network":
+                try { await client(e.provider).getNetwork(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
+                break;
+            case "docker:index/volume:Volume":
+                try { await client(e.provider).getVolume(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
+                break;
+            case "docker:index/remoteImage:RemoteImage":
+                if (!e.inputs.keepLocally) { throw new Error(`engine stand-in: removing images (keepLocally false) is not implemented`); }
+                break;
+            case "kubernetes:core/v1:Pod":
+                fs.rmSync(renderedPath(state.renderDirs[e.provider], e.inputs), { force: true });
+                break;
+            case "pulumi:providers:docker":
+            case "pulumi:providers:kubernetes":
+                break;
+            default:
+                throw new Error(`engine stand-in: cannot destroy ${e.type}`);
+        }
+        log(`  - ${e.type.replace(/^.*:/, "").padEnd(12)} ${e.name.padEnd(36)} ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`);
+    };
+    // Like Pulumi: a resource goes once nothing left still depends on it; independent ones go in parallel.
+    const done: StateEntry[] = [];
+    let left = [...targets];
+    while (left.length) {
+        const wave = left.filter((e) => !left.some((o) => o !== e && o.dependsOn.includes(e.name)));
+        if (!wave.length) { throw new Error(`engine stand-in: dependency cycle among ${left.map((e) => e.name).join(", ")}`); }
+        await Promise.all(wave.map(destroyOne));
+        done.push(...wave);
+        left = left.filter((e) => !wave.includes(e));
+    }
+    return done;
+}
+
+/** A container inside a node whose node is already gone cannot be reached; it went with its node. */
+function isGoneNode(err: unknown): boolean {
+    return /ECONNREFUSED|ECONNRESET|socket hang up/.test(String((err as Error).message ?? err));
+}
