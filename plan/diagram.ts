@@ -3,7 +3,7 @@ import { LabPlan, NodePlan } from "./plan";
 
 const PER_ROW = 3;
 
-function box(node: NodePlan, plan: LabPlan, width: number): string[] {
+function box(node: NodePlan, plan: LabPlan, width: number, podRows: number): string[] {
     const pods = plan.pods.filter((p) => p.node === node.name);
     const inner = width - 4;
     const line = (s: string) => `| ${s.padEnd(inner)} |`;
@@ -13,6 +13,7 @@ function box(node: NodePlan, plan: LabPlan, width: number): string[] {
         rule,
         line(`${node.name}  (${node.container})`),
         ...pods.map((p) => line(` pod ${p.name} ${p.ip}`)),
+        ...Array.from({ length: podRows - pods.length }, () => line("")),
         line(` +${"-".repeat(bw - 2)}+`),
         line(` | bridge ${node.bridge} ${node.bridgeIp}`.padEnd(bw) + "|"),
         line(` | ${node.podCidr}`.padEnd(bw) + "|"),
@@ -26,15 +27,16 @@ export function renderDiagram(plan: LabPlan): string {
     const longest = Math.max(
         ...plan.nodes.map((n) => `${n.name}  (${n.container})`.length),
         ...plan.pods.map((p) => ` pod ${p.name} ${p.ip}`.length),
-        ...plan.nodes.map((n) => ` | bridge ${n.bridge} ${n.bridgeIp} |`.length),
+        ...plan.nodes.map((n) => ` | bridge ${n.bridge} ${n.bridgeIp}  |`.length),
     );
     const width = Math.max(longest + 4, 28);
     const out: string[] = [];
     for (let r = 0; r < plan.nodes.length; r += PER_ROW) {
-        const row = plan.nodes.slice(r, r + PER_ROW).map((n) => box(n, plan, width));
-        const height = Math.max(...row.map((b) => b.length));
-        for (let i = 0; i < height; i++) {
-            out.push(row.map((b) => (b[i] ?? "").padEnd(width)).join("  ").trimEnd());
+        const nodes = plan.nodes.slice(r, r + PER_ROW);
+        const podRows = Math.max(...nodes.map((n) => n.pods.length));
+        const row = nodes.map((n) => box(n, plan, width, podRows));
+        for (let i = 0; i < row[0].length; i++) {
+            out.push(row.map((b) => b[i]).join("  ").trimEnd());
         }
         out.push(row.map(() => "|".padStart(Math.floor(width / 2) + 1).padEnd(width)).join("  ").trimEnd());
     }

@@ -15,6 +15,8 @@ busybox_root() {
   local root=$1
   need busybox busybox-static
   local bb; bb=$(command -v busybox)
+  # The images hold nothing else, so busybox must be the static build (package busybox-static).
+  if ldd "$bb" >/dev/null 2>&1; then echo "build-images: $bb is dynamically linked; apt-get install -y busybox-static" >&2; exit 1; fi
   mkdir -p "$root/bin" "$root/tmp" "$root/www" "$root/etc"
   cp "$bb" "$root/bin/busybox"
   for applet in $("$bb" --list); do [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"; done
