@@ -16,6 +16,25 @@ function timed(verb: string, nodes: number): { seconds: number; ok: boolean; out
     return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: r.status === 0, output: r.stdout + r.stderr };
 }
 
+const manual = path.resolve(root, "..", "shared", "manual-lab.sh");
+
+/** The hand-run reference (sequential docker CLI, 3 nodes, one image per node), on the same offline images. */
+function manualRow(): string {
+    const env = { ...process.env, NODE_IMAGE: "podnet-e2e/node:test", POD_IMAGE: "podnet-e2e/client:test", N: "3" };
+    const run = (verb: string) => {
+        const t = process.hrtime.bigint();
+        const r = spawnSync("bash", [manual, verb], { encoding: "utf8", env });
+        return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: r.status === 0 };
+    };
+    process.stdout.write("bench: manual-lab.sh: up...");
+    const up = run("up");
+    const check = up.ok && run("check").ok;
+    process.stdout.write(" down...");
+    const down = run("down");
+    process.stdout.write(" done\n");
+    return `| ${"manual-lab.sh, 3 nodes".padEnd(22)} | ${"-".padStart(9)} | ${up.seconds.toFixed(1).padStart(6)} | ${down.seconds.toFixed(1).padStart(8)} |${up.ok && check && down.ok ? "" : " FAILED"}`;
+}
+
 const rows: string[] = [];
 let failed = false;
 for (const n of sizes) {
@@ -29,10 +48,11 @@ for (const n of sizes) {
         failed = true;
         process.stdout.write(`bench: ${n} nodes failed:\n${up.ok ? "" : up.output}${down.ok ? "" : down.output}\n`);
     }
-    rows.push(`| ${String(n).padStart(5)} | ${String(resources).padStart(9)} | ${up.seconds.toFixed(1).padStart(6)} | ${down.seconds.toFixed(1).padStart(8)} |${up.ok && down.ok ? "" : " FAILED"}`);
+    rows.push(`| ${`lab, ${n} nodes`.padEnd(22)} | ${String(resources).padStart(9)} | ${up.seconds.toFixed(1).padStart(6)} | ${down.seconds.toFixed(1).padStart(8)} |${up.ok && down.ok ? "" : " FAILED"}`);
 }
-console.log("\n| nodes | resources | up (s) | down (s) |\n|------:|----------:|-------:|---------:|");
+if (fs.existsSync(manual)) { rows.push(manualRow()); }
+console.log(`\n| ${"run".padEnd(22)} | resources | up (s) | down (s) |\n|${"-".repeat(24)}|----------:|-------:|---------:|`);
 for (const r of rows) { console.log(r); }
-console.log("\nWall seconds of `npm run e2e:up` / `e2e:down` minus the TypeScript build, each a fresh node process,");
-console.log("on this machine's Docker engine. Reference: ../shared/manual-lab.sh (3 nodes, sequential docker CLI) took ~11 s up, ~1 s down here.");
+console.log("\nWall seconds of `e2e:up` / `e2e:down` (each a fresh node process, TypeScript already built) on this machine's");
+console.log("Docker engine. manual-lab.sh is the hand-run reference: docker CLI, sequential, one image per node, teardown by rm -f.");
 process.exit(failed ? 1 : 0);
