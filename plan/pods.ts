@@ -77,6 +77,19 @@ function unknownFields(obj: Record<string, unknown>, allowed: readonly string[],
     }
 }
 
+/** Walks an optional list of objects: reports a non-list, non-object items and unknown fields, then calls `item`. */
+function eachItem(v: unknown, path: string, shape: string, allowed: readonly string[], where: string, problems: Problems,
+    item: (obj: Record<string, unknown>, itemPath: string) => void): void {
+    if (v === undefined) { return; }
+    if (!Array.isArray(v)) { problems.add(`${where}: ${path} is ${show(v)}; it must be a list of ${shape}`); return; }
+    v.forEach((e, i) => {
+        const p = `${path}[${i}]`;
+        if (!isObject(e)) { problems.add(`${where}: ${p} is ${show(e)}; it must be ${shape}`); return; }
+        unknownFields(e, allowed, `${p}.`, where, problems);
+        item(e, p);
+    });
+}
+
 function stringList(v: unknown, path: string, where: string, problems: Problems): string[] | undefined {
     if (v === undefined) { return undefined; }
     if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) {
@@ -148,44 +161,30 @@ function parseContainer(c: unknown, path: string, where: string, problems: Probl
     const command = stringList(c.command, `${path}.command`, where, problems);
     const args = stringList(c.args, `${path}.args`, where, problems);
     const env: PodEnv[] = [];
-    if (c.env !== undefined) {
-        if (!Array.isArray(c.env)) { problems.add(`${where}: ${path}.env is ${show(c.env)}; it must be a list of {name, value}`); }
-        else {
-            c.env.forEach((e, i) => {
-                const ep = `${path}.env[${i}]`;
-                if (!isObject(e)) { problems.add(`${where}: ${ep} is ${show(e)}; it must be {name, value}`); return; }
-                unknownFields(e, ALLOWED.env, `${ep}.`, where, problems);
-                if (typeof e.name !== "string" || !ENV_NAME.test(e.name)) { problems.add(`${where}: ${ep}.name is ${show(e.name)}; it must be an environment variable name`); return; }
-                const value = e.value === undefined ? "" : e.value;
-                if (typeof value !== "string") { problems.add(`${where}: ${ep}.value is ${show(e.value)}; it must be a string (quote numbers)`); return; }
-                env.push({ name: e.name, value });
-            });
-        }
-    }
+    eachItem(c.env, `${path}.env`, "{name, value}", ALLOWED.env, where, problems, (e, ep) => {
+        if (typeof e.name !== "string" || !ENV_NAME.test(e.name)) { problems.add(`${where}: ${ep}.name is ${show(e.name)}; it must be an environment variable name`); return; }
+        const value = e.value === undefined ? "" : e.value;
+        if (typeof value !== "string") { problems.add(`${where}: ${ep}.value is ${show(e.value)}; it must be a string (quote numbers)`); return; }
+        env.push({ name: e.name, value });
+    });
     const ports: PodPort[] = [];
-    if (c.ports !== undefined) {
-        if (!Array.isArray(c.ports)) { problems.add(`${where}: ${path}.ports is ${show(c.ports)}; it must be a list of {containerPort, protocol}`); }
-        else {
-            c.ports.forEach((p, i) => {
-                const pp = `${path}.ports[${i}]`;
-                if (!isObject(p)) { problems.add(`${where}: ${pp} is ${show(p)}; it must be {containerPort, protocol}`); return; }
-                unknownFields(p, ALLOWED.port, `${pp}.`, where, problems);
-                const port = p.containerPort;
-                if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-                    problems.add(`${where}: ${pp}.containerPort is ${show(port)}; it must be a whole number from 1 to 65535`);
-                    return;
-                }
-                const protocol = p.protocol === undefined ? "TCP" : p.protocol;
-                if (protocol !== "TCP" && protocol !== "UDP" && protocol !== "SCTP") {
-                    problems.add(`${where}: ${pp}.protocol is ${show(p.protocol)}; valid: TCP, UDP, SCTP`);
-                    return;
-                }
-                const dup = ports.find((q) => q.containerPort === port && q.protocol === protocol);
-                if (dup) { problems.add(`${where}: ${pp} declares ${port}/${protocol} twice in container ${show(name)}`); return; }
-                ports.push({ containerPort: port, protocol });
-            });
+    eachItem(c.ports, `${path}.ports`, "{containerPort, protocol}", ALLOWED.port, where, problems, (p, pp) => {
+        const port = p.containerPort;
+        if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+            problems.add(`${where}: ${pp}.containerPort is ${show(port)}; it must be a whole number from 1 to 65535`);
+            return;
         }
-    }
+        const protocol = p.protocol === undefined ? "TCP" : p.protocol;
+        if (protocol !== "TCP" && protocol !== "UDP" && protocol !== "SCTP") {
+            problems.add(`${where}: ${pp}.protocol is ${show(p.protocol)}; valid: TCP, UDP, SCTP`);
+            return;
+        }
+        if (ports.some((q) => q.containerPort === port && q.protocol === protocol)) {
+            problems.add(`${where}: ${pp} declares ${port}/${protocol} twice in container ${show(name)}`);
+            return;
+        }
+        ports.push({ containerPort: port, protocol });
+    });
     return { name: name as string, image: c.image as string, command, args, env, ports };
 }
 
