@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { CONFIG_KEYS } from "../plan/config";
 import { projectRoot } from "../plan/load";
+import { BAD_CONFIG } from "./bad-config";
 import { DEV_CONFIG, runProgram } from "./harness";
 
 describe("program variants", () => {
@@ -73,6 +74,19 @@ describe("program variants", () => {
             return true;
         });
     });
+});
+
+describe("every bad config value, through the whole program: refused before anything is declared", () => {
+    for (const [what, raw, words] of BAD_CONFIG) {
+        it(what, async () => {
+            await assert.rejects(runProgram({ ...DEV_CONFIG, ...raw }), (e: unknown) => {
+                assert.ok(pulumi.RunError.isInstance(e), `not a RunError: ${e}`);
+                for (const w of words) { assert.ok((e as Error).message.includes(w), `message lacks '${w}'`); }
+                assert.equal((e as { declared?: number }).declared, 0, "resources were declared");
+                return true;
+            });
+        });
+    }
 });
 
 describe("Pulumi.yaml and Pulumi.dev.yaml", () => {
