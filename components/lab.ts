@@ -53,7 +53,7 @@ export class PodnetLab extends pulumi.ComponentResource {
         if (plan.nodeImage.kind === "build") {
             const built = new docker.Image("node-image", {
                 imageName: plan.nodeImage.name,
-                build: { context: path.join(args.root, plan.nodeImage.context), platform: "linux/amd64" },
+                build: { context: path.join(args.root, plan.nodeImage.context) },
                 skipPush: true,
             }, { parent: this });
             nodeImage = built.imageName;
