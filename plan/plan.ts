@@ -13,7 +13,6 @@ export interface RoutePlan {
     readonly via: string;
 }
 export interface NodePlan {
-    readonly index: number;
     /** node1, node2, ... (also the hostname). */
     readonly name: string;
     /** Host-side container name, unique per stack. */
@@ -42,7 +41,6 @@ export interface ContainerPlan {
     readonly entrypoint?: readonly string[];
     readonly command?: readonly string[];
     readonly envs: readonly string[];
-    readonly ports: readonly string[];
 }
 export interface PodPlan {
     readonly name: string;
@@ -168,12 +166,10 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                     ...(c.command ? { entrypoint: c.command } : {}),
                     ...(c.args ? { command: c.args } : {}),
                     envs: c.env.map((e) => `${e.name}=${e.value}`),
-                    ports: c.ports.map((p) => `${p.containerPort}/${p.protocol}`),
                 })),
             });
         });
         return {
-            index: i + 1,
             name,
             container: `${prefix}-${name}`,
             volume: `${prefix}-${name}-docker`,

@@ -1,6 +1,7 @@
 // Runs index.ts under recording mocks with a given config; returns what it declared and exported.
 import * as pulumi from "@pulumi/pulumi";
 import { RecordingMocks } from "./mocks";
+import { tapRegistrations, urnName } from "./monitor";
 
 /** Resolves an Output (or plain value) to its value. */
 export function valueOf<T>(o: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
@@ -9,8 +10,6 @@ export function valueOf<T>(o: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
 
 export interface Run {
     readonly mocks: RecordingMocks;
-    /** URN of every registered resource. */
-    readonly urns: string[];
     /** Names of a resource's ancestors, nearest first (from the parent URN each registration named). */
     ancestors(name: string): string[];
     readonly outputs: Record<string, any>;
@@ -34,23 +33,17 @@ export async function runProgram(config: Record<string, string | object | number
     pulumi.runtime.setAllConfig(all);
     const mocks = new RecordingMocks();
     await pulumi.runtime.setMocks(mocks, "podnet-lab", stack, false);
-    // The mock monitor's URNs keep only the parent's last type, so record each parent URN as it is registered.
-    const parentOf = new Map<string, string>();
-    type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
-    const monitor = pulumi.runtime.getMonitor() as unknown as {
-        registerResource(req: { getParent(): string }, cb: Callback): void;
-        getRegisteredResources(): Map<string, unknown>;
-    };
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) => register(req, (err, resp) => {
-        if (!err && resp) { parentOf.set(resp.getUrn(), req.getParent()); }
-        cb(err, resp);
+    // The mock monitor's URNs keep only the parent's last type, so record each resource's parent as it registers.
+    const parentOf = new Map<string, string | undefined>();
+    const duplicated = new Set<string>();
+    tapRegistrations((req) => {
+        if (parentOf.has(req.getName())) { duplicated.add(req.getName()); }
+        parentOf.set(req.getName(), req.getParent() ? urnName(req.getParent()) : undefined);
     });
     const ancestors = (name: string): string[] => {
-        const urns = [...parentOf.keys()].filter((u) => urnParts(u).name === name);
-        if (urns.length !== 1) { throw new Error(`${urns.length} resources named ${name}`); }
+        if (!parentOf.has(name) || duplicated.has(name)) { throw new Error(`${parentOf.has(name) ? "several" : "no"} resources named ${name}`); }
         const out: string[] = [];
-        for (let p = parentOf.get(urns[0]); p; p = parentOf.get(p)) { out.push(urnParts(p).name); }
+        for (let p = parentOf.get(name); p; p = parentOf.get(p)) { out.push(p); }
         return out;
     };
     const index = require.resolve("../index");
@@ -60,18 +53,12 @@ export async function runProgram(config: Record<string, string | object | number
         const outputs: Record<string, any> = {};
         for (const [k, v] of Object.entries(exported)) { outputs[k] = await valueOf(v); }
         await settle(mocks);
-        return { mocks, outputs, urns: [...monitor.getRegisteredResources().keys()], ancestors };
+        return { mocks, outputs, ancestors };
     } catch (e) {
         await settle(mocks);
         (e as { declared?: number }).declared = mocks.resources.length;
         throw e;
     }
-}
-
-/** The name part of a URN, and its parent chain of types. */
-export function urnParts(urn: string): { types: string[]; name: string } {
-    const [, , typeChain, name] = urn.split("::");
-    return { types: typeChain.split("$"), name };
 }
 
 /** The seeds' config (Pulumi.dev.yaml). */

@@ -9,6 +9,7 @@ import Docker from "dockerode";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import * as tar from "tar-stream";
+import { tapRegistrations, urnName } from "../monitor";
 import { dockerClient, EngineState, isNotFound, labelsOf, Log, renderedPath, runShell, StateEntry } from "./state";
 
 const COMPONENT = /^podnet-lab:index:/;
@@ -58,22 +59,14 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
      * run in parallel in dependency order. Call after setMocks.
      */
     attach(): void {
-        type Req = {
-            getType(): string; getName(): string; getParent(): string; getProvider(): string; getDependenciesList(): string[];
-            getPropertydependenciesMap(): { forEach(f: (v: { getUrnsList(): string[] }) => void): void };
-        };
-        const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: unknown): void };
-        const register = monitor.registerResource.bind(monitor);
-        const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
-        monitor.registerResource = (req, cb) => {
+        tapRegistrations((req) => {
             const urns = new Set<string>(req.getDependenciesList());
             req.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => urns.add(u)));
             if (req.getParent()) { urns.add(req.getParent()); }
             // A provider reference is "<urn>::<id>".
             if (req.getProvider()) { urns.add(req.getProvider().split("::").slice(0, -1).join("::")); }
-            this.deps.set(`${req.getType()}::${req.getName()}`, [...urns].map(nameOf));
-            register(req, cb);
-        };
+            this.deps.set(`${req.getType()}::${req.getName()}`, [...urns].map(urnName));
+        });
     }
 
     private client(provider: string): Docker {
