@@ -29,5 +29,6 @@ export const lan = lab.outputs.lan;
 export const clusterCidr = lab.outputs.clusterCidr;
 export const nodes = lab.outputs.nodes;
 export const pods = lab.outputs.pods;
+export const pendingPods = lab.outputs.pendingPods;
 export const diagram = lab.outputs.diagram;
 export const renderedManifests = lab.outputs.renderedManifests;

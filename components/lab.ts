@@ -25,11 +25,14 @@ export interface LabOutputs {
         name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
         bridge: string; bridgeIp: string; routes: { to: string; via: string }[];
     }[];
+    /** Running pods; `ip` is what the node's IPAM handed out at CNI ADD. */
     readonly pods: {
-        name: string; node: string; ip: string; sandbox: pulumi.Output<string>;
-        containers: { name: string; container: pulumi.Output<string>; image: string }[];
+        name: string; node: string; ip: pulumi.Output<string>; sandbox: string;
+        containers: { name: string; container: string; image: string }[];
     }[];
-    readonly diagram: string;
+    /** Pods not run, like Kubernetes' Pending: their spec.nodeName names no node of the lab. */
+    readonly pendingPods: { name: string; nodeName: string; reason: string }[];
+    readonly diagram: pulumi.Output<string>;
     readonly renderedManifests: string;
 }
 
@@ -80,20 +83,22 @@ export class PodnetLab extends pulumi.ComponentResource {
 
         const pods = plan.pods.map((p) => {
             const i = plan.nodes.findIndex((n) => n.name === p.node);
-            const node = nodes[i];
             return new LabPod(p.name, {
                 pod: p,
                 node: plan.nodes[i],
-                provider: node.provider,
-                imageIds: node.imageIds,
+                on: nodes[i],
                 pauseImage: plan.pauseImage.ref,
-                bridge: node.bridge,
                 labels: plan.labels,
-            }, { parent: node });
+            }, { parent: nodes[i] });
         });
+        for (const p of plan.pending) {
+            pulumi.log.warn(`pod ${p.name} is Pending (not run): ${p.reason}`, this);
+        }
+        const ips = pulumi.all(Object.fromEntries(plan.pods.map((p, i) => [p.name, pods[i].ip])));
 
         const manifests = new RenderedManifests("manifests", {
-            pods: plan.pods,
+            pods: [...plan.pods.map((p) => ({ spec: p.source, nodeName: p.node })),
+                ...plan.pending.map((p) => ({ spec: p.source, nodeName: p.nodeName }))],
             directory: path.join(args.root, plan.renderDir),
         }, { parent: this });
 
@@ -112,11 +117,12 @@ export class PodnetLab extends pulumi.ComponentResource {
             pods: plan.pods.map((p, i) => ({
                 name: p.name,
                 node: p.node,
-                ip: p.ip,
-                sandbox: pods[i].pause.name,
+                ip: pods[i].ip,
+                sandbox: p.sandbox,
                 containers: pods[i].containers.map((c) => ({ name: c.name, container: c.container, image: c.image })),
             })),
-            diagram: renderDiagram(plan),
+            pendingPods: plan.pending.map((p) => ({ name: p.name, nodeName: p.nodeName, reason: p.reason })),
+            diagram: ips.apply((live) => renderDiagram(plan, live)),
             renderedManifests: path.relative(args.root, manifests.directory),
         };
         this.registerOutputs({ ...this.outputs });

@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PodPlan } from "../plan/plan";
-import { toKubernetesPod } from "../plan/pods";
+import { PodSpec, toKubernetesPod } from "../plan/pods";
+import { RENDERED_MANIFEST } from "./lifecycle";
 
 export interface RenderedManifestsArgs {
-    /** The pods to render, as placed by the plan. */
-    readonly pods: readonly PodPlan[];
+    /** The pods to render, each with the node it is placed on (or, for a pending pod, the node it names). */
+    readonly pods: readonly { readonly spec: PodSpec; readonly nodeName: string }[];
     /** Folder the manifests are written to (stack-scoped). */
     readonly directory: string;
 }
@@ -19,7 +19,8 @@ export class RenderedManifests extends pulumi.ComponentResource {
         this.directory = args.directory;
         const provider = new k8s.Provider(`${name}-render`, { renderYamlToDirectory: args.directory }, { parent: this });
         for (const pod of args.pods) {
-            new k8s.core.v1.Pod(`${pod.name}-manifest`, toKubernetesPod(pod.source, pod.node), { parent: this, provider });
+            new k8s.core.v1.Pod(`${pod.spec.name}-manifest`, toKubernetesPod(pod.spec, pod.nodeName),
+                { parent: this, provider, ...RENDERED_MANIFEST });
         }
         this.registerOutputs({ directory: this.directory });
     }

@@ -1,10 +1,11 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { bridgeCommand, imageLoadCommand, nodeReadyCommand, routeCommand } from "../plan/commands";
+import { bridgeCommand, imageLoadCommand, imagePullCommand, nodeReadyCommand, routeCommand } from "../plan/commands";
 import { NodeSecurity } from "../plan/config";
 import { NodeScript } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
+import { insideNode, NODE_CONTAINER, readsNode } from "./lifecycle";
 
 /**
  * Flags for hosts that refuse --privileged (see README): all capabilities but CAP_SYS_RESOURCE, no AppArmor or
@@ -40,16 +41,19 @@ export interface LabNodeArgs {
     readonly hostImages?: Readonly<Record<string, docker.RemoteImage>>;
 }
 
-/** One Docker-in-Docker node: its container, inner Docker API, bridge, routes and images. */
+/** An image inside a node: the Command that put it there, and its id inside the node. */
+export interface NodeImage { readonly step: command.local.Command; readonly id: pulumi.Output<string>; }
+
+/** One Docker-in-Docker node: its container, bridge, routes and images. Pods reach it with `docker exec`. */
 export class LabNode extends pulumi.ComponentResource {
     public readonly container: docker.Container;
-    /** Docker provider for the node's inner dockerd (mutual TLS on 127.0.0.1). */
-    public readonly provider: docker.Provider;
+    /** The node's inner dockerd answers. */
+    public readonly ready: command.local.Command;
     /** The bridge set-up; pods are wired only after it. */
     public readonly bridge: command.local.Command;
     public readonly routes: command.local.Command[];
-    /** Image id inside the node, by image reference. */
-    public readonly imageIds: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Images inside the node, by image reference. */
+    public readonly images: Readonly<Record<string, NodeImage>>;
 
     constructor(name: string, args: LabNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("podnet-lab:index:Node", name, {}, opts);
@@ -60,6 +64,7 @@ export class LabNode extends pulumi.ComponentResource {
         }
         const labels = Object.entries(args.labels).map(([label, value]) => ({ label, value }));
         const volume = new docker.Volume(`${name}-docker-volume`, { name: node.volume, labels }, { parent: this });
+        const cniVolume = new docker.Volume(`${name}-cni-volume`, { name: node.cniVolume, labels }, { parent: this });
         const caps = args.security === "capabilities";
 
         this.container = new docker.Container(`${name}-container`, {
@@ -68,9 +73,10 @@ export class LabNode extends pulumi.ComponentResource {
             image: args.image,
             entrypoints: ["/usr/local/bin/podnet-node-entrypoint"],
             networksAdvanced: [{ name: args.lanNetwork, ipv4Address: node.lanIp }],
-            ports: [{ internal: 2376, external: node.apiPort, ip: "127.0.0.1" }],
             volumes: [
                 { volumeName: volume.name, containerPath: "/var/lib/docker" },
+                // The IPAM records (host-local), so pod addresses outlive the node container's filesystem.
+                { volumeName: cniVolume.name, containerPath: "/var/lib/cni" },
                 // Without it, inner containers fail: "mkdir /sys/fs/cgroup/cpuset/docker: read-only file system".
                 ...(caps ? [{ hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" }] : []),
             ],
@@ -86,46 +92,30 @@ export class LabNode extends pulumi.ComponentResource {
                     cgroupnsMode: CAPABILITIES_MODE.cgroupnsMode,
                 }
                 : { privileged: true }),
-        }, { parent: this });
+        }, { parent: this, ...NODE_CONTAINER });
 
         // Re-run node-side steps whenever the node container is replaced.
         const triggers = [this.container.id];
-        const ready = new command.local.Command(`${name}-ready`, {
-            ...nodeReadyCommand(node),
-            triggers,
-            logging: "stderr",
-        }, { parent: this, dependsOn: [this.container], additionalSecretOutputs: ["stdout"] });
-        const creds = ready.stdout.apply((s) => JSON.parse(s) as { ca: string; cert: string; key: string });
-
-        this.provider = new docker.Provider(`${name}-provider`, {
-            host: `tcp://127.0.0.1:${node.apiPort}`,
-            caMaterial: creds.apply((c) => c.ca),
-            certMaterial: creds.apply((c) => c.cert),
-            keyMaterial: creds.apply((c) => c.key),
-        }, { parent: this });
+        this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node), triggers },
+            { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
         this.bridge = new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
-            { parent: this, dependsOn: [ready] });
+            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
         this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
-            { parent: this, dependsOn: [ready] }));
+            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
 
-        const imageIds: Record<string, pulumi.Output<string>> = {};
+        const images: Record<string, NodeImage> = {};
         for (const im of args.images) {
             const host = args.hostImages?.[im.ref];
-            if (host) {
-                const load = new command.local.Command(`${name}-load-${im.key}`, {
-                    ...imageLoadCommand(node, im.ref),
-                    triggers: [this.container.id, host.imageId],
-                }, { parent: this, dependsOn: [ready, host] });
-                imageIds[im.ref] = load.stdout;
-            } else {
-                const pulled = new docker.RemoteImage(`${name}-image-${im.key}`, { name: im.ref, keepLocally: true },
-                    { parent: this, provider: this.provider });
-                imageIds[im.ref] = pulled.imageId;
-            }
+            const step = host
+                ? new command.local.Command(`${name}-load-${im.key}`, { ...imageLoadCommand(node, im.ref), triggers: [this.container.id, host.imageId] },
+                    { parent: this, dependsOn: [this.ready, host], ...readsNode(this.container) })
+                : new command.local.Command(`${name}-pull-${im.key}`, { ...imagePullCommand(node, im.ref), triggers },
+                    { parent: this, dependsOn: [this.ready], ...readsNode(this.container) });
+            images[im.ref] = { step, id: step.stdout };
         }
-        this.imageIds = imageIds;
+        this.images = images;
 
-        this.registerOutputs({ container: this.container.name, routes: this.routes.map((r) => r.urn) });
+        this.registerOutputs({ container: this.container.name });
     }
 }

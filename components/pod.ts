@@ -1,80 +1,73 @@
 import * as command from "@pulumi/command";
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { cniCommand } from "../plan/commands";
+import { appCommand, cniCommand, podIpFromCniResult, sandboxCommand } from "../plan/commands";
 import { NodePlan, PodPlan } from "../plan/plan";
+import { insideNode } from "./lifecycle";
+import { LabNode } from "./node";
 
 export interface LabPodArgs {
-    /** The pod's plan: node, IP, sandbox and container names, images. */
+    /** The pod's plan: node, subnet, sandbox and container names, images. */
     readonly pod: PodPlan;
-    /** The node it runs on. */
+    /** The node it runs on, as planned. */
     readonly node: NodePlan;
-    /** Provider for that node's inner Docker. */
-    readonly provider: docker.Provider;
-    /** Image id inside the node, by image reference. */
-    readonly imageIds: Readonly<Record<string, pulumi.Output<string>>>;
+    /** That node's resources: its container, bridge and images. */
+    readonly on: LabNode;
     /** Image reference of the pause (sandbox) container, after substitution. */
     readonly pauseImage: string;
-    /** The node's bridge set-up, which the CNI ADD needs. */
-    readonly bridge: pulumi.Resource;
     /** Labels put on every container. */
     readonly labels: Readonly<Record<string, string>>;
 }
 
-export interface LabPodContainer { readonly name: string; readonly container: pulumi.Output<string>; readonly image: string; }
+export interface LabPodContainer { readonly name: string; readonly container: string; readonly image: string; }
 
-/** A pod as kubelet builds it: a pause container holding the network namespace, CNI ADD, then the apps joined to it. */
+/**
+ * A pod as kubelet builds it, through the node's own Docker: the pause container holding the network namespace,
+ * the CNI ADD (which hands out the pod IP), then the app containers joined to the namespace.
+ */
 export class LabPod extends pulumi.ComponentResource {
-    public readonly pause: docker.Container;
-    /** The CNI ADD (create) and DEL (delete) of the wiring script. */
+    /** `docker run` of the pause container; prints the sandbox's container id. */
+    public readonly pause: command.local.Command;
+    /** The CNI ADD (create) and DEL (delete); prints the CNI result. */
     public readonly network: command.local.Command;
+    /** The pod IP the node's IPAM gave it (unknown until the ADD has run). */
+    public readonly ip: pulumi.Output<string>;
     public readonly containers: LabPodContainer[];
 
     constructor(name: string, args: LabPodArgs, opts?: pulumi.ComponentResourceOptions) {
         super("podnet-lab:index:Pod", name, {}, opts);
-        const { pod, node, provider } = args;
+        const { pod, node, on } = args;
         const image = (ref: string) => {
-            const id = args.imageIds[ref];
-            if (!id) { throw new Error(`LabPod ${name}: image ${ref} is not available on ${node.name}`); }
-            return id;
+            const im = on.images[ref];
+            if (!im) { throw new Error(`LabPod ${name}: image ${ref} is not available on ${node.name}`); }
+            return im;
         };
-        const labels = (container: string) => [
-            ...Object.entries(args.labels).map(([label, value]) => ({ label, value })),
-            { label: "io.kubernetes.pod.name", value: pod.name },
-            { label: "io.kubernetes.container.name", value: container },
-        ];
+        const lifecycle = insideNode(on.container);
 
-        this.pause = new docker.Container(`${name}-pause`, {
-            name: pod.sandbox,
-            hostname: pod.name,
-            image: image(args.pauseImage),
-            // The namespace starts empty (lo only); the CNI ADD gives it eth0.
-            networkMode: "none",
-            labels: labels("POD"),
-            mustRun: true,
-        }, { parent: this, provider });
+        const pauseImage = image(args.pauseImage);
+        this.pause = new command.local.Command(`${name}-pause`, {
+            ...sandboxCommand(node, pod, args.pauseImage, args.labels),
+            // A new pause image (or a re-created node) means a new sandbox.
+            triggers: [pauseImage.id],
+        }, { parent: this, dependsOn: [pauseImage.step], ...lifecycle });
+        const sandboxId = this.pause.stdout;
 
-        const cni = this.pause.id.apply((id) => cniCommand(node, pod, id));
+        const cni = sandboxId.apply((id) => cniCommand(node, pod, id));
         this.network = new command.local.Command(`${name}-net`, {
             create: cni.apply((c) => c.create),
             delete: cni.apply((c) => c.delete ?? ""),
-        }, { parent: this.pause, dependsOn: [args.bridge] });
+        }, { parent: this.pause, dependsOn: [on.bridge], ...lifecycle });
+        this.ip = this.network.stdout.apply(podIpFromCniResult);
 
         this.containers = pod.containers.map((c) => {
-            const container = new docker.Container(`${name}-${c.name}`, {
-                name: c.container,
-                image: image(c.runImage),
-                // Docker stores the id here; giving the name would show a diff on every run.
-                networkMode: pulumi.interpolate`container:${this.pause.id}`,
-                ...(c.entrypoint ? { entrypoints: [...c.entrypoint] } : {}),
-                ...(c.command ? { command: [...c.command] } : {}),
-                ...(c.envs.length ? { envs: [...c.envs] } : {}),
-                labels: labels(c.name),
-                mustRun: true,
-            }, { parent: this.pause, provider, dependsOn: [this.network] });
-            return { name: c.name, container: container.name, image: c.image };
+            const im = image(c.runImage);
+            new command.local.Command(`${name}-${c.name}`, {
+                ...appCommand(node, pod, c, args.labels),
+                // Joined to one sandbox: a new sandbox (or a new image) means a new container.
+                triggers: [sandboxId, im.id],
+            }, { parent: this.pause, dependsOn: [this.network, im.step], ...lifecycle });
+            return { name: c.name, container: c.container, image: c.image };
         });
 
-        this.registerOutputs({ sandbox: this.pause.name, ip: pod.ip });
+        this.registerOutputs({ sandbox: pod.sandbox, ip: this.ip });
     }
 }

@@ -1,19 +1,24 @@
-// The shell commands the lab's Command resources run on the host. Each goes into a node with `docker exec`
-// and calls a script the lab uploaded to the node (node/bin/*), so preview shows exactly what will run.
-import { NodePlan, PodPlan, RoutePlan } from "./plan";
+// The shell commands the lab's Command resources run on the host. Each goes into a node with `docker exec`:
+// a node script the lab uploaded (node/bin/*), `ip`, or the node's own `docker run`, so preview shows exactly
+// what will run, down to seed 000's `docker run --network container:<pause>`.
+import { ContainerPlan, NodePlan, PodPlan, RoutePlan } from "./plan";
 
 /** Single-quotes a word for /bin/sh. */
 export function shq(word: string): string {
-    return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+    return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
-const exec = (node: NodePlan, ...words: string[]) => `docker exec ${shq(node.container)} ${words.map(shq).join(" ")}`;
-/** Undo steps run only while the node exists: a node removed by hand leaves nothing to undo. */
-const undo = (node: NodePlan, ...words: string[]) =>
-    `if docker inspect ${shq(node.container)} >/dev/null 2>&1; then ${exec(node, ...words)}; fi`;
+const words = (ws: readonly string[]) => ws.map(shq).join(" ");
+const exec = (node: NodePlan, ...ws: string[]) => `docker exec ${shq(node.container)} ${words(ws)}`;
+/**
+ * Undo steps run only while the node runs: a node that is stopped or was removed by hand has nothing of its
+ * own state left to undo from outside (its namespaces, veths and routes went with it), so the undo is skipped.
+ */
+const undo = (node: NodePlan, ...ws: string[]) =>
+    `if [ "$(docker inspect -f '{{.State.Running}}' ${shq(node.container)} 2>/dev/null)" = true ]; then ${exec(node, ...ws)}; fi`;
 
 export interface CreateDelete { readonly create: string; readonly delete?: string; }
 
-/** Waits until the node's inner dockerd answers, then prints its client credentials as JSON (ca, cert, key). */
+/** Waits until the node's inner dockerd answers. */
 export function nodeReadyCommand(node: NodePlan): CreateDelete {
     return { create: exec(node, "podnet-node-ready", "180") };
 }
@@ -25,18 +30,11 @@ export function bridgeCommand(node: NodePlan, clusterCidr: string): CreateDelete
     };
 }
 
+/** `ip route replace` is idempotent; the delete tolerates a route already gone (deleted by hand, node restarted). */
 export function routeCommand(node: NodePlan, route: RoutePlan): CreateDelete {
     return {
         create: exec(node, "ip", "route", "replace", route.to, "via", route.via),
-        delete: undo(node, "ip", "route", "del", route.to, "via", route.via),
-    };
-}
-
-/** The CNI ADD/DEL for one pod; `sandboxId` is the pause container's id inside the node. */
-export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string): CreateDelete {
-    return {
-        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId, pod.ipCidr, pod.gateway, pod.hostVeth, node.bridge),
-        delete: undo(node, "podnet-cni", "DEL", pod.name, pod.hostVeth),
+        delete: undo(node, "sh", "-c", `ip route del ${route.to} via ${route.via} 2>/dev/null || true`),
     };
 }
 
@@ -46,4 +44,73 @@ export function imageLoadCommand(node: NodePlan, ref: string): CreateDelete {
         create: `docker save ${shq(ref)} | docker exec -i ${shq(node.container)} sh -c ` +
             shq(`docker load -q >/dev/null && docker image inspect -f '{{.Id}}' ${shq(ref)}`),
     };
+}
+
+/** Without preloading: the node pulls the image itself; prints the image id inside the node. */
+export function imagePullCommand(node: NodePlan, ref: string): CreateDelete {
+    return { create: exec(node, "sh", "-c", `docker pull -q ${shq(ref)} >/dev/null && docker image inspect -f '{{.Id}}' ${shq(ref)}`) };
+}
+
+/**
+ * `docker run -d` of one container inside the node, prefixed by the removal of any container of that name (a
+ * replay after a failed `up`, or a node whose volume still holds containers of an earlier node container), so
+ * the create is safe to replay. Prints the new container's id. The delete removes it.
+ */
+function containerCommand(node: NodePlan, name: string, runArgs: readonly string[]): CreateDelete {
+    const run = ["docker", "run", "-d", "--name", name, ...runArgs];
+    return {
+        create: exec(node, "sh", "-c", `docker rm -f ${shq(name)} >/dev/null 2>&1; ${words(run)}`),
+        delete: undo(node, "docker", "rm", "-f", name),
+    };
+}
+
+const labelArgs = (labels: Readonly<Record<string, string>>) => Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+
+/** The pod's sandbox: the pause container, whose network namespace starts with `lo` only (`--network none`). */
+export function sandboxCommand(node: NodePlan, pod: PodPlan, pauseImage: string, labels: Readonly<Record<string, string>>): CreateDelete {
+    return containerCommand(node, pod.sandbox, [
+        "--hostname", pod.name, "--network", "none",
+        ...labelArgs({ ...labels, "io.kubernetes.pod.name": pod.name, "io.kubernetes.container.name": "POD" }),
+        pauseImage,
+    ]);
+}
+
+/**
+ * An app container joined to the sandbox's namespace: `--network container:<pause>` (seed 000). Docker resolves
+ * the name when the container is created and keeps the sandbox's id (`docker inspect` shows container:<id>).
+ * Kubernetes' command/args map to Docker's entrypoint/cmd: the first word of `command` is the entrypoint and
+ * the rest of it comes before `args`, so the process runs command ++ args.
+ */
+export function appCommand(node: NodePlan, pod: PodPlan, c: ContainerPlan, labels: Readonly<Record<string, string>>): CreateDelete {
+    const entry = c.entrypoint ?? [];
+    return containerCommand(node, c.container, [
+        "--network", `container:${pod.sandbox}`,
+        ...labelArgs({ ...labels, "io.kubernetes.pod.name": pod.name, "io.kubernetes.container.name": c.name }),
+        ...c.envs.flatMap((e) => ["-e", e]),
+        ...(entry.length ? ["--entrypoint", entry[0]] : []),
+        c.runImage,
+        ...entry.slice(1),
+        ...(c.command ?? []),
+    ]);
+}
+
+/**
+ * The CNI ADD/DEL for one pod; `sandboxId` is the pause container's full id inside the node (the CNI container
+ * id, which the IPAM records hold). ADD prints the CNI result (JSON, with the pod IP); DEL releases the IP.
+ */
+export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string): CreateDelete {
+    return {
+        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth, node.bridge),
+        delete: undo(node, "podnet-cni", "DEL", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth),
+    };
+}
+
+/** The pod IP from a CNI ADD result (`ips[0].address`, e.g. 10.244.1.2/24 -> 10.244.1.2). */
+export function podIpFromCniResult(stdout: string): string {
+    let result: { ips?: { address?: string }[] };
+    try { result = JSON.parse(stdout) as typeof result; }
+    catch { throw new Error(`podnet-cni ADD printed no CNI result (JSON): ${stdout.slice(0, 200)}`); }
+    const address = result.ips?.[0]?.address;
+    if (!address || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(address)) { throw new Error(`podnet-cni ADD result has no ips[0].address: ${stdout.slice(0, 200)}`); }
+    return address.split("/")[0];
 }

@@ -17,7 +17,6 @@ export interface LabConfig {
     readonly imageSubstitutions: Readonly<Record<string, string>>;
     readonly nodeSecurity: NodeSecurity;
     readonly preloadImages: boolean;
-    readonly nodeApiPortBase: number;
     readonly pods: readonly string[];
 }
 
@@ -34,11 +33,15 @@ export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default:
     imageSubstitutions: { default: {}, description: "Map of image name -> local image to run instead (air-gapped hosts), applied to the pause and pod images." },
     nodeSecurity: { default: "privileged", description: "How node containers get their powers: 'privileged' (docker run --privileged) or 'capabilities' (an explicit flag set for hosts that refuse --privileged)." },
     preloadImages: { default: true, description: "Load every pod image from the host into each node (like 'kind load'); false makes each node pull them." },
-    nodeApiPortBase: { default: 23760, description: "node i's Docker API (mutual TLS) is published on 127.0.0.1:<base + i>." },
     pods: { default: ["pods"], description: "Pod manifest files or folders (of *.yaml), relative to the project folder." },
 };
 
 export const CONFIG_NAMESPACE = "podnet-lab";
+
+/** Keys earlier versions had, and why they are gone: a stack that still sets one is told what to do. */
+export const RETIRED_KEYS: Readonly<Record<string, string>> = {
+    nodeApiPortBase: "pods are now run through each node's own docker CLI (docker exec <node> docker run ...), so no node publishes a Docker API",
+};
 
 const IMAGE_REF = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
@@ -60,7 +63,9 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
     const problems = new Problems();
     const names = Object.keys(CONFIG_KEYS) as (keyof LabConfig)[];
     for (const key of Object.keys(raw)) {
-        if (!(names as string[]).includes(key)) {
+        if (RETIRED_KEYS[key]) {
+            problems.add(`config ${CONFIG_NAMESPACE}:${key} is no longer used: ${RETIRED_KEYS[key]}; remove it with 'pulumi config rm ${CONFIG_NAMESPACE}:${key}'`);
+        } else if (!(names as string[]).includes(key)) {
             const hint = closest(key, names);
             problems.add(`config ${CONFIG_NAMESPACE}:${key} is not a key of this lab${hint ? ` (did you mean ${CONFIG_NAMESPACE}:${hint}?)` : ""}; valid keys: ${names.join(", ")}`);
         }
@@ -96,7 +101,6 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
 
     const nodeCount = int("nodeCount", 1, 254);
     const nodeSubnetPrefix = int("nodeSubnetPrefix", 1, 30);
-    const nodeApiPortBase = int("nodeApiPortBase", 1024, 65534);
 
     const lan = cidr("lanCidr");
     if (lan && lan.prefix > 29) { problems.add(`${field("lanCidr")} is '${str("lanCidr")}'; a LAN needs at least a /29 (room for a gateway and nodes)`); }
@@ -161,10 +165,6 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
     const pre = str("preloadImages");
     if (pre !== "true" && pre !== "false") { problems.add(`${field("preloadImages")} is '${pre}'; valid: true or false`); }
 
-    if (nodeApiPortBase + nodeCount > 65535) {
-        problems.add(`${field("nodeApiPortBase")} ${nodeApiPortBase} + ${nodeCount} nodes passes port 65535; use a base of at most ${65535 - nodeCount}`);
-    }
-
     const podsRaw = json("pods");
     let pods: string[] = [...CONFIG_KEYS.pods.default];
     if (!Array.isArray(podsRaw) || podsRaw.length === 0 || !podsRaw.every((p) => typeof p === "string" && p.length > 0)) {
@@ -177,8 +177,7 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         problems,
         config: {
             lanCidr: str("lanCidr"), firstNodeIp, nodeCount, clusterCidr: str("clusterCidr"), nodeSubnetPrefix, bridgeName,
-            nodeImage, pauseImage, imageSubstitutions, nodeSecurity: sec as NodeSecurity, preloadImages: pre === "true",
-            nodeApiPortBase, pods,
+            nodeImage, pauseImage, imageSubstitutions, nodeSecurity: sec as NodeSecurity, preloadImages: pre === "true", pods,
         },
     };
 }

@@ -1,10 +1,14 @@
-// The lab drawn like seed 004's picture, with the real names, addresses and subnets.
+// The lab drawn like seed 004's picture, with the real names, subnets and the pod IPs the nodes handed out.
 import { LabPlan, NodePlan } from "./plan";
 
 const PER_ROW = 3;
 
-function box(node: NodePlan, plan: LabPlan, width: number, podRows: number): string[] {
-    const pods = plan.pods.filter((p) => p.node === node.name);
+/** Pod name -> IP, as the CNI ADDs reported them. */
+export type PodIps = Readonly<Record<string, string>>;
+
+const podLine = (name: string, ips: PodIps) => ` pod ${name} ${ips[name] ?? "(no IP yet)"}`;
+
+function box(node: NodePlan, ips: PodIps, width: number, podRows: number): string[] {
     const inner = width - 4;
     const line = (s: string) => `| ${s.padEnd(inner)} |`;
     const rule = `+${"-".repeat(width - 2)}+`;
@@ -12,8 +16,8 @@ function box(node: NodePlan, plan: LabPlan, width: number, podRows: number): str
     return [
         rule,
         line(`${node.name}  (${node.container})`),
-        ...pods.map((p) => line(` pod ${p.name} ${p.ip}`)),
-        ...Array.from({ length: podRows - pods.length }, () => line("")),
+        ...node.pods.map((p) => line(podLine(p, ips))),
+        ...Array.from({ length: podRows - node.pods.length }, () => line("")),
         line(` +${"-".repeat(bw - 2)}+`),
         line(` | bridge ${node.bridge} ${node.bridgeIp}`.padEnd(bw) + "|"),
         line(` | ${node.podCidr}`.padEnd(bw) + "|"),
@@ -23,10 +27,10 @@ function box(node: NodePlan, plan: LabPlan, width: number, podRows: number): str
     ];
 }
 
-export function renderDiagram(plan: LabPlan): string {
+export function renderDiagram(plan: LabPlan, ips: PodIps): string {
     const longest = Math.max(
         ...plan.nodes.map((n) => `${n.name}  (${n.container})`.length),
-        ...plan.pods.map((p) => ` pod ${p.name} ${p.ip}`.length),
+        ...plan.pods.map((p) => podLine(p.name, ips).length),
         ...plan.nodes.map((n) => ` | bridge ${n.bridge} ${n.bridgeIp}  |`.length),
     );
     const width = Math.max(longest + 4, 28);
@@ -34,7 +38,7 @@ export function renderDiagram(plan: LabPlan): string {
     for (let r = 0; r < plan.nodes.length; r += PER_ROW) {
         const nodes = plan.nodes.slice(r, r + PER_ROW);
         const podRows = Math.max(...nodes.map((n) => n.pods.length));
-        const row = nodes.map((n) => box(n, plan, width, podRows));
+        const row = nodes.map((n) => box(n, ips, width, podRows));
         for (let i = 0; i < row[0].length; i++) {
             out.push(row.map((b) => b[i]).join("  ").trimEnd());
         }
@@ -48,6 +52,9 @@ export function renderDiagram(plan: LabPlan): string {
     out.push(`routes (cluster range ${plan.clusterCidr}):`);
     for (const n of plan.nodes) {
         out.push(`  ${n.name}: ${n.routes.length ? n.routes.map((r) => `${r.to} via ${r.via}`).join(", ") : "(no peers)"}`);
+    }
+    for (const p of plan.pending) {
+        out.push(`pending (not run): ${p.name}: ${p.reason}`);
     }
     return out.join("\n");
 }

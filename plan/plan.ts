@@ -24,8 +24,8 @@ export interface NodePlan {
     readonly bridgeIp: string;
     /** Bridge address with the subnet's prefix, e.g. 10.244.1.1/24. */
     readonly bridgeCidr: string;
-    /** Host port on 127.0.0.1 where this node's Docker API (mutual TLS) is published. */
-    readonly apiPort: number;
+    /** Host-side volume holding the node's IPAM records (/var/lib/cni), so a pod keeps its IP across node restarts. */
+    readonly cniVolume: string;
     readonly routes: readonly RoutePlan[];
     /** Names of the pods placed on this node. */
     readonly pods: readonly string[];
@@ -45,15 +45,24 @@ export interface ContainerPlan {
 export interface PodPlan {
     readonly name: string;
     readonly node: string;
-    readonly ip: string;
-    /** Pod IP with the node subnet's prefix, as the CNI script assigns it. */
-    readonly ipCidr: string;
+    /** How the node was chosen: spec.nodeName, or rendezvous hashing of the pod name over the node names. */
+    readonly placedBy: "nodeName" | "rendezvous";
+    /** The node's pod subnet: the CNI's IPAM (host-local) hands out the pod IP from it; the IP is known after ADD. */
+    readonly podCidr: string;
+    /** The node's bridge address: the pod's default gateway. */
     readonly gateway: string;
     /** Sandbox (pause) container name inside the node, kubelet-style: k8s_POD_<pod>. */
     readonly sandbox: string;
     /** Host end of the pod's veth pair, on the node's bridge (15 characters at most). */
     readonly hostVeth: string;
     readonly containers: readonly ContainerPlan[];
+    readonly source: PodSpec;
+}
+/** A pod that names a node the lab does not have: not run, like a Pending pod in Kubernetes. */
+export interface PendingPodPlan {
+    readonly name: string;
+    readonly nodeName: string;
+    readonly reason: string;
     readonly source: PodSpec;
 }
 export interface ImagePlan {
@@ -81,6 +90,8 @@ export interface LabPlan {
     readonly images: readonly ImagePlan[];
     readonly nodes: readonly NodePlan[];
     readonly pods: readonly PodPlan[];
+    /** Pods not run because their spec.nodeName names no node of the lab. */
+    readonly pending: readonly PendingPodPlan[];
     readonly renderDir: string;
 }
 
@@ -104,9 +115,23 @@ function image(ref: string, subs: Readonly<Record<string, string>>): ImagePlan {
 }
 
 /**
+ * Rendezvous (highest-random-weight) hashing: the node whose hash with the pod's name is highest. Adding or
+ * removing a pod never moves another pod; adding a node moves only the pods that now score highest on it.
+ */
+export function rendezvousNode(pod: string, nodes: readonly string[]): string {
+    let best = "";
+    let bestScore = "";
+    for (const node of nodes) {
+        const score = createHash("sha256").update(`${pod}\0${node}`).digest("hex");
+        if (score > bestScore) { best = node; bestScore = score; }
+    }
+    return best;
+}
+
+/**
  * Plans the lab. `config` must come from parseLabConfig without problems; pods from parsePodManifests.
- * Placement: a pod with spec.nodeName goes there; the others, in name order, go round-robin from node1.
- * Pod IPs: on each node, its pods in name order get the addresses after the bridge's.
+ * Placement: a pod with spec.nodeName goes there (or stays Pending if no such node exists); the others go to
+ * rendezvousNode. Pod IPs are not planned: the node's IPAM hands them out at CNI ADD, as in a real cluster.
  */
 export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: string): { plan: LabPlan; problems: Problems } {
     const problems = new Problems();
@@ -116,21 +141,22 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
     const first = ipToNumber(config.firstNodeIp) as number;
     const nodeNames = Array.from({ length: config.nodeCount }, (_, i) => `node${i + 1}`);
 
-    const placement = new Map<string, string>();
+    const placement = new Map<string, { node: string; by: PodPlan["placedBy"] }>();
+    const pending: PendingPodPlan[] = [];
     const sorted = [...specs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    let cursor = 0;
     for (const s of sorted) {
-        if (nodeNames.includes(s.name)) {
-            problems.add(`${s.source}: metadata.name '${s.name}' is the name of a node; choose another pod name`);
+        if (/^node[0-9]+$/.test(s.name)) {
+            problems.add(`${s.source}: metadata.name '${s.name}' is the name of a node (node1, node2, ...); choose another pod name`);
         }
-        if (s.nodeName !== undefined) {
-            if (!nodeNames.includes(s.nodeName)) {
-                problems.add(`${s.source}: spec.nodeName '${s.nodeName}' is not a node of this lab; nodes: ${nodeNames.join(", ")} (config podnet-lab:nodeCount is ${config.nodeCount})`);
-                continue;
-            }
-            placement.set(s.name, s.nodeName);
+        if (s.nodeName === undefined) {
+            placement.set(s.name, { node: rendezvousNode(s.name, nodeNames), by: "rendezvous" });
+        } else if (nodeNames.includes(s.nodeName)) {
+            placement.set(s.name, { node: s.nodeName, by: "nodeName" });
         } else {
-            placement.set(s.name, nodeNames[cursor++ % nodeNames.length]);
+            pending.push({
+                name: s.name, nodeName: s.nodeName, source: s,
+                reason: `spec.nodeName '${s.nodeName}' (${s.source}) is not a node of this lab; nodes: ${nodeNames.join(", ")} (config podnet-lab:nodeCount is ${config.nodeCount})`,
+            });
         }
     }
 
@@ -142,18 +168,17 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
     const nodes: NodePlan[] = nodeNames.map((name, i) => {
         const sub = nodeSubnets[i];
         const bridgeIp = sub.base + 1;
-        const onNode = sorted.filter((s) => placement.get(s.name) === name);
+        const onNode = sorted.filter((s) => placement.get(s.name)?.node === name);
         const room = size(sub) - 3; // network, bridge, broadcast
         if (onNode.length > room) {
             problems.add(`${name}'s pod subnet ${formatCidr(sub)} has room for ${room} pod(s), but ${onNode.length} are placed on it (${onNode.map((p) => p.name).join(", ")}); use a smaller config podnet-lab:nodeSubnetPrefix or more nodes`);
         }
-        onNode.slice(0, Math.max(room, 0)).forEach((s, k) => {
-            const ip = numberToIp(bridgeIp + 1 + k);
+        for (const s of onNode) {
             pods.push({
                 name: s.name,
                 node: name,
-                ip,
-                ipCidr: `${ip}/${sub.prefix}`,
+                placedBy: placement.get(s.name)?.by ?? "rendezvous",
+                podCidr: formatCidr(sub),
                 gateway: numberToIp(bridgeIp),
                 sandbox: `k8s_POD_${s.name}`,
                 hostVeth: hostVethName(s.name),
@@ -168,7 +193,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                     envs: c.env.map((e) => `${e.name}=${e.value}`),
                 })),
             });
-        });
+        }
         return {
             name,
             container: `${prefix}-${name}`,
@@ -178,7 +203,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             bridge: config.bridgeName,
             bridgeIp: numberToIp(bridgeIp),
             bridgeCidr: `${numberToIp(bridgeIp)}/${sub.prefix}`,
-            apiPort: config.nodeApiPortBase + i + 1,
+            cniVolume: `${prefix}-${name}-cni`,
             routes: nodeNames.flatMap((peer, j) => (j === i ? [] : [{
                 resourceName: `${name}-route-to-${peer}`,
                 peer,
@@ -213,6 +238,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             images,
             nodes,
             pods,
+            pending,
             renderDir: `rendered/${stack}`,
         },
     };

@@ -20,7 +20,7 @@ export const BAD_CONFIG: [string, Record<string, string>, string[]][] = [
     ["pause image not an image reference", { pauseImage: "Not An Image" }, ["podnet-lab:pauseImage is 'Not An Image'"]],
     ["substitution to a non-image", { imageSubstitutions: JSON.stringify({ "nginx:1.27": 5 }) }, ["podnet-lab:imageSubstitutions['nginx:1.27'] is 5"]],
     ["substitutions not a map", { imageSubstitutions: "[]" }, ["podnet-lab:imageSubstitutions must be a map"]],
-    ["API ports past 65535", { nodeApiPortBase: "65534", nodeCount: "3" }, ["podnet-lab:nodeApiPortBase 65534", "65532"]],
+    ["a retired key", { nodeApiPortBase: "23760" }, ["podnet-lab:nodeApiPortBase is no longer used", "pulumi config rm podnet-lab:nodeApiPortBase"]],
     ["unknown key", { nodecount: "3" }, ["podnet-lab:nodecount is not a key", "did you mean podnet-lab:nodeCount"]],
     ["pods not a list", { pods: "\"pods\"" }, ["podnet-lab:pods must be a non-empty list"]],
 ];

@@ -1,7 +1,7 @@
 // Runs index.ts under recording mocks with a given config; returns what it declared and exported.
 import * as pulumi from "@pulumi/pulumi";
 import { RecordingMocks } from "./mocks";
-import { tapRegistrations, urnName } from "./monitor";
+import { LifecycleOptions, lifecycleOf, tapRegistrations, urnName } from "./monitor";
 
 /** Resolves an Output (or plain value) to its value. */
 export function valueOf<T>(o: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
@@ -12,6 +12,8 @@ export interface Run {
     readonly mocks: RecordingMocks;
     /** Names of a resource's ancestors, nearest first (from the parent URN each registration named). */
     ancestors(name: string): string[];
+    /** The lifecycle options each resource was registered with, by name. */
+    readonly options: ReadonlyMap<string, LifecycleOptions>;
     readonly outputs: Record<string, any>;
 }
 
@@ -36,7 +38,9 @@ export async function runProgram(config: Record<string, string | object | number
     // The mock monitor's URNs keep only the parent's last type, so record each resource's parent as it registers.
     const parentOf = new Map<string, string | undefined>();
     const duplicated = new Set<string>();
+    const options = new Map<string, LifecycleOptions>();
     tapRegistrations((req) => {
+        options.set(req.getName(), lifecycleOf(req));
         if (parentOf.has(req.getName())) { duplicated.add(req.getName()); }
         parentOf.set(req.getName(), req.getParent() ? urnName(req.getParent()) : undefined);
     });
@@ -53,7 +57,7 @@ export async function runProgram(config: Record<string, string | object | number
         const outputs: Record<string, any> = {};
         for (const [k, v] of Object.entries(exported)) { outputs[k] = await valueOf(v); }
         await settle(mocks);
-        return { mocks, outputs, ancestors };
+        return { mocks, outputs, ancestors, options };
     } catch (e) {
         await settle(mocks);
         (e as { declared?: number }).declared = mocks.resources.length;

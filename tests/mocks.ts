@@ -9,11 +9,24 @@ export interface Recorded {
     readonly id: string;
 }
 
-/** Fake client credentials the mocked `<node>-ready` command prints (the real one prints the node's TLS client bundle). */
-export const FAKE_CREDS = { ca: "CA-PEM", cert: "CERT-PEM", key: "KEY-PEM" };
+/**
+ * What a Command prints, by its role: a sandbox's container id, an image id, or a CNI ADD result whose IP a
+ * tiny host-local stand-in hands out (per subnet, from .2 up, in the order the ADDs arrive).
+ */
+function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>): string {
+    const add = /podnet-cni ADD (\S+) (\S+) (\d+\.\d+\.\d+)\.\d+\/(\d+) (\S+)/.exec(String(r.inputs.create ?? ""));
+    if (add) {
+        const host = (next.get(add[3]) ?? 1) + 1;
+        next.set(add[3], host);
+        return JSON.stringify({ cniVersion: "1.0.0", ips: [{ address: `${add[3]}.${host}/${add[4]}`, gateway: add[5], interface: 1 }] });
+    }
+    if (r.name.endsWith("-pause")) { return `sandbox-id-of-${r.name.slice(0, -"-pause".length)}`; }
+    if (/-(load|pull)-/.test(r.name)) { return `sha256:loaded-by-${r.name}`; }
+    return "";
+}
 
 /** Returns plausible provider outputs for the types this program declares. */
-const KNOWN: Record<string, (r: Omit<Recorded, "id">, id: string) => Record<string, any>> = {
+const KNOWN: Record<string, (r: Omit<Recorded, "id">, next: Map<string, number>) => Record<string, any>> = {
     "podnet-lab:index:Lab": () => ({}),
     "podnet-lab:index:Node": () => ({}),
     "podnet-lab:index:Pod": () => ({}),
@@ -23,17 +36,14 @@ const KNOWN: Record<string, (r: Omit<Recorded, "id">, id: string) => Record<stri
     "docker:index/container:Container": () => ({}),
     "docker:index/image:Image": (r) => ({ imageName: r.inputs.imageName }),
     "docker:index/remoteImage:RemoteImage": (r) => ({ imageId: `sha256:host-${r.inputs.name}` }),
-    "pulumi:providers:docker": () => ({}),
     "pulumi:providers:kubernetes": () => ({}),
     "kubernetes:core/v1:Pod": () => ({}),
-    "command:local:Command": (r) => ({
-        stdout: r.name.endsWith("-ready") ? JSON.stringify(FAKE_CREDS) : `sha256:loaded-by-${r.name}`,
-        stderr: "",
-    }),
+    "command:local:Command": (r, next) => ({ stdout: commandStdout(r, next), stderr: "" }),
 };
 
 export class RecordingMocks implements pulumi.runtime.Mocks {
     public readonly resources: Recorded[] = [];
+    private readonly nextHost = new Map<string, number>();
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const extra = KNOWN[args.type];
@@ -41,7 +51,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         const id = `${args.name}-id`;
         const rec = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id };
         this.resources.push(rec);
-        return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...extra(rec, id) } };
+        return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...extra(rec, this.nextHost) } };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {

@@ -1,4 +1,5 @@
-// One tap on the mock monitor's resource registrations, for what MockResourceArgs leave out (parent, dependencies).
+// One tap on the mock monitor's resource registrations, for what MockResourceArgs leave out (parent,
+// dependencies, resource options).
 import * as pulumi from "@pulumi/pulumi";
 
 export interface RegisterRequest {
@@ -8,10 +9,38 @@ export interface RegisterRequest {
     getProvider(): string;
     getDependenciesList(): string[];
     getPropertydependenciesMap(): { forEach(f: (v: { getUrnsList(): string[] }) => void): void };
+    getDeletebeforereplace(): boolean;
+    getReplaceonchangesList(): string[];
+    getDeletedwith(): string;
+    getRetainondelete(): boolean;
+    getProtect(): boolean;
+    getIgnorechangesList(): string[];
+}
+
+/** The resource options a registration carried that change what update, replace and destroy do. */
+export interface LifecycleOptions {
+    readonly deleteBeforeReplace: boolean;
+    readonly replaceOnChanges: readonly string[];
+    /** Name of the resource this one is deleted with ("" for none). */
+    readonly deletedWith: string;
+    readonly retainOnDelete: boolean;
+    readonly protect: boolean;
+    readonly ignoreChanges: readonly string[];
 }
 
 /** The name part of a URN ("urn:pulumi:stack::project::type::name"). */
 export const urnName = (urn: string): string => urn.split("::").pop() ?? urn;
+
+export function lifecycleOf(req: RegisterRequest): LifecycleOptions {
+    return {
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        deletedWith: req.getDeletedwith() ? urnName(req.getDeletedwith()) : "",
+        retainOnDelete: !!req.getRetainondelete(),
+        protect: req.getProtect(),
+        ignoreChanges: req.getIgnorechangesList(),
+    };
+}
 
 /** Calls `seen` with every registration request, before the mocks' newResource runs for it. Call after setMocks. */
 export function tapRegistrations(seen: (req: RegisterRequest) => void): void {

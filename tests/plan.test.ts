@@ -7,7 +7,7 @@ import { parseLabConfig } from "../plan/config";
 import { LabInputError } from "../plan/errors";
 import { formatCidr, overlaps, parseCidr, Cidr } from "../plan/ip";
 import { loadLab, projectRoot } from "../plan/load";
-import { LabPlan, planLab } from "../plan/plan";
+import { LabPlan, planLab, rendezvousNode } from "../plan/plan";
 import { parsePodManifests, PodSpec } from "../plan/pods";
 import { BAD_CONFIG } from "./bad-config";
 
@@ -29,6 +29,9 @@ const plan = (raw: Record<string, string>, specs: PodSpec[] = []): LabPlan => {
 };
 const web = (name: string, node?: string) =>
     `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n${node ? `  nodeName: ${node}\n` : ""}  containers: [{name: web, image: "nginx:1.27", ports: [{containerPort: 80}]}]\n`;
+
+/** Placements under rendezvous hashing over node1..node3, computed once: a change to the rule shows up here. */
+const RENDEZVOUS_TABLE = ["a@node1", "b@node1", "c@node3", "d@node3", "aaa@node3", "pod-net-test@node2", "web-1@node3"];
 
 describe("plan: valid labs", () => {
     const table: { n: number; last: { name: string; lanIp: string; podCidr: string; bridgeIp: string } }[] = [
@@ -58,10 +61,10 @@ describe("plan: valid labs", () => {
     it("the seeds' values: node1 -> 10.244.1.0/24 on 192.168.1.11, gateway 192.168.1.1", () => {
         const p = plan({});
         assert.deepEqual(p.lan, { network: "podnet-t-lan", cidr: "192.168.1.0/24", gateway: "192.168.1.1" });
-        assert.deepEqual(p.nodes.map((n) => `${n.name} ${n.lanIp} ${n.podCidr} ${n.bridgeCidr} ${n.apiPort}`), [
-            "node1 192.168.1.11 10.244.1.0/24 10.244.1.1/24 23761",
-            "node2 192.168.1.12 10.244.2.0/24 10.244.2.1/24 23762",
-            "node3 192.168.1.13 10.244.3.0/24 10.244.3.1/24 23763",
+        assert.deepEqual(p.nodes.map((n) => `${n.name} ${n.lanIp} ${n.podCidr} ${n.bridgeCidr} ${n.volume} ${n.cniVolume}`), [
+            "node1 192.168.1.11 10.244.1.0/24 10.244.1.1/24 podnet-t-node1-docker podnet-t-node1-cni",
+            "node2 192.168.1.12 10.244.2.0/24 10.244.2.1/24 podnet-t-node2-docker podnet-t-node2-cni",
+            "node3 192.168.1.13 10.244.3.0/24 10.244.3.1/24 podnet-t-node3-docker podnet-t-node3-cni",
         ]);
     });
 
@@ -70,17 +73,55 @@ describe("plan: valid labs", () => {
         assert.deepEqual(p.nodes.map((n) => n.podCidr), ["10.8.0.64/26", "10.8.0.128/26", "10.8.0.192/26", "10.8.1.0/26"]);
     });
 
-    it("placement: nodeName wins; the rest go round-robin in name order; IPs follow the bridge in name order", () => {
+    it("placement: nodeName wins; the rest go to the node rendezvous hashing picks; no IP is planned (IPAM hands it out)", () => {
         const p = plan({}, pods(web("c") + web("a") + web("pinned", "node3") + web("b") + web("d")));
-        assert.deepEqual(p.pods.map((x) => `${x.name}@${x.node}=${x.ip}`).sort(), [
-            "a@node1=10.244.1.2", "b@node2=10.244.2.2", "c@node3=10.244.3.2", "d@node1=10.244.1.3", "pinned@node3=10.244.3.3",
+        const names = ["node1", "node2", "node3"];
+        assert.deepEqual(p.pods.map((x) => `${x.name}@${x.node} by ${x.placedBy}`).sort(), [
+            `a@${rendezvousNode("a", names)} by rendezvous`, `b@${rendezvousNode("b", names)} by rendezvous`,
+            `c@${rendezvousNode("c", names)} by rendezvous`, `d@${rendezvousNode("d", names)} by rendezvous`, "pinned@node3 by nodeName",
         ]);
         const c = p.pods.find((x) => x.name === "c")!;
-        assert.equal(c.gateway, "10.244.3.1");
-        assert.equal(c.ipCidr, "10.244.3.2/24");
+        const n = p.nodes.find((x) => x.name === c.node)!;
+        assert.equal(c.gateway, n.bridgeIp);
+        assert.equal(c.podCidr, n.podCidr);
+        assert.ok(!("ip" in c), "pod IPs are not planned");
         assert.equal(c.sandbox, "k8s_POD_c");
         assert.equal(c.containers[0].container, "k8s_web_c");
         assert.match(c.hostVeth, /^veth[0-9a-f]{8}$/);
+    });
+
+    it("rendezvous hashing: a fixed table (the rule must not drift between versions)", () => {
+        const nodes = ["node1", "node2", "node3"];
+        assert.deepEqual(["a", "b", "c", "d", "aaa", "pod-net-test", "web-1"].map((x) => `${x}@${rendezvousNode(x, nodes)}`), RENDEZVOUS_TABLE);
+    });
+
+    it("property: adding or removing a pod never moves another pod", () => {
+        fc.assert(fc.property(fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/).filter((x) => !/^node[0-9]+$/.test(x)), { minLength: 2, maxLength: 12 }), fc.integer({ min: 1, max: 8 }),
+            (names, n) => {
+                const all = plan({ nodeCount: String(n) }, pods(names.map((x) => web(x)).join(""))).pods;
+                const fewer = plan({ nodeCount: String(n) }, pods(names.slice(1).map((x) => web(x)).join(""))).pods;
+                for (const x of fewer) { assert.equal(x.node, all.find((y) => y.name === x.name)!.node, `${x.name} moved`); }
+            }), { numRuns: 200 });
+    });
+
+    it("property: a node added to N moves only pods onto the new node, about 1/(N+1) of them", () => {
+        const names = Array.from({ length: 400 }, (_, i) => `pod-${i}`);
+        for (const n of [1, 3, 6, 9]) {
+            const before = new Map(names.map((x) => [x, rendezvousNode(x, Array.from({ length: n }, (_, i) => `node${i + 1}`))]));
+            const grown = Array.from({ length: n + 1 }, (_, i) => `node${i + 1}`);
+            const moved = names.filter((x) => rendezvousNode(x, grown) !== before.get(x));
+            for (const x of moved) { assert.equal(rendezvousNode(x, grown), `node${n + 1}`, `${x} moved between old nodes`); }
+            const share = moved.length / names.length;
+            assert.ok(Math.abs(share - 1 / (n + 1)) < 0.08, `N=${n}: ${moved.length} of ${names.length} moved`);
+        }
+    });
+
+    it("a pod whose nodeName names no node is pending, with the reason; the rest still run", () => {
+        const p = plan({ nodeCount: "2" }, pods(web("web-3", "node3") + web("a")));
+        assert.deepEqual(p.pods.map((x) => x.name), ["a"]);
+        assert.equal(p.pending.length, 1);
+        assert.equal(p.pending[0].name, "web-3");
+        assert.match(p.pending[0].reason, /spec\.nodeName 'node3' \(t\.yaml \(document 1\)\) is not a node of this lab; nodes: node1, node2 \(config podnet-lab:nodeCount is 2\)/);
     });
 
     it("images: substitution applies to pause and pods; each distinct image once, pause first", () => {
@@ -160,14 +201,10 @@ describe("pods: bad manifests are refused, naming the file, the field and the va
         });
     }
 
-    it("unknown nodeName names the pod and the lab's nodes", () => {
-        const r = planLab(config(), pods(web("lost", "node7")), "t");
-        assert.match(r.problems.all.join("\n"), /spec\.nodeName 'node7' is not a node of this lab; nodes: node1, node2, node3/);
-    });
-
     it("a pod named like a node is refused", () => {
         const r = planLab(config(), pods(web("node2")), "t");
         assert.match(r.problems.all.join("\n"), /metadata\.name 'node2' is the name of a node/);
+        assert.match(planLab(config(), pods(web("node9")), "t").problems.all.join("\n"), /'node9' is the name of a node/, "also a node a larger lab would have");
     });
 
     it("a node subnet too small for its pods is refused", () => {

@@ -2,7 +2,6 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { DEV_CONFIG, Run, runProgram } from "./harness";
-import { FAKE_CREDS } from "./mocks";
 
 const T = {
     container: "docker:index/container:Container",
@@ -11,7 +10,6 @@ const T = {
     volume: "docker:index/volume:Volume",
     remote: "docker:index/remoteImage:RemoteImage",
     image: "docker:index/image:Image",
-    dockerProvider: "pulumi:providers:docker",
     k8sProvider: "pulumi:providers:kubernetes",
     pod: "kubernetes:core/v1:Pod",
 };
@@ -24,37 +22,36 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
     it("counts resources by type", () => {
         const count = (t: string) => run.mocks.ofType(t).length;
         assert.equal(count(T.network), 1);
-        assert.equal(count(T.volume), 3);
+        assert.equal(count(T.volume), 6, "per node: its Docker data and its IPAM records");
         assert.equal(count(T.image), 1, "node image built from node/Dockerfile");
         // pause + nginx + ubuntu images on the host, preloaded into 3 nodes
         assert.equal(count(T.remote), 3);
-        assert.equal(count(T.dockerProvider), 3, "one provider per node");
-        // 3 node containers + 4 pause + 5 app containers
-        assert.equal(count(T.container), 3 + 4 + 5);
-        // per node: ready, bridge, 2 routes, 3 image loads = 7; plus 4 pod CNI commands
-        assert.equal(count(T.command), 3 * 7 + 4);
+        assert.equal(count(T.container), 3, "only the node containers: pods run through each node's own docker");
+        // per node: ready, bridge, 2 routes, 3 image loads = 7; per pod: pause, CNI, one per app container (4 + 4 + 5)
+        assert.equal(count(T.command), 3 * 7 + 4 + 4 + 5);
         assert.equal(count(T.k8sProvider), 1);
         assert.equal(count(T.pod), 4);
+        assert.equal(run.mocks.resources.filter((r) => r.type === "pulumi:providers:docker").length, 0, "no per-node Docker provider");
     });
 
     it("names resources from identity", () => {
-        assert.deepEqual(names(T.container), [
-            "node1-container", "node2-container", "node3-container",
-            "pod-net-test-nginx", "pod-net-test-pause", "pod-net-test-ubuntu",
-            "web-1-nginx", "web-1-pause", "web-2-nginx", "web-2-pause", "web-3-nginx", "web-3-pause",
-        ]);
+        assert.deepEqual(names(T.container), ["node1-container", "node2-container", "node3-container"]);
         assert.deepEqual(names(T.command).filter((n) => n.includes("route")), [
             "node1-route-to-node2", "node1-route-to-node3", "node2-route-to-node1",
             "node2-route-to-node3", "node3-route-to-node1", "node3-route-to-node2",
         ]);
         assert.deepEqual(names(T.command).filter((n) => n.endsWith("-net")), ["pod-net-test-net", "web-1-net", "web-2-net", "web-3-net"]);
+        assert.deepEqual(names(T.command).filter((n) => /^(pod-net-test|web-\d)-/.test(n) && !n.endsWith("-net")), [
+            "pod-net-test-nginx", "pod-net-test-pause", "pod-net-test-ubuntu",
+            "web-1-nginx", "web-1-pause", "web-2-nginx", "web-2-pause", "web-3-nginx", "web-3-pause",
+        ]);
         assert.deepEqual(names(T.remote), ["image-nginx-1-27", "image-registry-k8s-io-pause-3-10", "image-ubuntu-24-04"]);
     });
 
     it("parents make the preview a tree: lab -> node -> bridge, routes, pods -> pause -> containers", () => {
         assert.deepEqual(run.ancestors("node1-bridge"), ["node1", "lab"]);
         assert.deepEqual(run.ancestors("node1-route-to-node3"), ["node1", "lab"]);
-        assert.deepEqual(run.ancestors("node2-provider"), ["node2", "lab"]);
+        assert.deepEqual(run.ancestors("node2-cni-volume"), ["node2", "lab"]);
         assert.deepEqual(run.ancestors("web-2"), ["node2", "lab"]);
         assert.deepEqual(run.ancestors("pod-net-test-pause"), ["pod-net-test", "node1", "lab"]);
         assert.deepEqual(run.ancestors("pod-net-test-net"), ["pod-net-test-pause", "pod-net-test", "node1", "lab"]);
@@ -64,15 +61,69 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
     });
 });
 
+describe("lifecycle options: what update, replace and destroy do (asserted on every resource)", () => {
+    const nodeOf = (name: string) => {
+        const node = run.ancestors(name).find((a) => /^node\d+$/.test(a));
+        assert.ok(node, `${name} is not inside a node`);
+        return node;
+    };
+
+    it("every Command that changes a node is replaced on any change, deleted before its replacement, and goes with its node", () => {
+        const changing = names(T.command).filter((n) => !n.endsWith("-ready") && !/-(load|pull)-/.test(n));
+        assert.equal(changing.length, 3 * 3 + 4 + 4 + 5, "bridge and routes per node; pause, CNI and apps per pod");
+        for (const n of changing) {
+            // (the SDK adds "triggers[*]", which the Command type declares itself)
+            assert.deepEqual({ ...run.options.get(n), replaceOnChanges: run.options.get(n)?.replaceOnChanges.filter((k) => k !== "triggers[*]") }, {
+                deleteBeforeReplace: true, replaceOnChanges: ["*"], deletedWith: `${nodeOf(n)}-container`,
+                retainOnDelete: false, protect: false, ignoreChanges: [],
+            }, n);
+            assert.ok(run.mocks.named(n).inputs.delete, `${n} has a delete`);
+        }
+    });
+
+    it("read-only node steps (readiness, image loads) are replaced on any change and go with their node", () => {
+        const reading = names(T.command).filter((n) => n.endsWith("-ready") || /-(load|pull)-/.test(n));
+        assert.equal(reading.length, 3 * 4);
+        for (const n of reading) {
+            const o = run.options.get(n)!;
+            assert.ok(o.replaceOnChanges.includes("*"), n);
+            assert.equal(o.deletedWith, `${nodeOf(n)}-container`, n);
+            assert.equal(run.mocks.named(n).inputs.delete, undefined, `${n} has nothing to undo`);
+        }
+    });
+
+    it("node containers are deleted before they are replaced (fixed name and LAN address)", () => {
+        for (const n of names(T.container)) { assert.equal(run.options.get(n)!.deleteBeforeReplace, true, n); }
+    });
+
+    it("rendered manifests are deleted before they are replaced (the new file has the old one's path)", () => {
+        for (const n of names(T.pod)) { assert.equal(run.options.get(n)!.deleteBeforeReplace, true, n); }
+    });
+
+    it("node-side steps run again when their node container is replaced (triggers hold its id)", () => {
+        for (const n of ["node1-ready", "node1-bridge", "node1-route-to-node2", "node1-load-nginx-1-27"]) {
+            assert.equal(run.mocks.named(n).inputs.triggers[0], "node1-container-id", n);
+        }
+    });
+
+    it("a pod's app containers are replaced with their sandbox, and with a new image", () => {
+        assert.deepEqual(run.mocks.named("pod-net-test-ubuntu").inputs.triggers, ["sandbox-id-of-pod-net-test", "sha256:loaded-by-node1-load-ubuntu-24-04"]);
+        assert.deepEqual(run.mocks.named("web-2-pause").inputs.triggers, ["sha256:loaded-by-node2-load-registry-k8s-io-pause-3-10"]);
+    });
+});
+
 describe("nodes", () => {
-    it("each node container has its LAN IP, hostname, volume, API port on loopback and labels", () => {
+    it("each node container has its LAN IP, hostname, volumes, labels, and publishes nothing", () => {
         for (const i of [1, 2, 3]) {
             const c = run.mocks.named(`node${i}-container`).inputs;
             assert.equal(c.name, `podnet-dev-node${i}`);
             assert.equal(c.hostname, `node${i}`);
             assert.deepEqual(c.networksAdvanced, [{ name: "podnet-dev-lan", ipv4Address: `192.168.1.${10 + i}` }]);
-            assert.deepEqual(c.ports, [{ internal: 2376, external: 23760 + i, ip: "127.0.0.1" }]);
-            assert.deepEqual(c.volumes, [{ volumeName: `podnet-dev-node${i}-docker`, containerPath: "/var/lib/docker" }]);
+            assert.equal(c.ports, undefined);
+            assert.deepEqual(c.volumes, [
+                { volumeName: `podnet-dev-node${i}-docker`, containerPath: "/var/lib/docker" },
+                { volumeName: `podnet-dev-node${i}-cni`, containerPath: "/var/lib/cni" },
+            ]);
             assert.equal(c.privileged, true);
             assert.deepEqual(c.sysctls, { "net.ipv4.ip_forward": "1" });
             assert.deepEqual(c.labels, [{ label: "podnet-lab.project", value: "podnet-lab" }, { label: "podnet-lab.stack", value: "dev" }]);
@@ -89,22 +140,14 @@ describe("nodes", () => {
         assert.equal(lan.name, "podnet-dev-lan");
     });
 
-    it("each node's provider talks mutual TLS to 127.0.0.1 with the credentials read from the node", () => {
-        for (const i of [1, 2, 3]) {
-            const p = run.mocks.named(`node${i}-provider`).inputs;
-            assert.equal(p.host, `tcp://127.0.0.1:${23760 + i}`);
-            assert.equal(p.caMaterial, FAKE_CREDS.ca);
-            assert.equal(p.certMaterial, FAKE_CREDS.cert);
-            assert.equal(p.keyMaterial, FAKE_CREDS.key);
-        }
-    });
-
     it("every route sends a peer's pod subnet via that peer's LAN IP, and deletes it on destroy", () => {
         for (const i of [1, 2, 3]) {
             for (const j of [1, 2, 3].filter((j) => j !== i)) {
                 const r = run.mocks.named(`node${i}-route-to-node${j}`).inputs;
                 assert.equal(r.create, `docker exec podnet-dev-node${i} ip route replace 10.244.${j}.0/24 via 192.168.1.${10 + j}`);
-                assert.match(r.delete, new RegExp(`docker exec podnet-dev-node${i} ip route del 10\\.244\\.${j}\\.0/24 via 192\\.168\\.1\\.${10 + j}`));
+                assert.equal(r.delete, `if [ "$(docker inspect -f '{{.State.Running}}' podnet-dev-node${i} 2>/dev/null)" = true ]; then ` +
+                    `docker exec podnet-dev-node${i} sh -c 'ip route del 10.244.${j}.0/24 via 192.168.1.${10 + j} 2>/dev/null || true'; fi`,
+                    "undone only on a running node, and a route already gone is not an error");
             }
         }
     });
@@ -129,28 +172,30 @@ describe("nodes", () => {
 });
 
 describe("pods", () => {
-    it("the pause container owns the namespace (network none) on its node's provider", () => {
-        const pause = run.mocks.named("pod-net-test-pause");
-        assert.equal(pause.inputs.networkMode, "none");
-        assert.equal(pause.inputs.name, "k8s_POD_pod-net-test");
-        assert.equal(pause.inputs.image, "sha256:loaded-by-node1-load-registry-k8s-io-pause-3-10");
-        assert.match(pause.provider ?? "", /node1-provider/);
+    it("the pause container owns the namespace: docker run --network none inside its node, prints its id", () => {
+        const pause = run.mocks.named("pod-net-test-pause").inputs;
+        assert.equal(pause.create, "docker exec podnet-dev-node1 sh -c 'docker rm -f k8s_POD_pod-net-test >/dev/null 2>&1; " +
+            "docker run -d --name k8s_POD_pod-net-test --hostname pod-net-test --network none --label podnet-lab.project=podnet-lab " +
+            "--label podnet-lab.stack=dev --label io.kubernetes.pod.name=pod-net-test --label io.kubernetes.container.name=POD registry.k8s.io/pause:3.10'");
+        assert.match(pause.delete, /docker exec podnet-dev-node1 docker rm -f k8s_POD_pod-net-test; fi$/);
     });
 
-    it("app containers join the pause container by id (container:<pause id>)", () => {
+    it("app containers join the pause container: docker run --network container:<pause> (seed 000)", () => {
         for (const [pod, app, node] of [["pod-net-test", "nginx", 1], ["pod-net-test", "ubuntu", 1], ["web-2", "nginx", 2]] as const) {
-            const c = run.mocks.named(`${pod}-${app}`);
-            assert.equal(c.inputs.networkMode, `container:${pod}-pause-id`);
-            assert.equal(c.inputs.name, `k8s_${app}_${pod}`);
-            assert.match(c.provider ?? "", new RegExp(`node${node}-provider`));
+            const c = run.mocks.named(`${pod}-${app}`).inputs;
+            assert.ok(c.create.startsWith(`docker exec podnet-dev-node${node} sh -c 'docker rm -f k8s_${app}_${pod} >/dev/null 2>&1; ` +
+                `docker run -d --name k8s_${app}_${pod} --network container:k8s_POD_${pod} `), c.create);
         }
-        assert.deepEqual(run.mocks.named("pod-net-test-ubuntu").inputs.entrypoints, ["/bin/sh", "-c", "while : ;do sleep 5; done"]);
+        // Kubernetes' command ["/bin/sh", "-c", "..."] runs as --entrypoint /bin/sh IMAGE -c "..."
+        const ubuntu = run.mocks.named("pod-net-test-ubuntu").inputs.create as string;
+        assert.ok(ubuntu.includes(" --entrypoint /bin/sh ubuntu:24.04 -c ") && ubuntu.includes("while : ;do sleep 5; done"), ubuntu);
+        assert.ok((run.mocks.named("web-1-nginx").inputs.create as string).endsWith(" nginx:1.27'"));
     });
 
-    it("the CNI ADD wires the pause container's namespace with the planned IP; delete runs DEL", () => {
+    it("the CNI ADD wires the sandbox (by its id) from the node's subnet; delete runs DEL with the same id", () => {
         const net = run.mocks.named("web-3-net").inputs;
-        assert.match(net.create, /^docker exec podnet-dev-node3 podnet-cni ADD web-3 web-3-pause-id 10\.244\.3\.2\/24 10\.244\.3\.1 veth[0-9a-f]{8} v-net-0$/);
-        assert.match(net.delete, /docker exec podnet-dev-node3 podnet-cni DEL web-3 veth[0-9a-f]{8}; fi$/);
+        assert.match(net.create, /^docker exec podnet-dev-node3 podnet-cni ADD web-3 sandbox-id-of-web-3 10\.244\.3\.0\/24 10\.244\.3\.1 veth[0-9a-f]{8} v-net-0$/);
+        assert.match(net.delete, /docker exec podnet-dev-node3 podnet-cni DEL web-3 sandbox-id-of-web-3 10\.244\.3\.0\/24 10\.244\.3\.1 veth[0-9a-f]{8}; fi$/);
     });
 
     it("renders the pods as manifests through a render-only Kubernetes provider", () => {
@@ -178,19 +223,21 @@ describe("stack outputs (the contract)", () => {
     it("pods with node, IP, sandbox and containers", () => {
         const byName = Object.fromEntries(run.outputs.pods.map((p: { name: string }) => [p.name, p]));
         assert.deepEqual(byName["pod-net-test"], {
-            name: "pod-net-test", node: "node1", ip: "10.244.1.2", sandbox: "k8s_POD_pod-net-test",
+            name: "pod-net-test", node: "node1", ip: byName["pod-net-test"].ip, sandbox: "k8s_POD_pod-net-test",
             containers: [
                 { name: "nginx", container: "k8s_nginx_pod-net-test", image: "nginx:1.27" },
                 { name: "ubuntu", container: "k8s_ubuntu_pod-net-test", image: "ubuntu:24.04" },
             ],
         });
-        assert.deepEqual(run.outputs.pods.map((p: { name: string; node: string; ip: string }) => `${p.name}@${p.node}=${p.ip}`).sort(),
-            ["pod-net-test@node1=10.244.1.2", "web-1@node1=10.244.1.3", "web-2@node2=10.244.2.2", "web-3@node3=10.244.3.2"]);
+        // The IPs are what the (mocked) CNI ADDs printed, from each node's subnet.
+        assert.deepEqual(run.outputs.pods.map((p: { name: string; node: string; ip: string }) => `${p.name}@${p.node}=${p.ip.replace(/\.\d+$/, ".x")}`).sort(),
+            ["pod-net-test@node1=10.244.1.x", "web-1@node1=10.244.1.x", "web-2@node2=10.244.2.x", "web-3@node3=10.244.3.x"]);
+        assert.deepEqual(run.outputs.pendingPods, []);
     });
 
     it("the diagram names the real nodes, addresses and subnets", () => {
         const d: string = run.outputs.diagram;
-        for (const s of ["node1", "podnet-dev-node3", "192.168.1.12", "10.244.3.0/24", "bridge v-net-0", "pod web-2 10.244.2.2", "podnet-dev-lan 192.168.1.0/24"]) {
+        for (const s of ["node1", "podnet-dev-node3", "192.168.1.12", "10.244.3.0/24", "bridge v-net-0", `pod web-2 ${run.outputs.pods.find((p: { name: string }) => p.name === "web-2").ip}`, "podnet-dev-lan 192.168.1.0/24"]) {
             assert.ok(d.includes(s), `diagram lacks ${s}:\n${d}`);
         }
     });

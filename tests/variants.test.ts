@@ -21,7 +21,7 @@ describe("program variants", () => {
         assert.deepEqual(c.securityOpts, ["apparmor=unconfined", "seccomp=unconfined"], "no CLI-only systempaths=unconfined");
         assert.deepEqual(c.sysctls, { "net.ipv4.ip_forward": "1" });
         assert.equal(c.cgroupnsMode, "host");
-        assert.deepEqual(c.volumes[1], { hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" });
+        assert.deepEqual(c.volumes[2], { hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" });
     });
 
     it("a prebuilt node image is used as is (no build), substitutions rewrite pod images", async () => {
@@ -32,26 +32,40 @@ describe("program variants", () => {
         assert.equal(run.mocks.ofType("docker:index/image:Image").length, 0);
         assert.equal(run.mocks.named("node-image").inputs.name, "podnet-e2e/node:test");
         assert.equal(run.mocks.named("node1-container").inputs.image, "sha256:host-podnet-e2e/node:test");
+        assert.match(run.mocks.named("web-1-nginx").inputs.create, / podnet-e2e\/web:test'$/, "pods run the substitute");
         assert.ok(run.mocks.named("node3-load-podnet-e2e-web-test").inputs.create.startsWith("docker save podnet-e2e/web:test |"));
         const nginx = run.outputs.pods.find((p: { name: string }) => p.name === "web-1").containers[0];
         assert.equal(nginx.image, "nginx:1.27", "outputs show the image the manifest names");
         assert.equal(run.outputs.nodes[0].container, "podnet-e2e-node1", "names carry the stack");
     });
 
-    it("preloading off: no host images, each node pulls through its own provider", async () => {
+    it("preloading off: no host images, each node pulls each image itself", async () => {
         const run = await runProgram({ ...DEV_CONFIG, preloadImages: false });
-        const remote = run.mocks.ofType("docker:index/remoteImage:RemoteImage").filter((r) => r.name !== "node-image");
-        assert.deepEqual(remote.map((r) => r.name).sort().slice(0, 3), ["node1-image-nginx-1-27", "node1-image-registry-k8s-io-pause-3-10", "node1-image-ubuntu-24-04"]);
-        assert.equal(remote.length, 9);
-        for (const r of remote) { assert.match(r.provider ?? "", new RegExp(`${r.name.split("-")[0]}-provider`)); }
+        assert.deepEqual(run.mocks.ofType("docker:index/remoteImage:RemoteImage").map((r) => r.name), []);
+        const pulls = run.mocks.resources.filter((r) => r.name.includes("-pull-")).map((r) => r.name).sort();
+        assert.equal(pulls.length, 9);
+        assert.deepEqual(pulls.slice(0, 3), ["node1-pull-nginx-1-27", "node1-pull-registry-k8s-io-pause-3-10", "node1-pull-ubuntu-24-04"]);
+        assert.equal(run.mocks.named("node2-pull-nginx-1-27").inputs.create,
+            "docker exec podnet-dev-node2 sh -c 'docker pull -q nginx:1.27 >/dev/null && docker image inspect -f '\\''{{.Id}}'\\'' nginx:1.27'");
         assert.equal(run.mocks.resources.filter((r) => r.name.includes("-load-")).length, 0);
-        assert.equal(run.mocks.named("web-3-pause").inputs.image, "sha256:host-registry.k8s.io/pause:3.10");
+        assert.deepEqual(run.mocks.named("web-3-pause").inputs.triggers, ["sha256:loaded-by-node3-pull-registry-k8s-io-pause-3-10"]);
     });
 
-    it("one node: no routes, every pod on node1", async () => {
+    it("fewer nodes than the pods name: those pods are Pending (warned, listed in the outputs), the rest run", async () => {
+        const run = await runProgram({ ...DEV_CONFIG, nodeCount: 2 });
+        assert.deepEqual(run.outputs.pods.map((p: { name: string }) => p.name).sort(), ["pod-net-test", "web-1", "web-2"]);
+        assert.deepEqual(run.outputs.pendingPods.map((p: { name: string; nodeName: string }) => `${p.name}->${p.nodeName}`), ["web-3->node3"]);
+        assert.match(run.outputs.pendingPods[0].reason, /is not a node of this lab; nodes: node1, node2/);
+        assert.ok(run.mocks.resources.every((r) => !r.name.startsWith("web-3-") || r.name === "web-3-manifest"), "nothing of web-3 runs");
+        assert.equal(run.mocks.named("web-3-manifest").inputs.spec.nodeName, "node3", "its manifest is still rendered, as written");
+        assert.match(run.outputs.diagram, /pending \(not run\): web-3: spec\.nodeName 'node3'/);
+    });
+
+    it("one node: no routes; the pods for node1 run, those pinned to node2 and node3 are Pending", async () => {
         const run = await runProgram({ ...DEV_CONFIG, nodeCount: 1 });
         assert.equal(run.mocks.resources.filter((r) => r.name.includes("-route-to-")).length, 0);
-        assert.deepEqual(run.outputs.pods.map((p: { node: string }) => p.node), ["node1", "node1", "node1", "node1"]);
+        assert.deepEqual(run.outputs.pods.map((p: { name: string; node: string }) => `${p.name}@${p.node}`), ["pod-net-test@node1", "web-1@node1"]);
+        assert.deepEqual(run.outputs.pendingPods.map((p: { name: string }) => p.name), ["web-2", "web-3"]);
         assert.deepEqual(run.outputs.nodes[0].routes, []);
     });
 

@@ -3,10 +3,9 @@
 import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { formatCidr, overlaps, parseCidr, size } from "../../plan/ip";
+import { contains, formatCidr, ipToNumber, overlaps, parseCidr, size } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
 
 interface Outputs {
@@ -58,20 +57,23 @@ describe("nodes and their Docker API", () => {
         }
     });
 
-    it("each node's Docker API is published on 127.0.0.1 only and refuses a client without a certificate", async () => {
+    it("no node publishes anything on the host: the lab reaches nodes only with docker exec", () => {
         for (const n of out.nodes) {
-            const bindings = JSON.parse(docker("inspect", "-f", "{{json .HostConfig.PortBindings}}", n.container)) as Record<string, { HostIp: string; HostPort: string }[]>;
-            const b = bindings["2376/tcp"];
-            assert.equal(b.length, 1);
-            assert.equal(b[0].HostIp, "127.0.0.1");
-            const answer = await new Promise<string>((resolve, reject) => {
-                http.get({ host: "127.0.0.1", port: Number(b[0].HostPort), path: "/_ping", timeout: 5000 }, (res) => {
-                    let body = "";
-                    res.on("data", (d) => { body += d; });
-                    res.on("end", () => resolve(`${res.statusCode} ${body}`));
-                }).on("error", reject);
-            });
-            assert.match(answer, /^400 .*HTTP request to an HTTPS server/, `plain HTTP on ${n.name}'s API port was not refused: ${answer}`);
+            assert.equal(docker("port", n.container), "", `${n.container} publishes ports`);
+        }
+    });
+
+    it("pod IPs come from each node's IPAM (host-local): one record per running pod, holding its sandbox id", () => {
+        for (const n of out.nodes) {
+            const pods = out.pods.filter((p) => p.node === n.name);
+            const files = onNode(n.name, "sh", "-c", "cd /var/lib/cni/networks/podnet && ls -1 | grep -v -e lock -e last_reserved || true")
+                .split("\n").filter(Boolean).sort();
+            assert.deepEqual(files, pods.map((p) => p.ip).sort(), `${n.name}'s IPAM records`);
+            for (const p of pods) {
+                const id = onNode(n.name, "docker", "inspect", "-f", "{{.Id}}", p.sandbox);
+                assert.equal(onNode(n.name, "head", "-n1", `/var/lib/cni/networks/podnet/${p.ip}`).replace(/\r$/, ""), id);
+                assert.ok(contains(parseCidr(n.podCidr)!, ipToNumber(p.ip)!), `${p.name}'s ${p.ip} is outside ${n.name}'s ${n.podCidr}`);
+            }
         }
     });
 });
@@ -192,6 +194,8 @@ describe("S10: a pod's DEL leaves nothing behind", () => {
         assert.ok(!onNode(p.node, "ip", "netns", "list").includes(p.name), "the pod's namespace is still named");
         assert.equal(onNode(p.node, "docker", "ps", "-aq", "--filter", `label=io.kubernetes.pod.name=${p.name}`), "");
         assert.equal(onNode(p.node, "sh", "-c", `ip -o link | grep -c veth || true`), "0");
+        assert.equal(onNode(p.node, "sh", "-c", `test -e /var/lib/cni/networks/podnet/${p.ip} && echo kept || echo released`), "released",
+            "the DEL did not release the pod's address");
     });
 });
 

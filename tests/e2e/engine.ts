@@ -1,7 +1,7 @@
 // The engine stand-in: Pulumi mocks whose newResource APPLIES each resource to a real Docker engine and returns
 // real state, so index.ts runs its own resources, with their exact inputs, where no Pulumi CLI can run.
-// It implements only what this program declares and throws on any other type or input, so it can never
-// silently skip what a real provider would do. It is not Pulumi: no diffs, no refresh, no replacement.
+// It implements only what this program declares and throws on any other type, input or resource option, so it
+// can never silently skip what a real provider would do. It is not Pulumi: no diffs, no refresh, no replacement.
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -9,7 +9,7 @@ import Docker from "dockerode";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import * as tar from "tar-stream";
-import { tapRegistrations, urnName } from "../monitor";
+import { LifecycleOptions, lifecycleOf, tapRegistrations, urnName } from "../monitor";
 import { dockerClient, EngineState, isNotFound, labelsOf, Log, renderedPath, runShell, StateEntry } from "./state";
 
 const COMPONENT = /^podnet-lab:index:/;
@@ -23,11 +23,25 @@ const SUPPORTED: Record<string, readonly string[]> = {
         "name", "hostname", "image", "entrypoints", "command", "envs", "labels", "networksAdvanced", "networkMode",
         "ports", "volumes", "uploads", "mustRun", "privileged", "capabilities", "securityOpts", "cgroupnsMode", "sysctls",
     ],
-    "pulumi:providers:docker": ["host", "caMaterial", "certMaterial", "keyMaterial", "version"],
     "command:local:Command": ["create", "delete", "environment", "triggers", "logging"],
     "pulumi:providers:kubernetes": ["renderYamlToDirectory", "version"],
     "kubernetes:core/v1:Pod": ["apiVersion", "kind", "metadata", "spec"],
 };
+
+/**
+ * Resource options: `deletedWith` is implemented (destroy skips what goes with a resource destroyed in the same
+ * run); `deleteBeforeReplace` and `replaceOnChanges` only shape replacements, which the stand-in never does
+ * (every run creates from nothing), so they are accepted and have no effect here. Any other option that changes
+ * what a delete does is refused.
+ */
+export function checkOptions(name: string, o: LifecycleOptions): void {
+    const refused = [
+        ...(o.retainOnDelete ? ["retainOnDelete"] : []),
+        ...(o.protect ? ["protect"] : []),
+        ...(o.ignoreChanges.length ? ["ignoreChanges"] : []),
+    ];
+    if (refused.length) { throw new Error(`engine stand-in: ${name}: resource option(s) ${refused.join(", ")} not implemented`); }
+}
 
 function checkInputs(type: string, name: string, inputs: Record<string, any>): void {
     const known = SUPPORTED[type];
@@ -41,22 +55,21 @@ function checkInputs(type: string, name: string, inputs: Record<string, any>): v
 
 export class EngineStandIn implements pulumi.runtime.Mocks {
     private readonly state: EngineState;
-    private readonly clients = new Map<string, Docker>();
+    private readonly docker = dockerClient();
     private saving: Promise<void> = Promise.resolve();
     private inflight = 0;
-    private readonly deps = new Map<string, string[]>();
+    private readonly deps = new Map<string, { dependsOn: string[]; deletedWith: string }>();
     private readonly t0 = Date.now();
 
     constructor(private readonly stateFile: string, stack: string, private readonly log: Log) {
-        this.state = { stack, created: [], dockerProviders: {}, renderDirs: {} };
-        this.clients.set("", dockerClient({ host: "" }));
+        this.state = { stack, created: [], renderDirs: {} };
     }
 
     get created(): readonly StateEntry[] { return this.state.created; }
 
     /**
-     * Records each registration's dependencies, as the Pulumi engine does from the same request, so destroy can
-     * run in parallel in dependency order. Call after setMocks.
+     * Records each registration's dependencies and `deletedWith`, as the Pulumi engine does from the same request,
+     * so destroy can run in parallel in dependency order. Call after setMocks.
      */
     attach(): void {
         tapRegistrations((req) => {
@@ -65,14 +78,10 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
             if (req.getParent()) { urns.add(req.getParent()); }
             // A provider reference is "<urn>::<id>".
             if (req.getProvider()) { urns.add(req.getProvider().split("::").slice(0, -1).join("::")); }
-            this.deps.set(`${req.getType()}::${req.getName()}`, [...urns].map(urnName));
+            const options = lifecycleOf(req);
+            checkOptions(req.getName(), options);
+            this.deps.set(`${req.getType()}::${req.getName()}`, { dependsOn: [...urns].map(urnName), deletedWith: options.deletedWith });
         });
-    }
-
-    private client(provider: string): Docker {
-        const c = this.clients.get(provider);
-        if (!c) { throw new Error(`engine stand-in: unknown docker provider ${provider}`); }
-        return c;
     }
 
     private async record(entry: StateEntry): Promise<void> {
@@ -106,9 +115,9 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
         const provider = args.provider ? args.provider.split("::").pop() ?? "" : "";
         const started = Date.now();
         const { id, outputs } = await this.apply(args.type, args.name, inputs, provider);
-        const dependsOn = this.deps.get(`${args.type}::${args.name}`);
-        if (!dependsOn) { throw new Error(`engine stand-in: no dependencies recorded for ${args.name}; call attach() after setMocks`); }
-        await this.record({ type: args.type, name: args.name, id, provider, inputs, outputs, dependsOn });
+        const deps = this.deps.get(`${args.type}::${args.name}`);
+        if (!deps) { throw new Error(`engine stand-in: no dependencies recorded for ${args.name}; call attach() after setMocks`); }
+        await this.record({ type: args.type, name: args.name, id, provider, inputs, outputs, ...deps });
         const secs = ((Date.now() - started) / 1000).toFixed(1);
         const at = ((Date.now() - this.t0) / 1000).toFixed(1);
         this.log(`[${at.padStart(5)}s] + ${args.type.replace(/^.*:/, "").padEnd(12)} ${args.name.padEnd(36)} took ${secs.padStart(4)}s`);
@@ -117,15 +126,6 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
 
     private async apply(type: string, name: string, inputs: Record<string, any>, provider: string): Promise<{ id: string; outputs: Record<string, any> }> {
         switch (type) {
-            case "pulumi:providers:docker": {
-                const id = randomUUID();
-                const ep = { host: inputs.host, ca: inputs.caMaterial, cert: inputs.certMaterial, key: inputs.keyMaterial };
-                const client = dockerClient(ep);
-                await client.ping();
-                this.clients.set(id, client);
-                this.state.dockerProviders[id] = ep;
-                return { id, outputs: {} };
-            }
             case "pulumi:providers:kubernetes": {
                 const id = randomUUID();
                 this.state.renderDirs[id] = inputs.renderYamlToDirectory;
@@ -141,7 +141,7 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 return { id: `default/${inputs.metadata.name}`, outputs: {} };
             }
             case "docker:index/network:Network": {
-                const net = await this.client(provider).createNetwork({
+                const net = await this.docker.createNetwork({
                     Name: inputs.name,
                     Driver: inputs.driver ?? "bridge",
                     CheckDuplicate: true,
@@ -151,13 +151,13 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 return { id: net.id, outputs: {} };
             }
             case "docker:index/volume:Volume": {
-                const vol = await this.client(provider).createVolume({ Name: inputs.name, Labels: labelsOf(inputs.labels) });
+                const vol = await this.docker.createVolume({ Name: inputs.name, Labels: labelsOf(inputs.labels) });
                 const v = vol as unknown as { name?: string; Name?: string };
                 return { id: v.name ?? v.Name ?? inputs.name, outputs: { name: inputs.name } };
             }
             case "docker:index/remoteImage:RemoteImage": {
                 try {
-                    const info = await this.client(provider).getImage(inputs.name).inspect();
+                    const info = await this.docker.getImage(inputs.name).inspect();
                     return { id: `${info.Id}${inputs.name}`, outputs: { imageId: info.Id, repoDigest: info.RepoDigests?.[0] ?? "" } };
                 } catch (e) {
                     if (isNotFound(e)) {
@@ -167,7 +167,8 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 }
             }
             case "docker:index/container:Container":
-                return this.createContainer(name, inputs, provider);
+                if (provider) { throw new Error(`engine stand-in: ${name}: containers through an explicit docker provider are not implemented`); }
+                return this.createContainer(name, inputs);
             case "command:local:Command": {
                 const env = inputs.environment ?? {};
                 const out = inputs.create ? await runShell(inputs.create, env) : { stdout: "", stderr: "" };
@@ -177,8 +178,8 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
         throw new Error(`engine stand-in: ${type} is not implemented`);
     }
 
-    private async createContainer(name: string, inputs: Record<string, any>, provider: string): Promise<{ id: string; outputs: Record<string, any> }> {
-        const docker = this.client(provider);
+    private async createContainer(name: string, inputs: Record<string, any>): Promise<{ id: string; outputs: Record<string, any> }> {
+        const docker = this.docker;
         const nets: any[] = inputs.networksAdvanced ?? [];
         if (nets.length > 1) { throw new Error(`engine stand-in: ${name}: more than one networksAdvanced entry is not implemented`); }
         if (nets.length && inputs.networkMode) { throw new Error(`engine stand-in: ${name}: networksAdvanced with networkMode is not implemented`); }

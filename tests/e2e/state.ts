@@ -16,14 +16,13 @@ export interface StateEntry {
     readonly outputs: Record<string, any>;
     /** Names of the resources it depends on (explicit, through inputs, parent, provider): destroyed after it. */
     readonly dependsOn: readonly string[];
+    /** The `deletedWith` option: when that resource is destroyed in the same run, this one is not deleted on its own. */
+    readonly deletedWith: string;
 }
-export interface DockerEndpoint { readonly host: string; readonly ca?: string; readonly cert?: string; readonly key?: string; }
 export interface EngineState {
     readonly stack: string;
     /** Created resources, in the order they finished (destroy runs it backwards). */
     readonly created: StateEntry[];
-    /** Docker provider endpoints by provider id (the TLS material is what Pulumi's state would hold, as secrets). */
-    readonly dockerProviders: Record<string, DockerEndpoint>;
     readonly renderDirs: Record<string, string>;
 }
 
@@ -46,11 +45,9 @@ export function runShell(cmd: string, env: Record<string, string>): Promise<{ st
     });
 }
 
-export function dockerClient(ep: DockerEndpoint): Docker {
-    if (!ep.host || ep.host.startsWith("unix://")) { return new Docker({ socketPath: ep.host ? ep.host.slice(7) : "/var/run/docker.sock" }); }
-    const u = new URL(ep.host.replace(/^tcp:/, "https:"));
-    if (!ep.ca || !ep.cert || !ep.key) { throw new Error(`engine stand-in: provider for ${ep.host} has no TLS material; refusing plain TCP`); }
-    return new Docker({ host: u.hostname, port: Number(u.port), protocol: "https", ca: ep.ca, cert: ep.cert, key: ep.key });
+/** The host's Docker engine (DOCKER_HOST is not consulted: the lab is on this machine's engine). */
+export function dockerClient(): Docker {
+    return new Docker({ socketPath: "/var/run/docker.sock" });
 }
 
 export const labelsOf = (labels: { label: string; value: string }[] | undefined) =>
@@ -67,20 +64,16 @@ export function renderedPath(dir: string, manifest: Record<string, any>): string
 
 /** Destroys what a state file records, newest first, as `pulumi destroy` would; returns how many it undid. */
 export async function destroyState(state: EngineState, log: Log, only?: (e: StateEntry) => boolean): Promise<StateEntry[]> {
-    const clients = new Map<string, Docker>([["", dockerClient({ host: "" })]]);
-    const client = (provider: string) => {
-        let c = clients.get(provider);
-        if (!c) {
-            const ep = state.dockerProviders[provider];
-            if (!ep) { throw new Error(`engine stand-in: state names unknown provider ${provider}`); }
-            c = dockerClient(ep);
-            clients.set(provider, c);
-        }
-        return c;
-    };
+    const docker = dockerClient();
     const targets = state.created.filter((e) => !only || only(e));
+    // Like Pulumi's deletedWith: what goes with a resource destroyed in this run is not deleted on its own.
+    const goesWith = (e: StateEntry) => !!e.deletedWith && targets.some((t) => t.name === e.deletedWith);
     const destroyOne = async (e: StateEntry) => {
         const started = Date.now();
+        if (goesWith(e)) {
+            log(`  - ${e.type.replace(/^.*:/, "").padEnd(12)} ${e.name.padEnd(36)}   goes with ${e.deletedWith}`);
+            return;
+        }
         switch (e.type) {
             case "command:local:Command":
                 if (e.inputs.delete) {
@@ -92,14 +85,14 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
                 }
                 break;
             case "docker:index/container:Container":
-                try { await client(e.provider).getContainer(e.id).remove({ force: true, v: true }); }
-                catch (err) { if (!isNotFound(err) && !isGoneNode(err)) { throw err; } }
+                try { await docker.getContainer(e.id).remove({ force: true, v: true }); }
+                catch (err) { if (!isNotFound(err)) { throw err; } }
                 break;
             case "docker:index/network:Network":
-                try { await client(e.provider).getNetwork(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
+                try { await docker.getNetwork(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
                 break;
             case "docker:index/volume:Volume":
-                try { await client(e.provider).getVolume(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
+                try { await docker.getVolume(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
                 break;
             case "docker:index/remoteImage:RemoteImage":
                 if (!e.inputs.keepLocally) { throw new Error(`engine stand-in: removing images (keepLocally false) is not implemented`); }
@@ -107,7 +100,6 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
             case "kubernetes:core/v1:Pod":
                 fs.rmSync(renderedPath(state.renderDirs[e.provider], e.inputs), { force: true });
                 break;
-            case "pulumi:providers:docker":
             case "pulumi:providers:kubernetes":
                 break;
             default:
@@ -126,9 +118,4 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
         left = left.filter((e) => !wave.includes(e));
     }
     return done;
-}
-
-/** A container inside a node whose node is already gone cannot be reached; it went with its node. */
-function isGoneNode(err: unknown): boolean {
-    return /ECONNREFUSED|ECONNRESET|socket hang up/.test(String((err as Error).message ?? err));
 }

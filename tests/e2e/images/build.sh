@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the offline test images the e2e stack maps the public images onto (no registry is reachable here).
-#   podnet-e2e/node:test    Debian bookworm (debootstrap) with dockerd, iproute2, iptables, openssl: a lab node
+#   podnet-e2e/node:test    Debian bookworm (debootstrap) with dockerd, iproute2, iptables and the standard CNI
+#                           plugins (host-local IPAM, in /usr/lib/cni): a lab node
 #   podnet-e2e/pause:test   busybox-static whose /pause sleeps until TERM: stands in for registry.k8s.io/pause
 #   podnet-e2e/web:test     busybox-static httpd on :80 logging each client (-vv): stands in for nginx
 #   podnet-e2e/client:test  busybox-static shell with nc: stands in for ubuntu
-# Only missing images are built. Env: DEBIAN_MIRROR (default: the first mirror in /etc/apt/sources.list.d).
+# Only missing images are built, or images built by an older version of this script (each carries the
+# label podnet-e2e.recipe, a hash of this file). Env: DEBIAN_MIRROR (default: the first mirror in /etc/apt/sources.list.d).
 set -euo pipefail
-have() { docker image inspect "$1" >/dev/null 2>&1; }
+recipe=$(sha256sum "$0" | cut -c1-12)
+have() { [ "$(docker image inspect -f '{{index .Config.Labels "podnet-e2e.recipe"}}' "$1" 2>/dev/null)" = "$recipe" ]; }
 need() { command -v "$1" >/dev/null 2>&1 || { echo "build-images: '$1' is missing (apt-get install -y $2)" >&2; exit 1; }; }
 work=$(mktemp -d /var/tmp/podnet-images.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -45,7 +48,7 @@ for img in pause web client; do
     web)    change='ENTRYPOINT ["/web"]' ;;
     client) change='CMD ["/bin/sh"]' ;;
   esac
-  tar -C "$root" -c . | docker import -c "$change" -c 'ENV PATH=/bin' - "podnet-e2e/$img:test" >/dev/null
+  tar -C "$root" -c . | docker import -c "$change" -c 'ENV PATH=/bin' -c "LABEL podnet-e2e.recipe=$recipe" - "podnet-e2e/$img:test" >/dev/null
   echo "build-images: built podnet-e2e/$img:test"
 done
 
@@ -54,9 +57,9 @@ if ! have podnet-e2e/node:test; then
   mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)}
   mirror=${mirror:-http://deb.debian.org/debian}
   echo "build-images: debootstrap bookworm from $mirror (about 80 s)"
-  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,openssl,ca-certificates \
+  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,containernetworking-plugins,ca-certificates \
     bookworm "$work/node" "$mirror" > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work/node/var/cache/apt/archives/"*.deb
-  tar -C "$work/node" -c . | docker import -c 'CMD ["/bin/bash"]' - podnet-e2e/node:test >/dev/null
+  tar -C "$work/node" -c . | docker import -c 'CMD ["/bin/bash"]' -c "LABEL podnet-e2e.recipe=$recipe" - podnet-e2e/node:test >/dev/null
   echo "build-images: built podnet-e2e/node:test"
 fi

@@ -1,0 +1,39 @@
+// How each kind of lab resource lives through updates, replacements and destroys. One place, so a refactor
+// cannot drop an option silently (tests/program.test.ts asserts them on every resource).
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The node container: it has a fixed name and a fixed LAN address, so a replacement can never create the new
+ * one beside the old (Pulumi's default, create-before-delete, would fail on the name): delete first.
+ */
+export const NODE_CONTAINER: pulumi.CustomResourceOptions = { deleteBeforeReplace: true };
+
+/**
+ * A Command that changes something inside a node (bridge, route, pod sandbox, CNI, app container):
+ * - `replaceOnChanges: ["*"]`: pulumi-command runs `create` again on an update, without the `delete` of what the
+ *   previous `create` made (a second CNI ADD without DEL, a route left under its old gateway). Replacing runs
+ *   the old `delete` with the old inputs, then the new `create`, so every create is paired with its delete.
+ * - `deleteBeforeReplace`: the new create makes things with the same names as the old (k8s_POD_<pod>, the
+ *   pod's veth, the route to a peer subnet, the bridge); created first, they would be deleted by the old
+ *   delete. A pod that moves is deleted on its old node (CNI DEL there) before it is created on the new one.
+ * - `deletedWith` the node container: destroying the node destroys all of this with it, so `pulumi destroy`
+ *   does not undo, one `docker exec` at a time, what is about to vanish anyway.
+ */
+export function insideNode(nodeContainer: pulumi.Resource): pulumi.CustomResourceOptions {
+    return { deletedWith: nodeContainer, deleteBeforeReplace: true, replaceOnChanges: ["*"] };
+}
+
+/**
+ * A Command that only reads or copies into a node (readiness wait, image load): it has no delete, so a
+ * replacement is just a fresh run; it goes with the node.
+ */
+export function readsNode(nodeContainer: pulumi.Resource): pulumi.CustomResourceOptions {
+    return { deletedWith: nodeContainer, replaceOnChanges: ["*"] };
+}
+
+/**
+ * A rendered manifest: the render-only Kubernetes provider writes a pod to a path made from its name, so a
+ * replacement's new file and the old one are the same file. Create-before-delete would write the new file and
+ * then delete it as "the old one"; delete first.
+ */
+export const RENDERED_MANIFEST: pulumi.CustomResourceOptions = { deleteBeforeReplace: true };
