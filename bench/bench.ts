@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../plan/load";
+import { manualLabPath, timeManualLab } from "./manual";
 
 const root = projectRoot();
 const cli = path.join(root, "build", "tests", "e2e", "cli.js");
@@ -16,23 +17,13 @@ function timed(verb: string, nodes: number): { seconds: number; ok: boolean; out
     return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: r.status === 0, output: r.stdout + r.stderr };
 }
 
-const manual = path.resolve(root, "..", "shared", "manual-lab.sh");
+const manual = manualLabPath(root);
 
-/** The hand-run reference (sequential docker CLI, 3 nodes, one image per node), on the same offline images. */
-function manualRow(): string {
-    const env = { ...process.env, NODE_IMAGE: "podnet-e2e/node:test", POD_IMAGE: "podnet-e2e/client:test", N: "3" };
-    const run = (verb: string) => {
-        const t = process.hrtime.bigint();
-        const r = spawnSync("bash", [manual, verb], { encoding: "utf8", env });
-        return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: r.status === 0 };
-    };
-    process.stdout.write("bench: manual-lab.sh: up...");
-    const up = run("up");
-    const check = up.ok && run("check").ok;
-    process.stdout.write(" down...");
-    const down = run("down");
+function manualRow(script: string): string {
+    process.stdout.write("bench: manual-lab.sh: up, check, down...");
+    const t = timeManualLab(script);
     process.stdout.write(" done\n");
-    return `| ${"manual-lab.sh, 3 nodes".padEnd(22)} | ${"-".padStart(9)} | ${up.seconds.toFixed(1).padStart(6)} | ${down.seconds.toFixed(1).padStart(8)} |${up.ok && check && down.ok ? "" : " FAILED"}`;
+    return `| ${"manual-lab.sh, 3 nodes".padEnd(22)} | ${"-".padStart(9)} | ${t.up.toFixed(1).padStart(6)} | ${t.down.toFixed(1).padStart(8)} |${t.ok ? "" : " FAILED"}`;
 }
 
 const rows: string[] = [];
@@ -50,7 +41,7 @@ for (const n of sizes) {
     }
     rows.push(`| ${`lab, ${n} nodes`.padEnd(22)} | ${String(resources).padStart(9)} | ${up.seconds.toFixed(1).padStart(6)} | ${down.seconds.toFixed(1).padStart(8)} |${up.ok && down.ok ? "" : " FAILED"}`);
 }
-if (fs.existsSync(manual)) { rows.push(manualRow()); }
+if (manual) { rows.push(manualRow(manual)); }
 console.log(`\n| ${"run".padEnd(22)} | resources | up (s) | down (s) |\n|${"-".repeat(24)}|----------:|-------:|---------:|`);
 for (const r of rows) { console.log(r); }
 console.log("\nWall seconds of `e2e:up` / `e2e:down` (each a fresh node process, TypeScript already built) on this machine's");

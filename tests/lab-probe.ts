@@ -1,0 +1,89 @@
+// Looking at a running lab from the outside, as a learner would: `docker exec` into nodes and pod containers.
+// Shared by the claims (tests/e2e/claims.e2e.ts) and the real-CLI lifecycle suite (tests/real/).
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+
+/** The stack outputs (README: "Stack outputs (a contract)"). */
+export interface LabOutputs {
+    lan: { network: string; cidr: string; gateway: string };
+    clusterCidr: string;
+    nodes: { name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string; routes: { to: string; via: string }[] }[];
+    pods: { name: string; node: string; ip: string; sandbox: string; containers: { name: string; container: string; image: string }[] }[];
+    pendingPods: { name: string; nodeName: string; reason: string }[];
+    renderedManifests: string;
+}
+
+export const docker = (...args: string[]): string =>
+    execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 }).trim();
+
+export function readOutputs(file: string): LabOutputs {
+    assert.ok(fs.existsSync(file), `no ${file}: bring the lab up first`);
+    return JSON.parse(fs.readFileSync(file, "utf8")) as LabOutputs;
+}
+
+/** Where the CNI's IPAM (host-local) keeps one file per handed-out IP, on every node. */
+export const IPAM_DIR = "/var/lib/cni/networks/podnet";
+
+export class LabProbe {
+    constructor(public readonly out: LabOutputs) { }
+
+    node(name: string) { const n = this.out.nodes.find((x) => x.name === name); assert.ok(n, `no node ${name}`); return n; }
+    pod(name: string) { const p = this.out.pods.find((x) => x.name === name); assert.ok(p, `no pod ${name}`); return p; }
+
+    /** Runs a command on a node (the DinD container). */
+    onNode(node: string, ...cmd: string[]): string { return docker("exec", this.node(node).container, ...cmd); }
+
+    /** Runs a command in a pod's container, through its node's Docker. */
+    inPod(pod: string, container: string, ...cmd: string[]): string {
+        const p = this.pod(pod);
+        const c = p.containers.find((x) => x.name === container);
+        assert.ok(c, `no container ${container} in ${pod}`);
+        return this.onNode(p.node, "docker", "exec", c.container, ...cmd);
+    }
+
+    /** An HTTP GET with busybox nc from a pod container (busybox's wget segfaults). */
+    httpGet(pod: string, container: string, host: string): string {
+        return this.inPod(pod, container, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} 80`);
+    }
+
+    logsOf(pod: string, container: string): string {
+        const p = this.pod(pod);
+        return this.onNode(p.node, "sh", "-c", `docker logs ${p.containers.find((c) => c.name === container)!.container} 2>&1`);
+    }
+
+    eth0(pod: string, container: string): { inet?: string; mac?: string } {
+        const text = this.inPod(pod, container, "ip", "addr", "show", "eth0");
+        return { inet: /inet (\S+)/.exec(text)?.[1], mac: /link\/ether (\S+)/.exec(text)?.[1] };
+    }
+
+    /** The host end of a pod's veth on its node, found from the kernel: the peer index of the pod's eth0. */
+    hostVeth(pod: string): string | undefined {
+        const p = this.pod(pod);
+        const peerIndex = this.onNode(p.node, "ip", "netns", "exec", p.name, "cat", "/sys/class/net/eth0/iflink");
+        return /^\d+: ([^@:]+)/.exec(this.onNode(p.node, "sh", "-c", `ip -o link | grep '^${peerIndex}: ' || true`))?.[1];
+    }
+
+    /** What a node holds of a pod, by name: veths, the named netns, IPAM records of the given IP, containers. */
+    traces(node: string, pod: string, ip?: string): string[] {
+        const found: string[] = [];
+        if (this.onNode(node, "ip", "netns", "list").split("\n").some((l) => l.split(" ")[0] === pod)) { found.push(`netns ${pod}`); }
+        if (ip && this.onNode(node, "sh", "-c", `test -e ${IPAM_DIR}/${ip} && echo yes || echo no`) === "yes") { found.push(`IPAM record ${ip}`); }
+        const containers = this.onNode(node, "docker", "ps", "-a", "--format", "{{.Names}}", "--filter", `label=io.kubernetes.pod.name=${pod}`);
+        if (containers) { found.push(...containers.split("\n").map((c) => `container ${c}`)); }
+        return found;
+    }
+
+    /** IPs a node's IPAM has handed out (one file each). */
+    ipamRecords(node: string): string[] {
+        return this.onNode(node, "sh", "-c", `cd ${IPAM_DIR} 2>/dev/null && ls -1 | grep -v -e lock -e last_reserved || true`)
+            .split("\n").filter(Boolean).sort();
+    }
+
+    /** Host ends of pod veths on a node's bridge. */
+    bridgeVeths(node: string): string[] {
+        const n = this.node(node);
+        return this.onNode(node, "sh", "-c", `ip -o link show master ${n.bridge} | awk -F': ' '{print $2}' | cut -d@ -f1`)
+            .split("\n").filter(Boolean).sort();
+    }
+}

@@ -1,0 +1,202 @@
+// The lab's whole life under a real `pulumi` CLI, on its own stack ("real") with a local file backend:
+// up from nothing, no-change preview, add a pod, edit a container, move a pod, remove a pod, nodeCount 3 -> 4 -> 3,
+// destroy. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside the program.
+// Run by tests/real/run.ts, which skips it, saying why, when no CLI and plugins are present.
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it, TestContext } from "node:test";
+import { manualLabPath, timeManualLab } from "../../bench/manual";
+import { contains, ipToNumber, parseCidr } from "../../plan/ip";
+import { projectRoot } from "../../plan/load";
+import { LABEL_STACK } from "../../plan/plan";
+import { docker, LabOutputs, LabProbe } from "../lab-probe";
+import { changeSummary, CliRun, RealStack } from "./stack";
+
+const root = projectRoot();
+const STACK = "real";
+const stack = new RealStack(root, STACK);
+const claims = path.join(root, "build", "tests", "e2e", "claims.e2e.js");
+const timings: { step: string; seconds: number; summary: string }[] = [];
+let broken = "";
+let out: LabOutputs;
+let lab: LabProbe;
+
+const log = (line: string) => process.stdout.write(`# test:real: ${line}\n`);
+const summary = (r: CliRun) => Object.entries(changeSummary(r.output)).map(([k, v]) => `${v} ${k}`).join(", ");
+
+/** One pulumi command that must succeed; its change summary and time are recorded. */
+function pulumi(step: string, r: CliRun): Record<string, number> {
+    if (r.status !== 0) { throw new Error(`${step}: pulumi exited ${r.status}:\n${r.output.slice(-6000)}`); }
+    timings.push({ step, seconds: r.seconds, summary: summary(r) });
+    log(`${step}: ${summary(r) || "no changes"} in ${r.seconds.toFixed(1)}s`);
+    return changeSummary(r.output);
+}
+
+function refresh(): void {
+    out = stack.outputs();
+    lab = new LabProbe(out);
+}
+
+/** The claims, from outside the program, on the lab as it is now. */
+function claimsHold(step: string): void {
+    const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", claims],
+        { cwd: root, encoding: "utf8", env: { ...process.env, PODNET_OUTPUTS: stack.outputsFile } });
+    const counts = /# pass (\d+)[\s\S]*# fail (\d+)/.exec(r.stdout ?? "");
+    log(`${step}: claims: ${counts ? `${counts[1]} passed, ${counts[2]} failed` : "no summary"}`);
+    assert.equal(r.status, 0, `claims failed after ${step}:\n${(r.stdout ?? "").split("\n").filter((l) => /not ok|error|Error|expected|actual/.test(l)).slice(0, 40).join("\n")}`);
+}
+
+/** Where each pod is and what it holds: node, IP, sandbox container id. */
+function placement(): Map<string, { node: string; ip: string; sandboxId: string }> {
+    return new Map(out.pods.map((p) => [p.name, {
+        node: p.node, ip: p.ip, sandboxId: lab.onNode(p.node, "docker", "inspect", "-f", "{{.Id}}", p.sandbox),
+    }]));
+}
+
+/** Each step runs only if every earlier one passed: later steps build on the lab the earlier ones made. */
+function step(name: string, fn: () => void): void {
+    it(name, (t: TestContext) => {
+        if (broken) { t.skip(`an earlier step failed (${broken})`); return; }
+        try { fn(); } catch (e) { broken = name; throw e; }
+    });
+}
+
+const podYaml = (name: string, nodeName?: string, env?: Record<string, string>) => [
+    "apiVersion: v1", "kind: Pod", `metadata: {name: ${name}}`, "spec:",
+    ...(nodeName ? [`  nodeName: ${nodeName}`] : []),
+    "  containers:", "    - name: nginx", "      image: nginx:1.27", "      ports: [{containerPort: 80}]",
+    ...(env ? ["      env:", ...Object.entries(env).map(([k, v]) => `        - {name: ${k}, value: "${v}"}`)] : []),
+    "",
+].join("\n");
+
+describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
+    before(() => {
+        const pods = fs.readdirSync(path.join(root, "pods")).filter((f) => f.endsWith(".yaml")).map((f) => path.join(root, "pods", f));
+        stack.init(pods);
+        log(`stack ${STACK}: backend ${stack.backend}, pods from ${path.relative(root, stack.podsDir)}`);
+    });
+
+    step("up from nothing: the claims hold", () => {
+        const c = pulumi("up from nothing", stack.up());
+        assert.ok(c.created > 0 && !c.replaced && !c.deleted, JSON.stringify(c));
+        refresh();
+        claimsHold("up from nothing");
+    });
+
+    step("preview --expect-no-changes right after: no spurious diffs", () => {
+        pulumi("no-change preview", stack.preview(true));
+    });
+
+    step("add a pod that sorts first: no other pod's node, IP or sandbox changes", () => {
+        const before = placement();
+        stack.writePod("aaa", podYaml("aaa"));
+        const c = pulumi("add pod aaa", stack.up());
+        assert.ok(!c.replaced && !c.deleted && !c.updated, `adding a pod touched others: ${JSON.stringify(c)}`);
+        refresh();
+        assert.deepEqual(new Map([...placement()].filter(([n]) => n !== "aaa")), before);
+        const aaa = lab.pod("aaa");
+        assert.ok(contains(parseCidr(lab.node(aaa.node).podCidr)!, ipToNumber(aaa.ip)!), `aaa's ${aaa.ip} is outside ${aaa.node}'s subnet`);
+        claimsHold("add pod aaa");
+    });
+
+    step("edit a container: only that container is replaced; the pod keeps its sandbox and IP", () => {
+        const before = placement();
+        stack.writePod("web-3", podYaml("web-3", "node3", { GREETING: "hello" }));
+        const c = pulumi("edit web-3's container", stack.up());
+        assert.deepEqual({ replaced: c.replaced, created: c.created ?? 0, deleted: c.deleted ?? 0 }, { replaced: 2, created: 0, deleted: 0 },
+            "web-3-nginx and web-3-manifest are replaced, nothing else");
+        refresh();
+        assert.deepEqual(placement(), before);
+        assert.match(lab.onNode("node3", "docker", "inspect", "-f", "{{json .Config.Env}}", "k8s_nginx_web-3"), /"GREETING=hello"/);
+        claimsHold("edit web-3");
+    });
+
+    step("move a pod to another node: it works there, and nothing of it is left on the old node", () => {
+        const before = placement();
+        const old = before.get("web-2")!;
+        assert.equal(old.node, "node2");
+        stack.writePod("web-2", podYaml("web-2", "node3"));
+        pulumi("move web-2 to node3", stack.up());
+        refresh();
+        assert.equal(lab.pod("web-2").node, "node3");
+        assert.deepEqual(lab.traces("node2", "web-2", old.ip), [], "web-2 left traces on node2");
+        assert.deepEqual(lab.bridgeVeths("node2"), [], "node2 has no pod left, so no veth on its bridge");
+        assert.deepEqual(lab.ipamRecords("node2"), [], "node2's IPAM released web-2's address");
+        assert.match(lab.httpGet("pod-net-test", "ubuntu", lab.pod("web-2").ip), /^HTTP\/1\.[01] 200/);
+        for (const [name, p] of placement()) { if (name !== "web-2") { assert.deepEqual(p, before.get(name), `${name} changed`); } }
+        claimsHold("move web-2");
+    });
+
+    step("remove a pod (S10): its containers, veth, namespace and IPAM record are gone", () => {
+        const gone = lab.pod("web-2");
+        const veth = lab.hostVeth("web-2");
+        assert.ok(veth, "web-2 has a veth before");
+        stack.removePod("web-2");
+        const c = pulumi("remove web-2", stack.up());
+        assert.ok(c.deleted > 0 && !c.created && !c.replaced, JSON.stringify(c));
+        refresh();
+        assert.deepEqual(lab.traces(gone.node, "web-2", gone.ip), []);
+        assert.ok(!lab.bridgeVeths(gone.node).includes(veth!), `${veth} is still on ${gone.node}'s bridge`);
+        assert.equal(lab.bridgeVeths(gone.node).length, out.pods.filter((p) => p.node === gone.node).length);
+        claimsHold("remove web-2");
+    });
+
+    step("nodeCount 3 -> 4: node4 joins, every node routes to every peer, only pods placed on node4 move", () => {
+        const before = placement();
+        stack.setConfig({ nodeCount: 4 });
+        pulumi("nodeCount 3 -> 4", stack.up());
+        refresh();
+        assert.deepEqual(out.nodes.map((n) => n.name), ["node1", "node2", "node3", "node4"]);
+        for (const [name, p] of placement()) {
+            if (p.node !== "node4") { assert.deepEqual(p, before.get(name), `${name} changed`); }
+        }
+        claimsHold("nodeCount 4");
+    });
+
+    step("nodeCount 4 -> 3: nothing of node4 is left, no node routes to its subnet", () => {
+        const node4 = lab.node("node4");
+        stack.setConfig({ nodeCount: 3 });
+        pulumi("nodeCount 4 -> 3", stack.up());
+        refresh();
+        assert.equal(docker("ps", "-a", "-q", "--filter", `name=^${node4.container}$`), "");
+        assert.equal(docker("volume", "ls", "-q", "--filter", `name=${node4.container}-`), "");
+        for (const n of out.nodes) { assert.ok(!lab.onNode(n.name, "ip", "route").includes(node4.podCidr), `${n.name} still routes ${node4.podCidr}`); }
+        claimsHold("nodeCount 3");
+        pulumi("no-change preview after the changes", stack.preview(true));
+    });
+
+    step("destroy: nothing labelled with the stack is left", () => {
+        pulumi("destroy", stack.destroy());
+        const left = ["ps -a", "network ls", "volume ls"].flatMap((what) =>
+            docker(...what.split(" "), "-q", "--filter", `label=${LABEL_STACK}=${STACK}`).split("\n").filter(Boolean));
+        assert.deepEqual(left, []);
+        const manual = manualLabPath(root);
+        const destroy = timings.find((t) => t.step === "destroy")!;
+        if (manual) {
+            const m = timeManualLab(manual);
+            log(`destroy took ${destroy.seconds.toFixed(1)}s; manual-lab.sh down took ${m.down.toFixed(1)}s in the same run: ${(destroy.seconds / m.down).toFixed(1)}x`);
+        } else {
+            log(`destroy took ${destroy.seconds.toFixed(1)}s; ../shared/manual-lab.sh is not beside the repository, so no ratio`);
+        }
+    });
+
+    after(() => {
+        // Whatever happened, leave nothing behind.
+        const left = docker("ps", "-a", "-q", "--filter", `label=${LABEL_STACK}=${STACK}`);
+        if (left) {
+            log("a step failed: destroying what is left");
+            const r = stack.destroy();
+            if (r.status !== 0) {
+                log(`pulumi destroy failed; removing by label:\n${r.output.slice(-2000)}`);
+                spawnSync("sh", ["-c", `docker ps -aq --filter label=${LABEL_STACK}=${STACK} | xargs -r docker rm -f -v; ` +
+                    `docker network ls -q --filter label=${LABEL_STACK}=${STACK} | xargs -r docker network rm; ` +
+                    `docker volume ls -q --filter label=${LABEL_STACK}=${STACK} | xargs -r docker volume rm`]);
+            }
+        }
+        stack.remove(!!left);
+        log("timings:");
+        for (const t of timings) { log(`  ${t.step.padEnd(36)} ${t.seconds.toFixed(1).padStart(6)}s  ${t.summary}`); }
+    });
+});
