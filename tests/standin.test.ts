@@ -3,8 +3,10 @@ import * as assert from "node:assert/strict";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { EngineStandIn } from "./e2e/engine";
-import { renderedPath, runShell } from "./e2e/state";
+import * as fs from "node:fs";
+import { checkOptions, EngineStandIn } from "./e2e/engine";
+import { destroyState, renderedPath, runShell, StateEntry } from "./e2e/state";
+import { LifecycleOptions } from "./monitor";
 
 const engine = () => new EngineStandIn(path.join(os.tmpdir(), `standin-${process.pid}.json`), "t", () => undefined);
 
@@ -33,5 +35,28 @@ describe("engine stand-in refusals (no Docker needed)", () => {
 
     it("renders manifests where the real render-only provider writes them", () => {
         assert.equal(renderedPath("/r", { apiVersion: "v1", kind: "Pod", metadata: { name: "web-1" } }), "/r/1-manifest/v1-pod-default-web-1.yaml");
+    });
+
+    it("refuses resource options it does not implement; accepts deletedWith and the replacement-only ones", () => {
+        const none: LifecycleOptions = { deleteBeforeReplace: false, replaceOnChanges: [], deletedWith: "", retainOnDelete: false, protect: false, ignoreChanges: [] };
+        assert.doesNotThrow(() => checkOptions("x", { ...none, deleteBeforeReplace: true, replaceOnChanges: ["*"], deletedWith: "node1-container" }));
+        assert.throws(() => checkOptions("x", { ...none, retainOnDelete: true }), /x: resource option\(s\) retainOnDelete not implemented/);
+        assert.throws(() => checkOptions("x", { ...none, protect: true, ignoreChanges: ["a"] }), /protect, ignoreChanges not implemented/);
+    });
+
+    it("destroy honours deletedWith: what goes with a resource destroyed in the same run is not deleted on its own", async () => {
+        const marks = path.join(os.tmpdir(), `standin-marks-${process.pid}`);
+        fs.rmSync(marks, { force: true });
+        const cmd = (name: string, deletedWith = "", dependsOn: string[] = []): StateEntry => ({
+            type: "command:local:Command", name, id: name, provider: "", outputs: {}, dependsOn, deletedWith,
+            inputs: { create: "true", delete: `echo ${name} >> ${marks}` },
+        });
+        const state = { stack: "t", renderDirs: {}, created: [cmd("node"), cmd("inside", "node", ["node"]), cmd("other", "elsewhere")] };
+        await destroyState(state, () => undefined);
+        assert.deepEqual(fs.readFileSync(marks, "utf8").trim().split("\n").sort(), ["node", "other"]);
+        fs.rmSync(marks, { force: true });
+        await destroyState(state, () => undefined, (e) => e.name === "inside");
+        assert.equal(fs.readFileSync(marks, "utf8").trim(), "inside", "destroyed alone, it runs its own delete");
+        fs.rmSync(marks, { force: true });
     });
 });
