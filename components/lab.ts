@@ -1,9 +1,12 @@
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { lanCommand } from "../plan/commands";
 import { renderDiagram } from "../plan/diagram";
 import { NodeScript } from "../plan/load";
 import { LabPlan } from "../plan/plan";
+import { LAN } from "./lifecycle";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
 import { LabPod } from "./pod";
@@ -19,7 +22,7 @@ export interface PodnetLabArgs {
 
 /** Stack outputs, a contract: scripts and tests read `pulumi stack output --json`. */
 export interface LabOutputs {
-    readonly lan: { network: pulumi.Output<string>; cidr: string; gateway: string };
+    readonly lan: { network: string; cidr: string; gateway: string };
     readonly clusterCidr: string;
     readonly nodes: {
         name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
@@ -43,14 +46,8 @@ export class PodnetLab extends pulumi.ComponentResource {
     constructor(name: string, args: PodnetLabArgs, opts?: pulumi.ComponentResourceOptions) {
         super("podnet-lab:index:Lab", name, {}, opts);
         const { plan } = args;
-        const labels = Object.entries(plan.labels).map(([label, value]) => ({ label, value }));
 
-        const lan = new docker.Network("lan", {
-            name: plan.lan.network,
-            driver: "bridge",
-            ipamConfigs: [{ subnet: plan.lan.cidr, gateway: plan.lan.gateway }],
-            labels,
-        }, { parent: this });
+        const lan = new command.local.Command("lan", lanCommand(plan.lan, plan.labels), { parent: this, ...LAN });
 
         let nodeImage: pulumi.Output<string>;
         if (plan.nodeImage.kind === "build") {
@@ -72,7 +69,7 @@ export class PodnetLab extends pulumi.ComponentResource {
         const nodes = plan.nodes.map((n) => new LabNode(n.name, {
             node: n,
             clusterCidr: plan.clusterCidr,
-            lanNetwork: lan.name,
+            lan: { name: plan.lan.network, id: lan.stdout },
             image: nodeImage,
             security: plan.security,
             scripts: args.scripts,
@@ -103,7 +100,7 @@ export class PodnetLab extends pulumi.ComponentResource {
         }, { parent: this });
 
         this.outputs = {
-            lan: { network: lan.name, cidr: plan.lan.cidr, gateway: plan.lan.gateway },
+            lan: { network: plan.lan.network, cidr: plan.lan.cidr, gateway: plan.lan.gateway },
             clusterCidr: plan.clusterCidr,
             nodes: plan.nodes.map((n, i) => ({
                 name: n.name,

@@ -9,6 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 export const NODE_CONTAINER: pulumi.CustomResourceOptions = { deleteBeforeReplace: true };
 
 /**
+ * The LAN (a `docker network create` Command): fixed name, so delete first; any change replaces it, and the
+ * nodes follow (they carry its id in a label).
+ */
+export const LAN: pulumi.CustomResourceOptions = { deleteBeforeReplace: true, replaceOnChanges: ["*"] };
+
+/**
  * A Command that changes something inside a node (bridge, route, pod sandbox, CNI, app container):
  * - `replaceOnChanges: ["*"]`: pulumi-command runs `create` again on an update, without the `delete` of what the
  *   previous `create` made (a second CNI ADD without DEL, a route left under its old gateway). Replacing runs

@@ -25,8 +25,8 @@ export interface LabNodeArgs {
     readonly node: NodePlan;
     /** Cluster pod range, for the bridge's forwarding and masquerade rules. */
     readonly clusterCidr: string;
-    /** Name of the host Docker network that is the LAN. */
-    readonly lanNetwork: pulumi.Input<string>;
+    /** The host Docker network that is the LAN: its name, and its id once created. */
+    readonly lan: { readonly name: string; readonly id: pulumi.Input<string> };
     /** Node image (id or name) on the host. */
     readonly image: pulumi.Input<string>;
     /** privileged or capabilities. */
@@ -63,8 +63,6 @@ export class LabNode extends pulumi.ComponentResource {
             if (missing.length) { throw new Error(`LabNode ${name}: no host image for ${missing.map((m) => m.ref).join(", ")}`); }
         }
         const labels = Object.entries(args.labels).map(([label, value]) => ({ label, value }));
-        const volume = new docker.Volume(`${name}-docker-volume`, { name: node.volume, labels }, { parent: this });
-        const cniVolume = new docker.Volume(`${name}-cni-volume`, { name: node.cniVolume, labels }, { parent: this });
         const caps = args.security === "capabilities";
 
         this.container = new docker.Container(`${name}-container`, {
@@ -72,18 +70,21 @@ export class LabNode extends pulumi.ComponentResource {
             hostname: node.name,
             image: args.image,
             entrypoints: ["/usr/local/bin/podnet-node-entrypoint"],
-            networksAdvanced: [{ name: args.lanNetwork, ipv4Address: node.lanIp }],
+            networksAdvanced: [{ name: args.lan.name, ipv4Address: node.lanIp }],
+            // The node's state lives in anonymous volumes: kept across restarts of the node container, removed with
+            // it (the provider's remove_volumes), so a re-created node starts clean and destroy waits for nothing.
             volumes: [
-                { volumeName: volume.name, containerPath: "/var/lib/docker" },
-                // The IPAM records (host-local), so pod addresses outlive the node container's filesystem.
-                { volumeName: cniVolume.name, containerPath: "/var/lib/cni" },
+                { containerPath: "/var/lib/docker" },
+                // The IPAM records (host-local): a pod keeps its address across node restarts.
+                { containerPath: "/var/lib/cni" },
                 // Without it, inner containers fail: "mkdir /sys/fs/cgroup/cpuset/docker: read-only file system".
                 ...(caps ? [{ hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" }] : []),
             ],
             // Routing pods is the node's job; /proc/sys is read-only in capabilities mode, so set it at creation.
             sysctls: { "net.ipv4.ip_forward": "1" },
             uploads: args.scripts.map((s) => ({ file: s.file, content: s.content, executable: true })),
-            labels,
+            // The LAN's id: a re-created LAN re-creates the nodes attached to it (its name alone would not change).
+            labels: [...labels, { label: "podnet-lab.lan", value: args.lan.id }],
             mustRun: true,
             ...(caps
                 ? {

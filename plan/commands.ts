@@ -1,13 +1,14 @@
 // The shell commands the lab's Command resources run on the host. Each goes into a node with `docker exec`:
 // a node script the lab uploaded (node/bin/*), `ip`, or the node's own `docker run`, so preview shows exactly
 // what will run, down to seed 000's `docker run --network container:<pause>`.
-import { ContainerPlan, NodePlan, PodPlan, RoutePlan } from "./plan";
+import { ContainerPlan, LabPlan, NodePlan, PodPlan, RoutePlan } from "./plan";
 
 /** Single-quotes a word for /bin/sh. */
 export function shq(word: string): string {
     return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 const words = (ws: readonly string[]) => ws.map(shq).join(" ");
+const labelArgs = (labels: Readonly<Record<string, string>>) => Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 const exec = (node: NodePlan, ...ws: string[]) => `docker exec ${shq(node.container)} ${words(ws)}`;
 /**
  * Undo steps run only while the node runs: a node that is stopped or was removed by hand has nothing of its
@@ -17,6 +18,19 @@ const undo = (node: NodePlan, ...ws: string[]) =>
     `if [ "$(docker inspect -f '{{.State.Running}}' ${shq(node.container)} 2>/dev/null)" = true ]; then ${exec(node, ...ws)}; fi`;
 
 export interface CreateDelete { readonly create: string; readonly delete?: string; }
+
+/**
+ * The LAN: a Docker bridge network with the lab's subnet and gateway; prints the network's id. A Command, not
+ * a docker.Network: the provider's network delete sleeps 2 s before it even looks, which was a third of a
+ * whole `pulumi destroy`. The delete tolerates a network already gone.
+ */
+export function lanCommand(lan: LabPlan["lan"], labels: Readonly<Record<string, string>>): CreateDelete {
+    return {
+        create: `docker network create ${words(["--driver", "bridge", "--subnet", lan.cidr, "--gateway", lan.gateway,
+            ...labelArgs(labels), lan.network])}`,
+        delete: `if docker network inspect ${shq(lan.network)} >/dev/null 2>&1; then docker network rm ${shq(lan.network)} >/dev/null; fi`,
+    };
+}
 
 /** Waits until the node's inner dockerd answers. */
 export function nodeReadyCommand(node: NodePlan): CreateDelete {
@@ -53,8 +67,7 @@ export function imagePullCommand(node: NodePlan, ref: string): CreateDelete {
 
 /**
  * `docker run -d` of one container inside the node, prefixed by the removal of any container of that name (a
- * replay after a failed `up`, or a node whose volume still holds containers of an earlier node container), so
- * the create is safe to replay. Prints the new container's id. The delete removes it.
+ * replay after a failed `up`, or one whose container is left from before), so the create is safe to replay. Prints the new container's id. The delete removes it.
  */
 function containerCommand(node: NodePlan, name: string, runArgs: readonly string[]): CreateDelete {
     const run = ["docker", "run", "-d", "--name", name, ...runArgs];
@@ -64,7 +77,6 @@ function containerCommand(node: NodePlan, name: string, runArgs: readonly string
     };
 }
 
-const labelArgs = (labels: Readonly<Record<string, string>>) => Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 
 /** The pod's sandbox: the pause container, whose network namespace starts with `lo` only (`--network none`). */
 export function sandboxCommand(node: NodePlan, pod: PodPlan, pauseImage: string, labels: Readonly<Record<string, string>>): CreateDelete {

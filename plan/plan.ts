@@ -17,15 +17,12 @@ export interface NodePlan {
     readonly name: string;
     /** Host-side container name, unique per stack. */
     readonly container: string;
-    readonly volume: string;
     readonly lanIp: string;
     readonly podCidr: string;
     readonly bridge: string;
     readonly bridgeIp: string;
     /** Bridge address with the subnet's prefix, e.g. 10.244.1.1/24. */
     readonly bridgeCidr: string;
-    /** Host-side volume holding the node's IPAM records (/var/lib/cni), so a pod keeps its IP across node restarts. */
-    readonly cniVolume: string;
     readonly routes: readonly RoutePlan[];
     /** Names of the pods placed on this node. */
     readonly pods: readonly string[];
@@ -197,13 +194,11 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
         return {
             name,
             container: `${prefix}-${name}`,
-            volume: `${prefix}-${name}-docker`,
             lanIp: numberToIp(first + i),
             podCidr: formatCidr(sub),
             bridge: config.bridgeName,
             bridgeIp: numberToIp(bridgeIp),
             bridgeCidr: `${numberToIp(bridgeIp)}/${sub.prefix}`,
-            cniVolume: `${prefix}-${name}-cni`,
             routes: nodeNames.flatMap((peer, j) => (j === i ? [] : [{
                 resourceName: `${name}-route-to-${peer}`,
                 peer,

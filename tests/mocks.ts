@@ -22,6 +22,7 @@ function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>): stri
     }
     if (r.name.endsWith("-pause")) { return `sandbox-id-of-${r.name.slice(0, -"-pause".length)}`; }
     if (/-(load|pull)-/.test(r.name)) { return `sha256:loaded-by-${r.name}`; }
+    if (r.name === "lan") { return "the-lan-network-id"; }
     return "";
 }
 
@@ -31,8 +32,6 @@ const KNOWN: Record<string, (r: Omit<Recorded, "id">, next: Map<string, number>)
     "podnet-lab:index:Node": () => ({}),
     "podnet-lab:index:Pod": () => ({}),
     "podnet-lab:index:RenderedManifests": () => ({}),
-    "docker:index/network:Network": () => ({}),
-    "docker:index/volume:Volume": () => ({}),
     "docker:index/container:Container": () => ({}),
     "docker:index/image:Image": (r) => ({ imageName: r.inputs.imageName }),
     "docker:index/remoteImage:RemoteImage": (r) => ({ imageId: `sha256:host-${r.inputs.name}` }),

@@ -61,10 +61,10 @@ describe("plan: valid labs", () => {
     it("the seeds' values: node1 -> 10.244.1.0/24 on 192.168.1.11, gateway 192.168.1.1", () => {
         const p = plan({});
         assert.deepEqual(p.lan, { network: "podnet-t-lan", cidr: "192.168.1.0/24", gateway: "192.168.1.1" });
-        assert.deepEqual(p.nodes.map((n) => `${n.name} ${n.lanIp} ${n.podCidr} ${n.bridgeCidr} ${n.volume} ${n.cniVolume}`), [
-            "node1 192.168.1.11 10.244.1.0/24 10.244.1.1/24 podnet-t-node1-docker podnet-t-node1-cni",
-            "node2 192.168.1.12 10.244.2.0/24 10.244.2.1/24 podnet-t-node2-docker podnet-t-node2-cni",
-            "node3 192.168.1.13 10.244.3.0/24 10.244.3.1/24 podnet-t-node3-docker podnet-t-node3-cni",
+        assert.deepEqual(p.nodes.map((n) => `${n.name} ${n.container} ${n.lanIp} ${n.podCidr} ${n.bridgeCidr}`), [
+            "node1 podnet-t-node1 192.168.1.11 10.244.1.0/24 10.244.1.1/24",
+            "node2 podnet-t-node2 192.168.1.12 10.244.2.0/24 10.244.2.1/24",
+            "node3 podnet-t-node3 192.168.1.13 10.244.3.0/24 10.244.3.1/24",
         ]);
     });
 

@@ -6,8 +6,6 @@ import { DEV_CONFIG, Run, runProgram } from "./harness";
 const T = {
     container: "docker:index/container:Container",
     command: "command:local:Command",
-    network: "docker:index/network:Network",
-    volume: "docker:index/volume:Volume",
     remote: "docker:index/remoteImage:RemoteImage",
     image: "docker:index/image:Image",
     k8sProvider: "pulumi:providers:kubernetes",
@@ -21,14 +19,14 @@ const names = (type: string) => run.mocks.ofType(type).map((r) => r.name).sort()
 describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
     it("counts resources by type", () => {
         const count = (t: string) => run.mocks.ofType(t).length;
-        assert.equal(count(T.network), 1);
-        assert.equal(count(T.volume), 6, "per node: its Docker data and its IPAM records");
+        assert.equal(run.mocks.resources.filter((r) => /^docker:index\/(network|volume):/.test(r.type)).length, 0,
+            "the LAN is a docker network create Command; node volumes are anonymous, removed with their node");
         assert.equal(count(T.image), 1, "node image built from node/Dockerfile");
         // pause + nginx + ubuntu images on the host, preloaded into 3 nodes
         assert.equal(count(T.remote), 3);
         assert.equal(count(T.container), 3, "only the node containers: pods run through each node's own docker");
-        // per node: ready, bridge, 2 routes, 3 image loads = 7; per pod: pause, CNI, one per app container (4 + 4 + 5)
-        assert.equal(count(T.command), 3 * 7 + 4 + 4 + 5);
+        // the LAN; per node: ready, bridge, 2 routes, 3 image loads = 7; per pod: pause, CNI, one per app container (4 + 4 + 5)
+        assert.equal(count(T.command), 1 + 3 * 7 + 4 + 4 + 5);
         assert.equal(count(T.k8sProvider), 1);
         assert.equal(count(T.pod), 4);
         assert.equal(run.mocks.resources.filter((r) => r.type === "pulumi:providers:docker").length, 0, "no per-node Docker provider");
@@ -51,7 +49,8 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
     it("parents make the preview a tree: lab -> node -> bridge, routes, pods -> pause -> containers", () => {
         assert.deepEqual(run.ancestors("node1-bridge"), ["node1", "lab"]);
         assert.deepEqual(run.ancestors("node1-route-to-node3"), ["node1", "lab"]);
-        assert.deepEqual(run.ancestors("node2-cni-volume"), ["node2", "lab"]);
+        assert.deepEqual(run.ancestors("node2-container"), ["node2", "lab"]);
+        assert.deepEqual(run.ancestors("lan"), ["lab"]);
         assert.deepEqual(run.ancestors("web-2"), ["node2", "lab"]);
         assert.deepEqual(run.ancestors("pod-net-test-pause"), ["pod-net-test", "node1", "lab"]);
         assert.deepEqual(run.ancestors("pod-net-test-net"), ["pod-net-test-pause", "pod-net-test", "node1", "lab"]);
@@ -69,7 +68,7 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     };
 
     it("every Command that changes a node is replaced on any change, deleted before its replacement, and goes with its node", () => {
-        const changing = names(T.command).filter((n) => !n.endsWith("-ready") && !/-(load|pull)-/.test(n));
+        const changing = names(T.command).filter((n) => n !== "lan" && !n.endsWith("-ready") && !/-(load|pull)-/.test(n));
         assert.equal(changing.length, 3 * 3 + 4 + 4 + 5, "bridge and routes per node; pause, CNI and apps per pod");
         for (const n of changing) {
             // (the SDK adds "triggers[*]", which the Command type declares itself)
@@ -92,8 +91,18 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
         }
     });
 
-    it("node containers are deleted before they are replaced (fixed name and LAN address)", () => {
-        for (const n of names(T.container)) { assert.equal(run.options.get(n)!.deleteBeforeReplace, true, n); }
+    it("node containers are deleted before they are replaced (fixed name and LAN address), and follow a re-created LAN", () => {
+        for (const n of names(T.container)) {
+            assert.equal(run.options.get(n)!.deleteBeforeReplace, true, n);
+            assert.deepEqual(run.mocks.named(n).inputs.labels.at(-1), { label: "podnet-lab.lan", value: "the-lan-network-id" }, n);
+        }
+    });
+
+    it("the LAN is deleted before it is replaced (fixed name), on any change", () => {
+        const o = run.options.get("lan")!;
+        assert.equal(o.deleteBeforeReplace, true);
+        assert.ok(o.replaceOnChanges.includes("*"));
+        assert.equal(o.deletedWith, "");
     });
 
     it("rendered manifests are deleted before they are replaced (the new file has the old one's path)", () => {
@@ -120,13 +129,10 @@ describe("nodes", () => {
             assert.equal(c.hostname, `node${i}`);
             assert.deepEqual(c.networksAdvanced, [{ name: "podnet-dev-lan", ipv4Address: `192.168.1.${10 + i}` }]);
             assert.equal(c.ports, undefined);
-            assert.deepEqual(c.volumes, [
-                { volumeName: `podnet-dev-node${i}-docker`, containerPath: "/var/lib/docker" },
-                { volumeName: `podnet-dev-node${i}-cni`, containerPath: "/var/lib/cni" },
-            ]);
+            assert.deepEqual(c.volumes, [{ containerPath: "/var/lib/docker" }, { containerPath: "/var/lib/cni" }], "anonymous: removed with the node");
             assert.equal(c.privileged, true);
             assert.deepEqual(c.sysctls, { "net.ipv4.ip_forward": "1" });
-            assert.deepEqual(c.labels, [{ label: "podnet-lab.project", value: "podnet-lab" }, { label: "podnet-lab.stack", value: "dev" }]);
+            assert.deepEqual(c.labels.slice(0, 2), [{ label: "podnet-lab.project", value: "podnet-lab" }, { label: "podnet-lab.stack", value: "dev" }]);
             assert.deepEqual(c.uploads.map((u: { file: string }) => u.file).sort(), [
                 "/usr/local/bin/podnet-bridge", "/usr/local/bin/podnet-cni", "/usr/local/bin/podnet-node-entrypoint", "/usr/local/bin/podnet-node-ready",
             ]);
@@ -134,10 +140,11 @@ describe("nodes", () => {
         }
     });
 
-    it("the LAN has an explicit subnet and gateway", () => {
+    it("the LAN is a Docker network with an explicit subnet and gateway, labelled with the stack", () => {
         const lan = run.mocks.named("lan").inputs;
-        assert.deepEqual(lan.ipamConfigs, [{ subnet: "192.168.1.0/24", gateway: "192.168.1.1" }]);
-        assert.equal(lan.name, "podnet-dev-lan");
+        assert.equal(lan.create, "docker network create --driver bridge --subnet 192.168.1.0/24 --gateway 192.168.1.1 " +
+            "--label podnet-lab.project=podnet-lab --label podnet-lab.stack=dev podnet-dev-lan");
+        assert.equal(lan.delete, "if docker network inspect podnet-dev-lan >/dev/null 2>&1; then docker network rm podnet-dev-lan >/dev/null; fi");
     });
 
     it("every route sends a peer's pod subnet via that peer's LAN IP, and deletes it on destroy", () => {

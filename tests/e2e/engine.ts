@@ -16,8 +16,6 @@ const COMPONENT = /^podnet-lab:index:/;
 
 /** Keys the stand-in implements, per type. Any other input is an error. */
 const SUPPORTED: Record<string, readonly string[]> = {
-    "docker:index/network:Network": ["name", "driver", "ipamConfigs", "labels"],
-    "docker:index/volume:Volume": ["name", "labels"],
     "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
     "docker:index/container:Container": [
         "name", "hostname", "image", "entrypoints", "command", "envs", "labels", "networksAdvanced", "networkMode",
@@ -140,21 +138,6 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 fs.writeFileSync(file, yaml.dump(manifest, { noRefs: true }));
                 return { id: `default/${inputs.metadata.name}`, outputs: {} };
             }
-            case "docker:index/network:Network": {
-                const net = await this.docker.createNetwork({
-                    Name: inputs.name,
-                    Driver: inputs.driver ?? "bridge",
-                    CheckDuplicate: true,
-                    IPAM: { Driver: "default", Config: (inputs.ipamConfigs ?? []).map((c: any) => ({ Subnet: c.subnet, Gateway: c.gateway })) },
-                    Labels: labelsOf(inputs.labels),
-                });
-                return { id: net.id, outputs: {} };
-            }
-            case "docker:index/volume:Volume": {
-                const vol = await this.docker.createVolume({ Name: inputs.name, Labels: labelsOf(inputs.labels) });
-                const v = vol as unknown as { name?: string; Name?: string };
-                return { id: v.name ?? v.Name ?? inputs.name, outputs: { name: inputs.name } };
-            }
             case "docker:index/remoteImage:RemoteImage": {
                 try {
                     const info = await this.docker.getImage(inputs.name).inspect();
@@ -187,9 +170,11 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
         const portKey = (p: any) => `${p.internal}/${(p.protocol ?? "tcp").toLowerCase()}`;
         const binds: string[] = [];
         const mounts: Docker.MountConfig = [];
+        const anonymous: Record<string, object> = {};
         for (const v of inputs.volumes ?? []) {
             if (v.volumeName) { mounts.push({ Type: "volume", Source: v.volumeName, Target: v.containerPath, ReadOnly: !!v.readOnly }); }
             else if (v.hostPath) { binds.push(`${v.hostPath}:${v.containerPath}:${v.readOnly ? "ro" : "rw"}`); }
+            else if (v.containerPath && Object.keys(v).length === 1) { anonymous[v.containerPath] = {}; }
             else { throw new Error(`engine stand-in: ${name}: volume ${JSON.stringify(v)} is not implemented`); }
         }
         const created = await docker.createContainer({
@@ -200,6 +185,7 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
             Cmd: inputs.command,
             Env: inputs.envs,
             Labels: labelsOf(inputs.labels),
+            Volumes: Object.keys(anonymous).length ? anonymous : undefined,
             ExposedPorts: ports.length ? Object.fromEntries(ports.map((p) => [portKey(p), {}])) : undefined,
             HostConfig: {
                 NetworkMode: inputs.networkMode ?? (nets.length ? nets[0].name : undefined),

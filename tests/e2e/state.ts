@@ -88,12 +88,6 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
                 try { await docker.getContainer(e.id).remove({ force: true, v: true }); }
                 catch (err) { if (!isNotFound(err)) { throw err; } }
                 break;
-            case "docker:index/network:Network":
-                try { await docker.getNetwork(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
-                break;
-            case "docker:index/volume:Volume":
-                try { await docker.getVolume(e.id).remove(); } catch (err) { if (!isNotFound(err)) { throw err; } }
-                break;
             case "docker:index/remoteImage:RemoteImage":
                 if (!e.inputs.keepLocally) { throw new Error(`engine stand-in: removing images (keepLocally false) is not implemented`); }
                 break;

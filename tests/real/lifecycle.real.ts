@@ -41,10 +41,14 @@ function refresh(): void {
 
 /** The claims, from outside the program, on the lab as it is now. */
 function claimsHold(step: string): void {
+    // Without NODE_TEST_CONTEXT, which this runner sets: with it, the child would report in the runner's binary format.
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
     const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", claims],
-        { cwd: root, encoding: "utf8", env: { ...process.env, PODNET_OUTPUTS: stack.outputsFile } });
+        { cwd: root, encoding: "utf8", env: { ...env, PODNET_OUTPUTS: stack.outputsFile } });
     const counts = /# pass (\d+)[\s\S]*# fail (\d+)/.exec(r.stdout ?? "");
     log(`${step}: claims: ${counts ? `${counts[1]} passed, ${counts[2]} failed` : "no summary"}`);
+    assert.ok(counts && Number(counts[1]) > 0, `the claims ran no test after ${step}:\n${r.stdout}${r.stderr}`);
     assert.equal(r.status, 0, `claims failed after ${step}:\n${(r.stdout ?? "").split("\n").filter((l) => /not ok|error|Error|expected|actual/.test(l)).slice(0, 40).join("\n")}`);
 }
 
