@@ -86,6 +86,8 @@ export class LabNode extends pulumi.ComponentResource {
             // The LAN's id: a re-created LAN re-creates the nodes attached to it (its name alone would not change).
             labels: [...labels, { label: "podnet-lab.lan", value: args.lan.id }],
             mustRun: true,
+            // Back by itself after the host's Docker engine restarts; its agent re-applies the rest.
+            restart: "unless-stopped",
             ...(caps
                 ? {
                     capabilities: { adds: [...CAPABILITIES_MODE.adds], drops: [...CAPABILITIES_MODE.drops] },

@@ -46,8 +46,8 @@ export class LabPod extends pulumi.ComponentResource {
         const pauseImage = image(args.pauseImage);
         this.pause = new command.local.Command(`${name}-pause`, {
             ...sandboxCommand(node, pod, args.pauseImage, args.labels),
-            // A new pause image (or a re-created node) means a new sandbox.
-            triggers: [pauseImage.id],
+            // A re-created node (after `pulumi up --refresh` found it gone) or a new pause image means a new sandbox.
+            triggers: [on.container.id, pauseImage.id],
         }, { parent: this, dependsOn: [pauseImage.step], ...lifecycle });
         const sandboxId = this.pause.stdout;
 

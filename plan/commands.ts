@@ -44,11 +44,14 @@ export function bridgeCommand(node: NodePlan, clusterCidr: string): CreateDelete
     };
 }
 
-/** `ip route replace` is idempotent; the delete tolerates a route already gone (deleted by hand, node restarted). */
+/**
+ * `podnet-route add` runs `ip route replace` and records the route on the node, whose agent puts it back after
+ * a restart or a deletion by hand; `del` forgets it and removes it (a route already gone is not an error).
+ */
 export function routeCommand(node: NodePlan, route: RoutePlan): CreateDelete {
     return {
-        create: exec(node, "ip", "route", "replace", route.to, "via", route.via),
-        delete: undo(node, "sh", "-c", `ip route del ${route.to} via ${route.via} 2>/dev/null || true`),
+        create: exec(node, "podnet-route", "add", route.to, "via", route.via),
+        delete: undo(node, "podnet-route", "del", route.to, "via", route.via),
     };
 }
 
@@ -73,7 +76,8 @@ function containerCommand(node: NodePlan, name: string, runArgs: readonly string
     const run = ["docker", "run", "-d", "--name", name, ...runArgs];
     return {
         create: exec(node, "sh", "-c", `docker rm -f ${shq(name)} >/dev/null 2>&1; ${words(run)}`),
-        delete: undo(node, "docker", "rm", "-f", name),
+        // Already gone (a node re-created under it, removed by hand) is not an error.
+        delete: undo(node, "sh", "-c", `docker rm -f ${shq(name)} >/dev/null 2>&1 || true`),
     };
 }
 

@@ -1,8 +1,9 @@
 // Looking at a running lab from the outside, as a learner would: `docker exec` into nodes and pod containers.
 // Shared by the claims (tests/e2e/claims.e2e.ts) and the real-CLI lifecycle suite (tests/real/).
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** The stack outputs (README: "Stack outputs (a contract)"). */
 export interface LabOutputs {
@@ -86,4 +87,24 @@ export class LabProbe {
         return this.onNode(node, "sh", "-c", `ip -o link show master ${n.bridge} | awk -F': ' '{print $2}' | cut -d@ -f1`)
             .split("\n").filter(Boolean).sort();
     }
+}
+
+export interface ClaimsRun { readonly ok: boolean; readonly summary: string; readonly failures: string; }
+
+/**
+ * Runs the claims (tests/e2e/claims.e2e.ts) on the lab whose outputs are in `outputsFile`, in a child test run.
+ * `skipS10` says why S10 (which destroys a pod through the stand-in) is skipped.
+ */
+export function runClaims(outputsFile: string, skipS10: string): ClaimsRun {
+    // Without NODE_TEST_CONTEXT, which node's runner sets: with it, the child would report in the runner's binary format.
+    const env: NodeJS.ProcessEnv = { ...process.env, PODNET_OUTPUTS: outputsFile, PODNET_CLAIMS_SKIP_S10: skipS10 };
+    delete env.NODE_TEST_CONTEXT;
+    const claims = path.join(__dirname, "e2e", "claims.e2e.js");
+    const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", claims], { encoding: "utf8", env });
+    const counts = /# pass (\d+)[\s\S]*# fail (\d+)/.exec(r.stdout ?? "");
+    return {
+        ok: r.status === 0 && !!counts && Number(counts[1]) > 0,
+        summary: counts ? `${counts[1]} passed, ${counts[2]} failed` : "ran no test",
+        failures: `${r.stdout ?? ""}${r.stderr ?? ""}`.split("\n").filter((l) => /not ok|Error|expected|actual/.test(l)).slice(0, 40).join("\n"),
+    };
 }

@@ -48,7 +48,7 @@ describe("program variants", () => {
         assert.equal(run.mocks.named("node2-pull-nginx-1-27").inputs.create,
             "docker exec podnet-dev-node2 sh -c 'docker pull -q nginx:1.27 >/dev/null && docker image inspect -f '\\''{{.Id}}'\\'' nginx:1.27'");
         assert.equal(run.mocks.resources.filter((r) => r.name.includes("-load-")).length, 0);
-        assert.deepEqual(run.mocks.named("web-3-pause").inputs.triggers, ["sha256:loaded-by-node3-pull-registry-k8s-io-pause-3-10"]);
+        assert.deepEqual(run.mocks.named("web-3-pause").inputs.triggers, ["node3-container-id", "sha256:loaded-by-node3-pull-registry-k8s-io-pause-3-10"]);
     });
 
     it("fewer nodes than the pods name: those pods are Pending (warned, listed in the outputs), the rest run", async () => {

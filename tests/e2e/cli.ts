@@ -121,13 +121,23 @@ async function destroy(names: string[]): Promise<number> {
     return 0;
 }
 
+/**
+ * up; the self-healing checks (restarts, drift); the claims (S10 last: it destroys a pod); then `down` from a
+ * broken state (one node stopped, another removed by hand), which must still leave nothing.
+ */
 function test(): number {
     const node = process.execPath;
     const self = __filename;
     const run = (args: string[]) => spawnSync(node, args, { stdio: "inherit", cwd: root }).status ?? 1;
+    const suite = (file: string) => run(["--test", "--test-concurrency=1", path.join(__dirname, file)]);
     let status = run([self, "up"]);
     if (status === 0) {
-        status = run(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]);
+        status = suite("heal.e2e.js") || status;
+        status = suite("claims.e2e.js") || status;
+        const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { nodes: { container: string }[] };
+        log(`test:e2e: breaking the lab before down: docker stop ${out.nodes[0].container}; docker rm -f ${out.nodes[1].container}`);
+        spawnSync("docker", ["stop", "-t", "1", out.nodes[0].container]);
+        spawnSync("docker", ["rm", "-f", out.nodes[1].container]);
     } else {
         log("test:e2e: the lab did not come up; claims not run");
     }

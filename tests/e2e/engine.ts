@@ -20,6 +20,7 @@ const SUPPORTED: Record<string, readonly string[]> = {
     "docker:index/container:Container": [
         "name", "hostname", "image", "entrypoints", "command", "envs", "labels", "networksAdvanced", "networkMode",
         "ports", "volumes", "uploads", "mustRun", "privileged", "capabilities", "securityOpts", "cgroupnsMode", "sysctls",
+        "restart",
     ],
     "command:local:Command": ["create", "delete", "environment", "triggers", "logging"],
     "pulumi:providers:kubernetes": ["renderYamlToDirectory", "version"],
@@ -198,6 +199,7 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 SecurityOpt: inputs.securityOpts,
                 CgroupnsMode: inputs.cgroupnsMode,
                 Sysctls: inputs.sysctls,
+                RestartPolicy: inputs.restart ? { Name: inputs.restart } : undefined,
             } as Docker.HostConfig,
             NetworkingConfig: nets.length
                 ? { EndpointsConfig: { [nets[0].name]: { IPAMConfig: { IPv4Address: nets[0].ipv4Address } } } }

@@ -11,13 +11,12 @@ import { manualLabPath, timeManualLab } from "../../bench/manual";
 import { contains, ipToNumber, parseCidr } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
 import { LABEL_STACK } from "../../plan/plan";
-import { docker, LabOutputs, LabProbe } from "../lab-probe";
+import { docker, LabOutputs, LabProbe, runClaims } from "../lab-probe";
 import { changeSummary, CliRun, RealStack } from "./stack";
 
 const root = projectRoot();
 const STACK = "real";
 const stack = new RealStack(root, STACK);
-const claims = path.join(root, "build", "tests", "e2e", "claims.e2e.js");
 const timings: { step: string; seconds: number; summary: string }[] = [];
 let broken = "";
 let out: LabOutputs;
@@ -41,15 +40,9 @@ function refresh(): void {
 
 /** The claims, from outside the program, on the lab as it is now. */
 function claimsHold(step: string): void {
-    // Without NODE_TEST_CONTEXT, which this runner sets: with it, the child would report in the runner's binary format.
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", claims],
-        { cwd: root, encoding: "utf8", env: { ...env, PODNET_OUTPUTS: stack.outputsFile } });
-    const counts = /# pass (\d+)[\s\S]*# fail (\d+)/.exec(r.stdout ?? "");
-    log(`${step}: claims: ${counts ? `${counts[1]} passed, ${counts[2]} failed` : "no summary"}`);
-    assert.ok(counts && Number(counts[1]) > 0, `the claims ran no test after ${step}:\n${r.stdout}${r.stderr}`);
-    assert.equal(r.status, 0, `claims failed after ${step}:\n${(r.stdout ?? "").split("\n").filter((l) => /not ok|error|Error|expected|actual/.test(l)).slice(0, 40).join("\n")}`);
+    const c = runClaims(stack.outputsFile, "S10 is checked by removing a pod with pulumi up");
+    log(`${step}: claims: ${c.summary}`);
+    assert.ok(c.ok, `claims failed after ${step}:\n${c.failures}`);
 }
 
 /** Where each pod is and what it holds: node, IP, sandbox container id. */
