@@ -17,7 +17,11 @@ export class RenderedManifests extends pulumi.ComponentResource {
     constructor(name: string, args: RenderedManifestsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("podnet-lab:index:RenderedManifests", name, {}, opts);
         this.directory = args.directory;
-        const provider = new k8s.Provider(`${name}-render`, { renderYamlToDirectory: args.directory }, { parent: this });
+        // deleteUnreachable: a render-only provider has no cluster, and its Read looks for one before it looks at
+        // render mode, so `pulumi refresh` (and `up --refresh`) failed on every manifest ("cluster unreachable").
+        // With it, a refresh drops the manifests from the state and the next `up` writes them again.
+        // (skipUpdateUnreachable, the other way out, breaks the provider's render-mode create.)
+        const provider = new k8s.Provider(`${name}-render`, { renderYamlToDirectory: args.directory, deleteUnreachable: true }, { parent: this });
         for (const pod of args.pods) {
             new k8s.core.v1.Pod(`${pod.spec.name}-manifest`, toKubernetesPod(pod.spec, pod.nodeName),
                 { parent: this, provider, ...RENDERED_MANIFEST });

@@ -15,7 +15,9 @@ import { insideNode, NODE_CONTAINER, readsNode } from "./lifecycle";
  */
 export const CAPABILITIES_MODE = {
     adds: ["ALL"],
-    drops: ["SYS_RESOURCE"],
+    // As Docker reports it back ("SYS_RESOURCE" would read back as "CAP_SYS_RESOURCE": a refresh would see drift
+    // and the next `up` would replace every node).
+    drops: ["CAP_SYS_RESOURCE"],
     securityOpts: ["apparmor=unconfined", "seccomp=unconfined"],
     cgroupnsMode: "host",
 } as const;

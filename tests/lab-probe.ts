@@ -26,8 +26,52 @@ export function readOutputs(file: string): LabOutputs {
 /** Where the CNI's IPAM (host-local) keeps one file per handed-out IP, on every node. */
 export const IPAM_DIR = "/var/lib/cni/networks/podnet";
 
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class LabProbe {
-    constructor(public readonly out: LabOutputs) { }
+    constructor(public readonly out: LabOutputs, private readonly log: (line: string) => void = () => undefined) { }
+
+    /** What a learner would check first: nodes running, bridges, routes, every pod's address, traffic across nodes. */
+    whatIsBroken(): string | undefined {
+        for (const n of this.out.nodes) {
+            try {
+                if (docker("inspect", "-f", "{{.State.Running}}", n.container) !== "true") { return `${n.name} is not running`; }
+                const table = this.onNode(n.name, "ip", "route");
+                const missing = n.routes.find((r) => !table.includes(`${r.to} via ${r.via}`));
+                if (missing) { return `${n.name} lacks ${missing.to} via ${missing.via}`; }
+                if (!this.onNode(n.name, "ip", "-4", "addr", "show", n.bridge).includes(`inet ${n.bridgeIp}/`)) { return `${n.name}'s bridge has no address`; }
+            } catch (e) { return `${n.name}: ${(e as Error).message.split("\n")[0]}`; }
+        }
+        for (const p of this.out.pods) {
+            try {
+                for (const c of p.containers) {
+                    if (this.eth0(p.name, c.name).inet?.split("/")[0] !== p.ip) { return `${p.name}/${c.name} does not have ${p.ip}`; }
+                }
+            } catch (e) { return `${p.name}: ${(e as Error).message.split("\n")[0]}`; }
+        }
+        const from = this.out.pods.find((p) => p.name === "pod-net-test");
+        const web = this.out.pods.find((p) => p.containers.some((c) => c.name === "nginx") && p.node !== from?.node);
+        try {
+            if (from && web && !/^HTTP\/1\.[01] 200/.test(this.httpGet(from.name, "ubuntu", web.ip))) { return `pod-net-test does not reach ${web.name}`; }
+        } catch (e) { return `pod-net-test -> ${web?.name}: ${(e as Error).message.split("\n")[0]}`; }
+        return undefined;
+    }
+
+    /** Polls until nothing is broken; returns the seconds it took, or fails after `limit` seconds naming what is broken. */
+    async healsWithin(limit: number, what: string): Promise<number> {
+        const t0 = Date.now();
+        let last: string | undefined = "not checked";
+        while ((Date.now() - t0) / 1000 < limit) {
+            last = this.whatIsBroken();
+            if (!last) {
+                const s = (Date.now() - t0) / 1000;
+                this.log(`${what}: whole again after ${s.toFixed(1)}s`);
+                return s;
+            }
+            await sleep(500);
+        }
+        assert.fail(`${what}: still broken after ${limit}s: ${last}`);
+    }
 
     node(name: string) { const n = this.out.nodes.find((x) => x.name === name); assert.ok(n, `no node ${name}`); return n; }
     pod(name: string) { const p = this.out.pods.find((x) => x.name === name); assert.ok(p, `no pod ${name}`); return p; }

@@ -17,7 +17,7 @@ describe("program variants", () => {
         const run = await runProgram({ ...DEV_CONFIG, nodeSecurity: "capabilities" });
         const c = run.mocks.named("node2-container").inputs;
         assert.equal(c.privileged, undefined);
-        assert.deepEqual(c.capabilities, { adds: ["ALL"], drops: ["SYS_RESOURCE"] });
+        assert.deepEqual(c.capabilities, { adds: ["ALL"], drops: ["CAP_SYS_RESOURCE"] }, "as Docker reports it back, so a refresh sees no drift");
         assert.deepEqual(c.securityOpts, ["apparmor=unconfined", "seccomp=unconfined"], "no CLI-only systempaths=unconfined");
         assert.deepEqual(c.sysctls, { "net.ipv4.ip_forward": "1" });
         assert.equal(c.cgroupnsMode, "host");

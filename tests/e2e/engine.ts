@@ -23,7 +23,8 @@ const SUPPORTED: Record<string, readonly string[]> = {
         "restart",
     ],
     "command:local:Command": ["create", "delete", "environment", "triggers", "logging"],
-    "pulumi:providers:kubernetes": ["renderYamlToDirectory", "version"],
+    // deleteUnreachable only shapes a refresh, which the stand-in never does.
+    "pulumi:providers:kubernetes": ["renderYamlToDirectory", "deleteUnreachable", "version"],
     "kubernetes:core/v1:Pod": ["apiVersion", "kind", "metadata", "spec"],
 };
 

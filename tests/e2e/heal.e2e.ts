@@ -7,56 +7,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { projectRoot } from "../../plan/load";
-import { docker, LabProbe, readOutputs, runClaims } from "../lab-probe";
+import { docker, LabProbe, readOutputs, runClaims, sleep } from "../lab-probe";
 
 const root = projectRoot();
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
 let lab: LabProbe;
 const log = (line: string) => process.stdout.write(`# heal: ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A node container's log, both streams (the node scripts report repairs on stderr). */
 const nodeLog = (container: string, since: string) => execFileSync("sh", ["-c", `docker logs --since ${since} ${container} 2>&1`], { encoding: "utf8" });
-
-/** What a learner would check first: bridges, routes, every pod's address, and traffic across nodes. */
-function broken(): string | undefined {
-    for (const n of lab.out.nodes) {
-        if (docker("inspect", "-f", "{{.State.Running}}", n.container) !== "true") { return `${n.name} is not running`; }
-        try {
-            const table = lab.onNode(n.name, "ip", "route");
-            const missing = n.routes.find((r) => !table.includes(`${r.to} via ${r.via}`));
-            if (missing) { return `${n.name} lacks ${missing.to} via ${missing.via}`; }
-            if (!lab.onNode(n.name, "ip", "-4", "addr", "show", n.bridge).includes(`inet ${n.bridgeIp}/`)) { return `${n.name}'s bridge has no address`; }
-        } catch (e) { return `${n.name}: ${(e as Error).message.split("\n")[0]}`; }
-    }
-    for (const p of lab.out.pods) {
-        try {
-            for (const c of p.containers) {
-                if (lab.eth0(p.name, c.name).inet?.split("/")[0] !== p.ip) { return `${p.name}/${c.name} does not have ${p.ip}`; }
-            }
-        } catch (e) { return `${p.name}: ${(e as Error).message.split("\n")[0]}`; }
-    }
-    const web = lab.out.pods.find((p) => p.containers.some((c) => c.name === "nginx") && p.node !== lab.pod("pod-net-test").node);
-    try {
-        if (web && !/^HTTP\/1\.[01] 200/.test(lab.httpGet("pod-net-test", "ubuntu", web.ip))) { return `pod-net-test does not reach ${web.name}`; }
-    } catch (e) { return `pod-net-test -> ${web?.name}: ${(e as Error).message.split("\n")[0]}`; }
-    return undefined;
-}
-
-/** Polls until nothing is broken; returns the seconds it took, or fails after `limit` seconds naming what is broken. */
-async function healsWithin(limit: number, what: string): Promise<number> {
-    const t0 = Date.now();
-    let last: string | undefined = "not checked";
-    while ((Date.now() - t0) / 1000 < limit) {
-        last = broken();
-        if (!last) {
-            const s = (Date.now() - t0) / 1000;
-            log(`${what}: whole again after ${s.toFixed(1)}s`);
-            return s;
-        }
-        await sleep(500);
-    }
-    assert.fail(`${what}: still broken after ${limit}s: ${last}`);
-}
 
 /** The full claims, from outside (S10 runs in the claims after these checks). */
 function claimsHold(what: string): void {
@@ -65,20 +23,20 @@ function claimsHold(what: string): void {
     assert.ok(c.ok, `claims after ${what}:\n${c.failures}`);
 }
 
-before(() => { lab = new LabProbe(readOutputs(OUTPUTS)); });
+before(() => { lab = new LabProbe(readOutputs(OUTPUTS), log); });
 
 describe("R3: a node comes back whole after a restart, with no deploy", () => {
     it("docker restart of one node: bridge, routes, pods with the same IPs, traffic, within 30 s", async () => {
         const node = lab.node("node3");
         docker("restart", "-t", "1", node.container);
-        await healsWithin(30, `docker restart ${node.container}`);
+        await lab.healsWithin(30, `docker restart ${node.container}`);
         claimsHold("one node restarted");
     });
 
     it("docker restart of two nodes at once: whole again within 30 s", async () => {
         const two = [lab.node("node1").container, lab.node("node2").container];
         docker("restart", "-t", "1", ...two);
-        await healsWithin(30, `docker restart ${two.join(" ")}`);
+        await lab.healsWithin(30, `docker restart ${two.join(" ")}`);
         claimsHold("two nodes restarted");
     });
 });
@@ -111,7 +69,7 @@ describe("R3: after the host's Docker engine restarts", () => {
         const t0 = Date.now();
         await restartEngine();
         log(`host engine restarted in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-        await healsWithin(30, "host Docker engine restart");
+        await lab.healsWithin(30, "host Docker engine restart");
         claimsHold("host engine restarted");
     });
 });
@@ -122,7 +80,7 @@ describe("R4: drift repairs itself, unless the node agent is paused", () => {
         const r = n.routes[0];
         lab.onNode(n.name, "ip", "route", "del", r.to, "via", r.via);
         assert.ok(!lab.onNode(n.name, "ip", "route").includes(`${r.to} via ${r.via}`), "the route was not deleted");
-        await healsWithin(10, `ip route del ${r.to} on ${n.name}`);
+        await lab.healsWithin(10, `ip route del ${r.to} on ${n.name}`);
         assert.match(nodeLog(n.container, "30s"), new RegExp(`podnet: route ${r.to} via ${r.via}`), "the repair is not in the node's log");
     });
 
@@ -136,6 +94,6 @@ describe("R4: drift repairs itself, unless the node agent is paused", () => {
         assert.ok(!lab.onNode(n.name, "ip", "route").includes(`${r.to} via ${r.via}`), "the paused agent repaired the route");
         assert.match(nodeLog(n.container, "60s"), /podnet-agent: paused by hand \(since .*: a test breaks a route\)/);
         lab.onNode(n.name, "podnet-node-agent", "resume");
-        await healsWithin(10, `resume on ${n.name}`);
+        await lab.healsWithin(10, `resume on ${n.name}`);
     });
 });

@@ -1,6 +1,6 @@
 // The lab's whole life under a real `pulumi` CLI, on its own stack ("real") with a local file backend:
 // up from nothing, no-change preview, add a pod, edit a container, move a pod, remove a pod, nodeCount 3 -> 4 -> 3,
-// destroy. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside the program.
+// node restarts (no deploy), a node removed by hand (up --refresh), destroy, and destroy from a broken lab. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside the program.
 // Run by tests/real/run.ts, which skips it, saying why, when no CLI and plugins are present.
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -35,7 +35,7 @@ function pulumi(step: string, r: CliRun): Record<string, number> {
 
 function refresh(): void {
     out = stack.outputs();
-    lab = new LabProbe(out);
+    lab = new LabProbe(out, log);
 }
 
 /** The claims, from outside the program, on the lab as it is now. */
@@ -53,11 +53,23 @@ function placement(): Map<string, { node: string; ip: string; sandboxId: string 
 }
 
 /** Each step runs only if every earlier one passed: later steps build on the lab the earlier ones made. */
-function step(name: string, fn: () => void): void {
-    it(name, (t: TestContext) => {
+function step(name: string, fn: () => void | Promise<void>): void {
+    it(name, async (t: TestContext) => {
         if (broken) { t.skip(`an earlier step failed (${broken})`); return; }
-        try { fn(); } catch (e) { broken = name; throw e; }
+        try { await fn(); } catch (e) { broken = name; throw e; }
     });
+}
+
+async function restartAndHeal(containers: string[]): Promise<void> {
+    docker("restart", "-t", "1", ...containers);
+    const s = await lab.healsWithin(30, `docker restart ${containers.join(" ")}`);
+    timings.push({ step: `heal after restarting ${containers.length} node(s)`, seconds: s, summary: "no deploy" });
+}
+
+function nothingLeft(): void {
+    const left = ["ps -a", "network ls", "volume ls"].flatMap((what) =>
+        docker(...what.split(" "), "-q", "--filter", `label=${LABEL_STACK}=${STACK}`).split("\n").filter(Boolean));
+    assert.deepEqual(left, [], "left with the stack's label");
 }
 
 const podYaml = (name: string, nodeName?: string, env?: Record<string, string>) => [
@@ -164,11 +176,29 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         pulumi("no-change preview after the changes", stack.preview(true));
     });
 
+    step("nodes restarted (one, then two at once): whole again with no deploy; then preview is empty and up succeeds", async () => {
+        await restartAndHeal([lab.node("node3").container]);
+        await restartAndHeal([lab.node("node1").container, lab.node("node2").container]);
+        claimsHold("nodes restarted");
+        pulumi("preview after the restarts", stack.preview(true));
+        const c = pulumi("up after the restarts", stack.up());
+        assert.ok(!c.created && !c.replaced && !c.deleted && !c.updated, JSON.stringify(c));
+    });
+
+    step("a node removed by hand: pulumi up --refresh rebuilds it and its pods; the claims hold", () => {
+        const node = lab.node("node3");
+        const pods = out.pods.filter((p) => p.node === "node3").map((p) => p.name).sort();
+        assert.ok(pods.length > 0, "node3 runs pods");
+        docker("rm", "-f", node.container);
+        pulumi("up --refresh after node3 was removed", stack.run(["up", "--yes", "--skip-preview", "--refresh"]));
+        refresh();
+        assert.deepEqual(out.pods.filter((p) => p.node === "node3").map((p) => p.name).sort(), pods);
+        claimsHold("node3 rebuilt");
+    });
+
     step("destroy: nothing labelled with the stack is left", () => {
         pulumi("destroy", stack.destroy());
-        const left = ["ps -a", "network ls", "volume ls"].flatMap((what) =>
-            docker(...what.split(" "), "-q", "--filter", `label=${LABEL_STACK}=${STACK}`).split("\n").filter(Boolean));
-        assert.deepEqual(left, []);
+        nothingLeft();
         const manual = manualLabPath(root);
         const destroy = timings.find((t) => t.step === "destroy")!;
         if (manual) {
@@ -177,6 +207,15 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         } else {
             log(`destroy took ${destroy.seconds.toFixed(1)}s; ../shared/manual-lab.sh is not beside the repository, so no ratio`);
         }
+    });
+
+    step("destroy from a broken lab (one node stopped, another removed by hand): nothing is left", () => {
+        pulumi("up again", stack.up());
+        refresh();
+        docker("stop", "-t", "1", lab.node("node1").container);
+        docker("rm", "-f", lab.node("node2").container);
+        pulumi("destroy from a broken lab", stack.destroy());
+        nothingLeft();
     });
 
     after(() => {
