@@ -1,9 +1,11 @@
 // podnet-lab: Kubernetes pod networking, built for real on one machine. See README.md.
 import * as pulumi from "@pulumi/pulumi";
 import { PodnetLab } from "./components/lab";
+import * as host from "./host/facts";
 import { CONFIG_NAMESPACE } from "./plan/config";
 import { LabInputError } from "./plan/errors";
 import { LabInputs, loadLab } from "./plan/load";
+import { checkHost } from "./plan/preflight";
 
 /** This project's config keys, as Pulumi holds them (strings; objects and arrays as JSON). */
 function rawConfig(): Record<string, string> {
@@ -17,6 +19,10 @@ function rawConfig(): Record<string, string> {
 let inputs: LabInputs;
 try {
     inputs = loadLab(rawConfig(), pulumi.getStack());
+    // Preflight, read-only: a LAN on another Docker network's or the host's own range is refused here too.
+    const preflight = checkHost(inputs.plan, host.readHostFacts());
+    if (preflight.problems.length) { throw new LabInputError(preflight.problems); }
+    for (const what of preflight.unchecked) { pulumi.log.warn(`preflight: could not check the LAN against ${what}`); }
 } catch (e) {
     // Bad input is the user's to fix: say what is wrong, without a stack trace, before anything is declared.
     if (e instanceof LabInputError) { throw new pulumi.RunError(e.message); }

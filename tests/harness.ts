@@ -1,5 +1,6 @@
 // Runs index.ts under recording mocks with a given config; returns what it declared and exported.
 import * as pulumi from "@pulumi/pulumi";
+import { HostFacts } from "../plan/preflight";
 import { RecordingMocks } from "./mocks";
 import { LifecycleOptions, lifecycleOf, tapRegistrations, urnName } from "./monitor";
 
@@ -28,8 +29,15 @@ async function settle(mocks: RecordingMocks): Promise<void> {
     }
 }
 
-/** Config keys are given without the project namespace. Throws what the program throws. */
-export async function runProgram(config: Record<string, string | object | number | boolean>, stack = "dev"): Promise<Run> {
+/** A host with no Docker network and no route but the default: nothing for the preflight to refuse. */
+export const QUIET_HOST: HostFacts = { networks: [], routes: [{ destination: "0.0.0.0/0", device: "eth0" }] };
+
+/**
+ * Config keys are given without the project namespace; `facts` stand in for what the preflight reads from the
+ * host (the tests never look at the machine they run on). Throws what the program throws.
+ */
+export async function runProgram(config: Record<string, string | object | number | boolean>, stack = "dev", facts: HostFacts = QUIET_HOST): Promise<Run> {
+    (require("../host/facts") as { readHostFacts: () => HostFacts }).readHostFacts = () => facts;
     const all: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) { all[`podnet-lab:${k}`] = typeof v === "string" ? v : JSON.stringify(v); }
     pulumi.runtime.setAllConfig(all);
