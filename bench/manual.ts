@@ -20,7 +20,12 @@ export function timeManualLab(script: string): ManualTiming {
         return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: r.status === 0 };
     };
     const up = run("up");
-    const check = up.ok && run("check").ok;
+    // The script checks right after starting its httpd, which may not listen yet: a few tries (not timed).
+    let check = false;
+    for (let i = 0; up.ok && !check && i < 5; i++) {
+        if (i) { spawnSync("sleep", ["1"]); }
+        check = run("check").ok;
+    }
     const down = run("down");
     return { up: up.seconds, down: down.seconds, ok: up.ok && check && down.ok };
 }
