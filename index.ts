@@ -32,6 +32,7 @@ try {
 const lab = new PodnetLab("lab", { plan: inputs.plan, scripts: inputs.scripts, root: inputs.root });
 
 export const lan = lab.outputs.lan;
+export const outside = lab.outputs.outside;
 export const clusterCidr = lab.outputs.clusterCidr;
 export const nodes = lab.outputs.nodes;
 export const pods = lab.outputs.pods;

@@ -6,7 +6,7 @@ import { lanCommand } from "../plan/commands";
 import { renderDiagram } from "../plan/diagram";
 import { NodeScript } from "../plan/load";
 import { LabPlan } from "../plan/plan";
-import { LAN } from "./lifecycle";
+import { LAN, NODE_CONTAINER } from "./lifecycle";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
 import { LabPod } from "./pod";
@@ -23,6 +23,8 @@ export interface PodnetLabArgs {
 /** Stack outputs, a contract: scripts and tests read `pulumi stack output --json`. */
 export interface LabOutputs {
     readonly lan: { network: string; cidr: string; gateway: string };
+    /** The outside host on the LAN (a web server standing in for the internet). */
+    readonly outside: { name: string; container: pulumi.Output<string>; ip: string };
     readonly clusterCidr: string;
     readonly nodes: {
         name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
@@ -66,6 +68,19 @@ export class PodnetLab extends pulumi.ComponentResource {
                 new docker.RemoteImage(`image-${im.key}`, { name: im.ref, keepLocally: true }, { parent: this })]))
             : undefined;
 
+        // The outside host: a web server on the LAN standing in for the internet (the cockpit's matrix probes it).
+        const outsideImage = hostImages?.[plan.outside.image.ref]
+            ?? new docker.RemoteImage(`image-${plan.outside.image.key}`, { name: plan.outside.image.ref, keepLocally: true }, { parent: this });
+        const outside = new docker.Container("outside", {
+            name: plan.outside.container,
+            hostname: plan.outside.name,
+            image: outsideImage.imageId,
+            networksAdvanced: [{ name: plan.lan.network, ipv4Address: plan.outside.ip }],
+            labels: [...Object.entries(plan.labels).map(([label, value]) => ({ label, value })), { label: "podnet-lab.lan", value: lan.stdout }],
+            restart: "unless-stopped",
+            mustRun: true,
+        }, { parent: this, ...NODE_CONTAINER });
+
         const nodes = plan.nodes.map((n) => new LabNode(n.name, {
             node: n,
             clusterCidr: plan.clusterCidr,
@@ -101,6 +116,7 @@ export class PodnetLab extends pulumi.ComponentResource {
 
         this.outputs = {
             lan: { network: plan.lan.network, cidr: plan.lan.cidr, gateway: plan.lan.gateway },
+            outside: { name: plan.outside.name, container: outside.name, ip: plan.outside.ip },
             clusterCidr: plan.clusterCidr,
             nodes: plan.nodes.map((n, i) => ({
                 name: n.name,

@@ -3,8 +3,9 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /**
- * The node container: it has a fixed name and a fixed LAN address, so a replacement can never create the new
- * one beside the old (Pulumi's default, create-before-delete, would fail on the name): delete first.
+ * The node containers and the outside host: each has a fixed name and a fixed LAN address, so a replacement
+ * can never create the new one beside the old (Pulumi's default, create-before-delete, would fail on the
+ * name): delete first.
  */
 export const NODE_CONTAINER: pulumi.CustomResourceOptions = { deleteBeforeReplace: true };
 

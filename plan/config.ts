@@ -18,6 +18,9 @@ export interface LabConfig {
     readonly nodeSecurity: NodeSecurity;
     readonly preloadImages: boolean;
     readonly pods: readonly string[];
+    /** The outside host's LAN address; empty: the LAN's last usable address. */
+    readonly outsideHostIp: string;
+    readonly outsideHostImage: string;
 }
 
 /** Every key: its default (as Pulumi config would hold it) and its description. Pulumi.yaml mirrors this (a test checks it). */
@@ -34,6 +37,8 @@ export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default:
     nodeSecurity: { default: "privileged", description: "How node containers get their powers: 'privileged' (docker run --privileged) or 'capabilities' (an explicit flag set for hosts that refuse --privileged)." },
     preloadImages: { default: true, description: "Load every pod image from the host into each node (like 'kind load'); false makes each node pull them." },
     pods: { default: ["pods"], description: "Pod manifest files or folders (of *.yaml), relative to the project folder." },
+    outsideHostIp: { default: "", description: "LAN address of the outside host, a web server standing in for the internet (traffic leaving the cluster is masqueraded); empty: the LAN's last usable address." },
+    outsideHostImage: { default: "nginx:1.27", description: "Image of the outside host: a web server on port 80 that logs each client's address (imageSubstitutions apply)." },
 };
 
 export const CONFIG_NAMESPACE = "podnet-lab";
@@ -165,6 +170,26 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
     const pre = str("preloadImages");
     if (pre !== "true" && pre !== "false") { problems.add(`${field("preloadImages")} is '${pre}'; valid: true or false`); }
 
+    const outsideHostIp = str("outsideHostIp");
+    if (outsideHostIp !== "") {
+        const ip = ipToNumber(outsideHostIp);
+        if (ip === undefined) {
+            problems.add(`${field("outsideHostIp")} is '${outsideHostIp}', which is not an IPv4 address (or leave it empty for the LAN's last usable address)`);
+        } else if (lan && first !== undefined) {
+            const gateway = lan.base + 1;
+            const lastUsable = lan.base + size(lan) - 2;
+            if (!contains(lan, ip) || ip <= gateway || ip > lastUsable || (ip >= first && ip < first + nodeCount)) {
+                problems.add(`${field("outsideHostIp")} ${outsideHostIp} must be inside ${formatCidr(lan)}, after its gateway, before its broadcast address, and not a node's address (${numberToIp(first)}..${numberToIp(first + nodeCount - 1)})`);
+            }
+        }
+    } else if (lan && first !== undefined && lan.base + size(lan) - 2 < first + nodeCount) {
+        problems.add(`${field("lanCidr")} ${formatCidr(lan)} has no address left after the nodes for the outside host; set ${field("outsideHostIp")} or use a larger LAN`);
+    }
+    const outsideHostImage = str("outsideHostImage");
+    if (!isImageRef(outsideHostImage)) {
+        problems.add(`${field("outsideHostImage")} is '${outsideHostImage}', which is not an image reference like ${CONFIG_KEYS.outsideHostImage.default}`);
+    }
+
     const podsRaw = json("pods");
     let pods: string[] = [...CONFIG_KEYS.pods.default];
     if (!Array.isArray(podsRaw) || podsRaw.length === 0 || !podsRaw.every((p) => typeof p === "string" && p.length > 0)) {
@@ -178,6 +203,7 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         config: {
             lanCidr: str("lanCidr"), firstNodeIp, nodeCount, clusterCidr: str("clusterCidr"), nodeSubnetPrefix, bridgeName,
             nodeImage, pauseImage, imageSubstitutions, nodeSecurity: sec as NodeSecurity, preloadImages: pre === "true", pods,
+            outsideHostIp, outsideHostImage,
         },
     };
 }

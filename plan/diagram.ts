@@ -1,5 +1,17 @@
 // The lab drawn like seed 004's picture, with the real names, subnets and the pod IPs the nodes handed out.
-import { LabPlan, NodePlan } from "./plan";
+/** What the picture needs: the plan has it, and so do a running lab's stack outputs (the cockpit's `diagram`). */
+export interface DiagramInput {
+    readonly nodes: readonly DiagramNode[];
+    readonly pods: readonly { readonly name: string }[];
+    readonly lan: { readonly network: string; readonly cidr: string; readonly gateway: string };
+    readonly clusterCidr: string;
+    readonly pending: readonly { readonly name: string; readonly reason: string }[];
+}
+interface DiagramNode {
+    readonly name: string; readonly container: string; readonly lanIp: string; readonly podCidr: string;
+    readonly bridge: string; readonly bridgeIp: string; readonly routes: readonly { readonly to: string; readonly via: string }[];
+    readonly pods: readonly string[];
+}
 
 const PER_ROW = 3;
 
@@ -8,7 +20,7 @@ export type PodIps = Readonly<Record<string, string>>;
 
 const podLine = (name: string, ips: PodIps) => ` pod ${name} ${ips[name] ?? "(no IP yet)"}`;
 
-function box(node: NodePlan, ips: PodIps, width: number, podRows: number): string[] {
+function box(node: DiagramNode, ips: PodIps, width: number, podRows: number): string[] {
     const inner = width - 4;
     const line = (s: string) => `| ${s.padEnd(inner)} |`;
     const rule = `+${"-".repeat(width - 2)}+`;
@@ -27,7 +39,7 @@ function box(node: NodePlan, ips: PodIps, width: number, podRows: number): strin
     ];
 }
 
-export function renderDiagram(plan: LabPlan, ips: PodIps): string {
+export function renderDiagram(plan: DiagramInput, ips: PodIps): string {
     const longest = Math.max(
         ...plan.nodes.map((n) => `${n.name}  (${n.container})`.length),
         ...plan.pods.map((p) => podLine(p.name, ips).length),

@@ -89,6 +89,8 @@ export interface LabPlan {
     readonly pods: readonly PodPlan[];
     /** Pods not run because their spec.nodeName names no node of the lab. */
     readonly pending: readonly PendingPodPlan[];
+    /** A web server on the LAN standing in for the internet: what leaves the cluster is masqueraded. */
+    readonly outside: { readonly name: string; readonly container: string; readonly ip: string; readonly image: ImagePlan };
     readonly renderDir: string;
 }
 
@@ -234,6 +236,12 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             nodes,
             pods,
             pending,
+            outside: {
+                name: "outside",
+                container: `${prefix}-outside`,
+                ip: config.outsideHostIp || numberToIp(lan.base + size(lan) - 2),
+                image: image(config.outsideHostImage, subs),
+            },
             renderDir: `rendered/${stack}`,
         },
     };

@@ -22,5 +22,8 @@ export const BAD_CONFIG: [string, Record<string, string>, string[]][] = [
     ["substitutions not a map", { imageSubstitutions: "[]" }, ["podnet-lab:imageSubstitutions must be a map"]],
     ["a retired key", { nodeApiPortBase: "23760" }, ["podnet-lab:nodeApiPortBase is no longer used", "pulumi config rm podnet-lab:nodeApiPortBase"]],
     ["unknown key", { nodecount: "3" }, ["podnet-lab:nodecount is not a key", "did you mean podnet-lab:nodeCount"]],
+    ["outside host outside the LAN", { outsideHostIp: "10.0.0.5" }, ["podnet-lab:outsideHostIp 10.0.0.5 must be inside 192.168.1.0/24", "not a node's address (192.168.1.11..192.168.1.13)"]],
+    ["outside host on a node's address", { outsideHostIp: "192.168.1.12" }, ["podnet-lab:outsideHostIp 192.168.1.12 must be inside"]],
+    ["outside host not an IP", { outsideHostIp: "internet" }, ["podnet-lab:outsideHostIp is 'internet', which is not an IPv4 address"]],
     ["pods not a list", { pods: "\"pods\"" }, ["podnet-lab:pods must be a non-empty list"]],
 ];

@@ -24,7 +24,7 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
         assert.equal(count(T.image), 1, "node image built from node/Dockerfile");
         // pause + nginx + ubuntu images on the host, preloaded into 3 nodes
         assert.equal(count(T.remote), 3);
-        assert.equal(count(T.container), 3, "only the node containers: pods run through each node's own docker");
+        assert.equal(count(T.container), 3 + 1, "the node containers and the outside host: pods run through each node's own docker");
         // the LAN; per node: ready, bridge, 2 routes, 3 image loads = 7; per pod: pause, CNI, one per app container (4 + 4 + 5)
         assert.equal(count(T.command), 1 + 3 * 7 + 4 + 4 + 5);
         assert.equal(count(T.k8sProvider), 1);
@@ -33,7 +33,7 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
     });
 
     it("names resources from identity", () => {
-        assert.deepEqual(names(T.container), ["node1-container", "node2-container", "node3-container"]);
+        assert.deepEqual(names(T.container), ["node1-container", "node2-container", "node3-container", "outside"]);
         assert.deepEqual(names(T.command).filter((n) => n.includes("route")), [
             "node1-route-to-node2", "node1-route-to-node3", "node2-route-to-node1",
             "node2-route-to-node3", "node3-route-to-node1", "node3-route-to-node2",
@@ -140,6 +140,16 @@ describe("nodes", () => {
             ]);
             assert.equal(c.image, "podnet-lab/node:27.5.1");
         }
+    });
+
+    it("the outside host: the LAN's last usable address, a web server image, labelled, deleted before replaced", () => {
+        const o = run.mocks.named("outside").inputs;
+        assert.equal(o.name, "podnet-dev-outside");
+        assert.deepEqual(o.networksAdvanced, [{ name: "podnet-dev-lan", ipv4Address: "192.168.1.254" }]);
+        assert.equal(o.image, "sha256:host-nginx:1.27", "the host's nginx image, shared with the pods'");
+        assert.deepEqual(o.labels.at(-1), { label: "podnet-lab.lan", value: "the-lan-network-id" });
+        assert.equal(run.options.get("outside")!.deleteBeforeReplace, true);
+        assert.deepEqual(run.outputs.outside, { name: "outside", container: "podnet-dev-outside", ip: "192.168.1.254" });
     });
 
     it("the LAN is a Docker network with an explicit subnet and gateway, labelled with the stack", () => {

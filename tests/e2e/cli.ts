@@ -122,7 +122,7 @@ async function destroy(names: string[]): Promise<number> {
 }
 
 /**
- * up; the self-healing checks (restarts, drift); the claims (S10 last: it destroys a pod); then `down` from a
+ * up; the self-healing checks (restarts, drift); the cockpit; the claims (S10 last: it destroys a pod); then `down` from a
  * broken state (one node stopped, another removed by hand), which must still leave nothing.
  */
 function test(): number {
@@ -133,6 +133,7 @@ function test(): number {
     let status = run([self, "up"]);
     if (status === 0) {
         status = suite("heal.e2e.js") || status;
+        status = suite("cockpit.e2e.js") || status;
         status = suite("claims.e2e.js") || status;
         const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { nodes: { container: string }[] };
         log(`test:e2e: breaking the lab before down: docker stop ${out.nodes[0].container}; docker rm -f ${out.nodes[1].container}`);

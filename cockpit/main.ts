@@ -1,0 +1,108 @@
+// `npm run podnet -- <verb>`: the learner's cockpit. It reads the lab's stack outputs and looks at the live
+// nodes and pods from outside; only `break` and `fix` change anything. Tables for people, --json for scripts,
+// and a non-zero exit when what a verb checks does not hold.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { renderDiagram } from "../plan/diagram";
+import { projectRoot } from "../plan/load";
+import { breakPiece, fix } from "./breakfix";
+import { CockpitError, loadOutputs, Outputs } from "./live";
+import { matrix, modelHolds, Pair, renderMatrix, table } from "./matrix";
+import { status } from "./status";
+import { renderSvg } from "./svg";
+import { renderTrace, trace } from "./trace";
+
+const USAGE = `usage: npm run podnet -- <verb> [--json] [--outputs FILE] [--stack NAME]
+  status                       declared vs live: nodes, bridges, routes, pods; every difference marked
+  matrix                       every pod to every pod and to the outside host: reached, source seen, NAT, path
+  trace SRC DST                one packet's path, hop by hop (DST: a pod or the outside host)
+  diagram [--svg FILE]         the lab's picture (the SVG also draws the last matrix)
+  break route NODE PEER | break masquerade NODE | break bridge NODE
+                               take one piece away on a live node (its agent is paused first)
+  fix                          resume every node agent; wait until status is clean`;
+
+interface Args { verb: string; rest: string[]; json: boolean; outputs?: string; stack?: string; svg?: string; }
+
+export function parseArgs(argv: readonly string[]): Args {
+    const a: Args = { verb: "", rest: [], json: false };
+    for (let i = 0; i < argv.length; i++) {
+        const w = argv[i];
+        const value = () => { const v = argv[++i]; if (!v) { throw new CockpitError(`${w} needs a value\n${USAGE}`); } return v; };
+        if (w === "--json") { a.json = true; } else if (w === "--outputs") { a.outputs = value(); } else if (w === "--stack") { a.stack = value(); }
+        else if (w === "--svg") { a.svg = value(); } else if (w.startsWith("--")) { throw new CockpitError(`unknown option ${w}\n${USAGE}`); }
+        else if (!a.verb) { a.verb = w; } else { a.rest.push(w); }
+    }
+    return a;
+}
+
+const matrixFile = (out: Outputs) => path.join(projectRoot(), ".lab", "cockpit", `${out.lan.network}.matrix.json`);
+
+async function run(a: Args): Promise<number> {
+    const print = (human: string, data: unknown) => console.log(a.json ? JSON.stringify(data, null, 2) : human);
+    if (!a.verb || a.verb === "help") { console.log(USAGE); return a.verb ? 0 : 2; }
+    const out = loadOutputs(a.outputs, a.stack);
+    switch (a.verb) {
+        case "status": {
+            const s = await status(out);
+            const nodes = table(["NODE", "CONTAINER", "RUNNING", "BRIDGE", "ROUTES", "AGENT"], s.nodes.map((n) => [
+                n.name, n.container, n.running ? "yes" : "NO", `${n.bridge.name} ${n.bridge.address ?? "-"} ${n.bridge.up ? "up" : "DOWN"}`,
+                `${n.routes.filter((r) => r.present).length}/${n.routes.length}`, n.agent,
+            ]));
+            const pods = table(["POD", "NODE", "IP (declared)", "IP (live)", "SANDBOX", "CONTAINERS", "VETH"], s.pods.map((p) => [
+                p.name, p.node, p.ip, p.liveIp ?? "-", p.sandboxState, p.containers.map((c) => `${c.name} ${c.state}`).join(", "), p.veth ?? "-",
+            ]));
+            const diffs = s.differences.length ? ["differences:", ...s.differences.map((d) => `  ! ${d}`)].join("\n") : "no differences: the lab is as declared";
+            print(`${nodes}\n\n${pods}\n\n${diffs}`, s);
+            return s.differences.length ? 1 : 0;
+        }
+        case "matrix": {
+            const since = new Date().toISOString();
+            const pairs = await matrix(out, () => execFileSync("sh", ["-c", `docker logs --since ${since} ${out.outside.container} 2>&1`], { encoding: "utf8" }));
+            fs.mkdirSync(path.dirname(matrixFile(out)), { recursive: true });
+            fs.writeFileSync(matrixFile(out), JSON.stringify({ pairs }, null, 2));
+            const holds = modelHolds(pairs);
+            print(`${renderMatrix(pairs, out)}\n\n${holds ? "the model holds: every pod reaches every pod with its own address, and leaves the cluster masqueraded"
+                : "the model does NOT hold: see the UNEXPECTED rows"}`, { pairs });
+            return holds ? 0 : 1;
+        }
+        case "trace": {
+            const [src, dst] = a.rest;
+            if (!src || !dst) { throw new CockpitError(`trace needs SRC and DST\n${USAGE}`); }
+            const t = await trace(out, src, dst);
+            print(renderTrace(t), { from: t.from.name, to: t.to.name, hops: t.hops, verdict: t.verdict });
+            return 0;
+        }
+        case "diagram": {
+            const last = fs.existsSync(matrixFile(out)) ? (JSON.parse(fs.readFileSync(matrixFile(out), "utf8")) as { pairs: Pair[] }).pairs : undefined;
+            if (a.svg) {
+                fs.writeFileSync(a.svg, renderSvg(out, last));
+                console.log(`wrote ${a.svg}${last ? " (with the last matrix)" : " (no matrix yet: run matrix first to draw it)"}`);
+                return 0;
+            }
+            const ips = Object.fromEntries(out.pods.map((p) => [p.name, p.ip]));
+            const input = { ...out, pending: out.pendingPods ?? [], nodes: out.nodes.map((n) => ({ ...n, pods: out.pods.filter((p) => p.node === n.name).map((p) => p.name) })) };
+            print(renderDiagram(input, ips), out);
+            return 0;
+        }
+        case "break": {
+            const [what, node, peer] = a.rest;
+            for (const line of await breakPiece(out, what ?? "", node, peer)) { console.log(line); }
+            return 0;
+        }
+        case "fix": {
+            const lines = await fix(out);
+            for (const line of lines) { console.log(line); }
+            return lines.length > 1 ? 1 : 0;
+        }
+        default:
+            throw new CockpitError(`unknown verb '${a.verb}'\n${USAGE}`);
+    }
+}
+
+if (require.main === module) {
+    (async () => run(parseArgs(process.argv.slice(2))))().then((code) => process.exit(code), (e) => {
+        console.error(e instanceof CockpitError ? `podnet: ${e.message}` : `podnet: ${(e as Error).stack ?? e}`);
+        process.exit(2);
+    });
+}

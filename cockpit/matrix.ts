@@ -1,0 +1,94 @@
+// `matrix`: every pod to every other pod, and every pod to the outside host. Probes run from the nodes, in the
+// pods' network namespaces, with the node's own busybox (so whatever images the pods run): a throwaway httpd
+// in each destination pod's namespace answers with its pod's name and logs each client's address; the outside
+// host logs its clients too. Everything the probes start is removed afterwards.
+import { onNode, Outputs, q } from "./live";
+import { parseProbeLog, sections } from "./parse";
+
+export interface Pair {
+    from: string; to: string; reached: boolean; sourceSeen: string | null; nat: boolean | null;
+    path: "same node" | "across nodes" | "outside";
+    /** Set when the answer came from another pod than the one addressed (the "before" state's duplicate IPs). */
+    answeredBy?: string;
+}
+
+const PORT = 17777;
+const DIR = "/run/podnet-probe";
+
+/** Expected: pod pairs reached, by the right pod, with the client's own address; the outside reached through masquerade. */
+export function modelHolds(pairs: readonly Pair[]): boolean {
+    return pairs.length > 0 && pairs.every((p) => p.reached && !p.answeredBy && (p.path === "outside" ? p.nat === true : p.nat === false));
+}
+
+/** One throwaway httpd per pod on the node; it serves /from-<client> (one file per client) so its log names the client. */
+function serverScript(pods: readonly string[], clients: readonly string[]): string {
+    return [`mkdir -p ${DIR}`, ...pods.map((p) => [
+        `mkdir -p ${DIR}/${q(p)}`, ...clients.map((c) => `echo podnet-probe ${q(p)} > ${DIR}/${q(p)}/from-${q(c)}`),
+        `(ip netns exec ${q(p)} busybox httpd -f -vv -p ${PORT} -h ${DIR}/${q(p)} </dev/null >/dev/null 2> ${DIR}/${q(p)}.log & echo $! > ${DIR}/${q(p)}.pid)`,
+    ].join("; ")), "sleep 0.2"].join("; ");
+}
+
+function clientScript(pod: string, targets: readonly { name: string; ip: string; port: number }[]): string {
+    return targets.map((t) =>
+        `echo @${t.name}; printf 'GET /from-${pod} HTTP/1.0\\r\\n\\r\\n' | ip netns exec ${q(pod)} busybox timeout 4 busybox nc -w 2 ${t.ip} ${t.port} 2>/dev/null | tail -n 3`,
+    ).join("; ");
+}
+
+const stopScript = (pods: readonly string[]) =>
+    `${pods.map((p) => `kill $(cat ${DIR}/${q(p)}.pid) 2>/dev/null; echo @${p}; cat ${DIR}/${q(p)}.log 2>/dev/null`).join("; ")}; rm -rf ${DIR}`;
+
+export async function matrix(out: Outputs, outsideLog: () => string): Promise<Pair[]> {
+    const byNode = (n: string) => out.pods.filter((p) => p.node === n).map((p) => p.name);
+    const container = (node: string) => out.nodes.find((n) => n.name === node)!.container;
+    const nodes = out.nodes.filter((n) => byNode(n.name).length);
+    await Promise.all(nodes.map((n) => onNode(n.container, serverScript(byNode(n.name), out.pods.map((p) => p.name)))));
+    const answers = new Map<string, Map<string, string>>();
+    const logs = new Map<string, Map<string, string>>();
+    try {
+        await Promise.all(out.pods.map(async (p) => {
+            const targets = [
+                ...out.pods.filter((t) => t.name !== p.name).map((t) => ({ name: t.name, ip: t.ip, port: PORT })),
+                { name: out.outside.name, ip: out.outside.ip, port: 80 },
+            ];
+            answers.set(p.name, sections(await onNode(container(p.node), clientScript(p.name, targets))));
+        }));
+    } finally {
+        await Promise.all(nodes.map(async (n) => {
+            for (const [pod, text] of sections(await onNode(n.container, stopScript(byNode(n.name))))) { logs.set(pod, parseProbeLog(text)); }
+        }));
+    }
+    const outsideSeen = parseProbeLog(outsideLog());
+    const pairs: Pair[] = [];
+    for (const p of out.pods) {
+        for (const t of out.pods.filter((x) => x.name !== p.name)) {
+            const body = answers.get(p.name)?.get(t.name) ?? "";
+            const who = /podnet-probe (\S+)/.exec(body)?.[1];
+            const seenBy = logs.get(who ?? t.name)?.get(p.name) ?? null;
+            pairs.push({
+                from: p.name, to: t.name, reached: !!who, sourceSeen: who ? seenBy : null, nat: who && seenBy ? seenBy !== p.ip : null,
+                path: p.node === t.node ? "same node" : "across nodes", ...(who && who !== t.name ? { answeredBy: who } : {}),
+            });
+        }
+        const body = answers.get(p.name)?.get(out.outside.name) ?? "";
+        const seen = outsideSeen.get(p.name) ?? null;
+        pairs.push({ from: p.name, to: out.outside.name, reached: /\S/.test(body), sourceSeen: seen, nat: seen ? seen !== p.ip : null, path: "outside" });
+    }
+    return pairs;
+}
+
+/** The matrix as a table for people. */
+export function renderMatrix(pairs: readonly Pair[], out: Outputs): string {
+    const ipOf = (name: string) => out.pods.find((p) => p.name === name)?.ip ?? out.outside.ip;
+    const rows = pairs.map((p) => [
+        p.from, `${p.to} (${ipOf(p.to)})`, p.reached ? (p.answeredBy ? `WRONG POD (${p.answeredBy})` : "yes") : "NO",
+        p.sourceSeen ?? "-", p.nat === null ? "-" : p.nat ? "yes" : "no", p.path,
+        p.reached && !p.answeredBy && (p.path === "outside" ? p.nat === true : p.nat === false) ? "ok" : "UNEXPECTED",
+    ]);
+    return table(["FROM", "TO", "REACHED", "SOURCE SEEN", "NAT", "PATH", "MODEL"], rows);
+}
+
+export function table(head: string[], rows: string[][]): string {
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+    const line = (r: string[]) => r.map((c, i) => (c ?? "").padEnd(w[i])).join("  ").trimEnd();
+    return [line(head), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,106 @@
+// `status`: nodes, bridges, routes and pods as declared (the stack outputs) and as they are live on the nodes;
+// every difference is named. One `docker exec` per node.
+import { hostDocker, onNode, Outputs, q } from "./live";
+import { Link, parseAddrs, parseLinks, parseRouteGet, sections } from "./parse";
+
+export interface NodeStatus {
+    name: string; container: string; running: boolean; agent: string;
+    bridge: { name: string; address?: string; up: boolean };
+    routes: { to: string; via: string; present: boolean }[];
+}
+export interface PodStatus {
+    name: string; node: string; ip: string; liveIp?: string; sandbox: string; sandboxState: string;
+    containers: { name: string; state: string }[]; veth?: string;
+}
+export interface Status { nodes: NodeStatus[]; pods: PodStatus[]; differences: string[]; }
+
+/** What one node reports about itself, in sections (see `parseNodeReport`). */
+export function nodeScript(bridge: string, pods: readonly string[]): string {
+    return [
+        `echo @addr; ip -4 -o addr show dev ${q(bridge)} 2>/dev/null`,
+        `echo @bridgelink; ip -o link show ${q(bridge)} 2>/dev/null`,
+        "echo @routes; ip -4 route",
+        "echo @links; ip -o link show",
+        `echo @containers; docker ps -a --format '{{.Names}} {{.State}}'`,
+        "echo @agent; podnet-node-agent status 2>/dev/null || echo unknown",
+        ...pods.map((p) => `echo @pod ${p}; ip -n ${q(p)} -4 -o addr show dev eth0 2>/dev/null; ip -n ${q(p)} -o link show dev eth0 2>/dev/null`),
+    ].join("; ");
+}
+
+export interface NodeReport {
+    bridgeAddrs: string[]; bridgeUp: boolean; routes: string[]; links: Link[];
+    containers: Map<string, string>; agent: string; pods: Map<string, { ip?: string; peerIndex?: number }>;
+}
+
+export function parseNodeReport(text: string): NodeReport {
+    const s = sections(text);
+    const pods = new Map<string, { ip?: string; peerIndex?: number }>();
+    for (const [k, v] of s) {
+        if (!k.startsWith("pod ")) { continue; }
+        pods.set(k.slice(4), { ip: parseAddrs(v)[0]?.cidr.split("/")[0], peerIndex: parseLinks(v)[0]?.peerIndex });
+    }
+    return {
+        bridgeAddrs: parseAddrs(s.get("addr") ?? "").map((a) => a.cidr),
+        bridgeUp: parseLinks(s.get("bridgelink") ?? "")[0]?.up ?? false,
+        routes: (s.get("routes") ?? "").split("\n").filter(Boolean),
+        links: parseLinks(s.get("links") ?? ""),
+        containers: new Map((s.get("containers") ?? "").split("\n").filter(Boolean).map((l) => l.split(" ") as [string, string])),
+        agent: (s.get("agent") ?? "").trim() || "unknown",
+        pods,
+    };
+}
+
+/** Declared vs live, for one node and its pods, with every difference named. Pure. */
+export function compare(out: Outputs, node: Outputs["nodes"][number], running: boolean, r: NodeReport | undefined): { node: NodeStatus; pods: PodStatus[]; differences: string[] } {
+    const diffs: string[] = [];
+    const prefix = node.podCidr.split("/")[1];
+    const routes = node.routes.map((rt) => ({
+        ...rt, present: !!r?.routes.some((l) => { const g = parseRouteGet(l); return g?.dst === rt.to && g.via === rt.via; }),
+    }));
+    const bridgeAddr = r?.bridgeAddrs[0];
+    if (!running) { diffs.push(`${node.name}: the node container ${node.container} is not running`); }
+    if (r) {
+        if (bridgeAddr !== `${node.bridgeIp}/${prefix}`) { diffs.push(`${node.name}: bridge ${node.bridge} has ${bridgeAddr ?? "no address"}, declared ${node.bridgeIp}/${prefix}`); }
+        if (!r.bridgeUp) { diffs.push(`${node.name}: bridge ${node.bridge} is down or missing`); }
+        for (const rt of routes) { if (!rt.present) { diffs.push(`${node.name}: route ${rt.to} via ${rt.via} is missing`); } }
+        if (r.agent.startsWith("paused")) { diffs.push(`${node.name}: its node agent is ${r.agent} (nothing is repaired)`); }
+    }
+    const pods: PodStatus[] = out.pods.filter((p) => p.node === node.name).map((p) => {
+        const live = r?.pods.get(p.name);
+        const veth = live?.peerIndex !== undefined ? r?.links.find((l) => l.index === live.peerIndex) : undefined;
+        const state = (c: string) => r?.containers.get(c) ?? (r ? "missing" : "unknown");
+        const st: PodStatus = {
+            name: p.name, node: p.node, ip: p.ip, liveIp: live?.ip, sandbox: p.sandbox, sandboxState: state(p.sandbox),
+            containers: p.containers.map((c) => ({ name: c.name, state: state(c.container) })), veth: veth?.name,
+        };
+        if (r) {
+            if (st.sandboxState !== "running") { diffs.push(`${p.name}: sandbox ${p.sandbox} is ${st.sandboxState}`); }
+            for (const c of st.containers) { if (c.state !== "running") { diffs.push(`${p.name}: container ${c.name} is ${c.state}`); } }
+            if (live?.ip !== p.ip) { diffs.push(`${p.name}: eth0 has ${live?.ip ?? "no address"}, declared ${p.ip}`); }
+            if (!veth) { diffs.push(`${p.name}: no veth on ${node.name}`); }
+            else if (veth.master !== node.bridge) { diffs.push(`${p.name}: its veth ${veth.name} is not on ${node.bridge}`); }
+        }
+        return st;
+    });
+    if (r) {
+        const owned = new Set(pods.map((p) => p.veth).filter(Boolean));
+        for (const l of r.links) {
+            if (l.master === node.bridge && !owned.has(l.name)) { diffs.push(`${node.name}: veth ${l.name} on ${node.bridge} belongs to no pod`); }
+        }
+    }
+    return {
+        node: { name: node.name, container: node.container, running, agent: r?.agent ?? "unknown", bridge: { name: node.bridge, address: bridgeAddr, up: !!r?.bridgeUp }, routes },
+        pods, differences: diffs,
+    };
+}
+
+export async function status(out: Outputs): Promise<Status> {
+    const per = await Promise.all(out.nodes.map(async (n) => {
+        const running = hostDocker("inspect", "-f", "{{.State.Running}}", n.container) === "true";
+        const report = running
+            ? parseNodeReport(await onNode(n.container, nodeScript(n.bridge, out.pods.filter((p) => p.node === n.name).map((p) => p.name))))
+            : undefined;
+        return compare(out, n, running, report);
+    }));
+    return { nodes: per.map((p) => p.node), pods: per.flatMap((p) => p.pods), differences: per.flatMap((p) => p.differences) };
+}
