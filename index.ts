@@ -34,6 +34,7 @@ const lab = new PodnetLab("lab", { plan: inputs.plan, scripts: inputs.scripts, r
 export const lan = lab.outputs.lan;
 export const outside = lab.outputs.outside;
 export const clusterCidr = lab.outputs.clusterCidr;
+export const podNetwork = lab.outputs.podNetwork;
 export const nodes = lab.outputs.nodes;
 export const pods = lab.outputs.pods;
 export const pendingPods = lab.outputs.pendingPods;

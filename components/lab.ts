@@ -26,6 +26,8 @@ export interface LabOutputs {
     /** The outside host on the LAN (a web server standing in for the internet). */
     readonly outside: { name: string; container: pulumi.Output<string>; ip: string };
     readonly clusterCidr: string;
+    /** lab (the model) or docker0 (the "before" state). */
+    readonly podNetwork: string;
     readonly nodes: {
         name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
         bridge: string; bridgeIp: string; routes: { to: string; via: string }[];
@@ -87,6 +89,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             lan: { name: plan.lan.network, id: lan.stdout },
             image: nodeImage,
             security: plan.security,
+            podNetwork: plan.podNetwork,
             scripts: args.scripts,
             labels: plan.labels,
             images: plan.images,
@@ -101,6 +104,7 @@ export class PodnetLab extends pulumi.ComponentResource {
                 on: nodes[i],
                 pauseImage: plan.pauseImage.ref,
                 labels: plan.labels,
+                podNetwork: plan.podNetwork,
             }, { parent: nodes[i] });
         });
         for (const p of plan.pending) {
@@ -118,6 +122,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             lan: { network: plan.lan.network, cidr: plan.lan.cidr, gateway: plan.lan.gateway },
             outside: { name: plan.outside.name, container: outside.name, ip: plan.outside.ip },
             clusterCidr: plan.clusterCidr,
+            podNetwork: plan.podNetwork,
             nodes: plan.nodes.map((n, i) => ({
                 name: n.name,
                 container: nodes[i].container.name,

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { bridgeCommand, imageLoadCommand, imagePullCommand, nodeReadyCommand, routeCommand } from "../plan/commands";
-import { NodeSecurity } from "../plan/config";
+import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeScript } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
 import { insideNode, NODE_CONTAINER, readsNode } from "./lifecycle";
@@ -33,6 +33,8 @@ export interface LabNodeArgs {
     readonly image: pulumi.Input<string>;
     /** privileged or capabilities. */
     readonly security: NodeSecurity;
+    /** lab or docker0 (no lab bridge, no routes). */
+    readonly podNetwork: PodNetwork;
     /** Scripts uploaded to the node's /usr/local/bin. */
     readonly scripts: readonly NodeScript[];
     /** Labels put on every host-side object. */
@@ -51,7 +53,7 @@ export class LabNode extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     /** The node's inner dockerd answers. */
     public readonly ready: command.local.Command;
-    /** The bridge set-up; pods are wired only after it. */
+    /** The step pods are wired after: the bridge set-up, or (docker0, no lab bridge) the readiness wait. */
     public readonly bridge: command.local.Command;
     public readonly routes: command.local.Command[];
     /** Images inside the node, by image reference. */
@@ -104,8 +106,10 @@ export class LabNode extends pulumi.ComponentResource {
         this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
-        this.bridge = new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
-            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
+        // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
+        this.bridge = args.podNetwork === "docker0" ? this.ready
+            : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
+                { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
         this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
             { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
 

@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { appCommand, cniCommand, podIpFromCniResult, sandboxCommand } from "../plan/commands";
+import { PodNetwork } from "../plan/config";
 import { NodePlan, PodPlan } from "../plan/plan";
 import { insideNode } from "./lifecycle";
 import { LabNode } from "./node";
@@ -16,6 +17,8 @@ export interface LabPodArgs {
     readonly pauseImage: string;
     /** Labels put on every container. */
     readonly labels: Readonly<Record<string, string>>;
+    /** lab (the CNI wires the sandbox) or docker0 (Docker does, on the node's docker0). */
+    readonly podNetwork: PodNetwork;
 }
 
 export interface LabPodContainer { readonly name: string; readonly container: string; readonly image: string; }
@@ -45,13 +48,13 @@ export class LabPod extends pulumi.ComponentResource {
 
         const pauseImage = image(args.pauseImage);
         this.pause = new command.local.Command(`${name}-pause`, {
-            ...sandboxCommand(node, pod, args.pauseImage, args.labels),
+            ...sandboxCommand(node, pod, args.pauseImage, args.labels, args.podNetwork),
             // A re-created node (after `pulumi up --refresh` found it gone) or a new pause image means a new sandbox.
             triggers: [on.container.id, pauseImage.id],
         }, { parent: this, dependsOn: [pauseImage.step], ...lifecycle });
         const sandboxId = this.pause.stdout;
 
-        const cni = sandboxId.apply((id) => cniCommand(node, pod, id));
+        const cni = sandboxId.apply((id) => cniCommand(node, pod, id, args.podNetwork));
         this.network = new command.local.Command(`${name}-net`, {
             create: cni.apply((c) => c.create),
             delete: cni.apply((c) => c.delete ?? ""),

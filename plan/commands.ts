@@ -1,6 +1,7 @@
 // The shell commands the lab's Command resources run on the host. Each goes into a node with `docker exec`:
 // a node script the lab uploaded (node/bin/*), `ip`, or the node's own `docker run`, so preview shows exactly
 // what will run, down to seed 000's `docker run --network container:<pause>`.
+import { PodNetwork } from "./config";
 import { ContainerPlan, LabPlan, NodePlan, PodPlan, RoutePlan } from "./plan";
 
 /** Single-quotes a word for /bin/sh. */
@@ -82,10 +83,13 @@ function containerCommand(node: NodePlan, name: string, runArgs: readonly string
 }
 
 
-/** The pod's sandbox: the pause container, whose network namespace starts with `lo` only (`--network none`). */
-export function sandboxCommand(node: NodePlan, pod: PodPlan, pauseImage: string, labels: Readonly<Record<string, string>>): CreateDelete {
+/**
+ * The pod's sandbox: the pause container, whose network namespace starts with `lo` only (`--network none`), for
+ * the CNI to wire. Under docker0 (the "before" state) Docker wires it to the node's docker0 itself (`bridge`).
+ */
+export function sandboxCommand(node: NodePlan, pod: PodPlan, pauseImage: string, labels: Readonly<Record<string, string>>, podNetwork: PodNetwork = "lab"): CreateDelete {
     return containerCommand(node, pod.sandbox, [
-        "--hostname", pod.name, "--network", "none",
+        "--hostname", pod.name, "--network", podNetwork === "docker0" ? "bridge" : "none",
         ...labelArgs({ ...labels, "io.kubernetes.pod.name": pod.name, "io.kubernetes.container.name": "POD" }),
         pauseImage,
     ]);
@@ -114,7 +118,15 @@ export function appCommand(node: NodePlan, pod: PodPlan, c: ContainerPlan, label
  * The CNI ADD/DEL for one pod; `sandboxId` is the pause container's full id inside the node (the CNI container
  * id, which the IPAM records hold). ADD prints the CNI result (JSON, with the pod IP); DEL releases the IP.
  */
-export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string): CreateDelete {
+export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string, podNetwork: PodNetwork = "lab"): CreateDelete {
+    if (podNetwork === "docker0") {
+        // No CNI: Docker gave the sandbox its docker0 address. This only names the namespace after the pod (so the
+        // cockpit and `ip netns list` find it) and reports Docker's address in the same shape as the CNI result.
+        return {
+            create: exec(node, "podnet-cni", "DOCKER0", pod.name, sandboxId),
+            delete: undo(node, "podnet-cni", "UNNAME", pod.name),
+        };
+    }
     return {
         create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth, node.bridge),
         delete: undo(node, "podnet-cni", "DEL", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth),

@@ -3,6 +3,8 @@ import { Problems } from "./errors";
 import { contains, formatCidr, hasHostBits, ipToNumber, networkOf, numberToIp, overlaps, parseCidr, size } from "./ip";
 
 export type NodeSecurity = "privileged" | "capabilities";
+/** `lab`: the model (a bridge per node, routes, the CNI). `docker0`: the "before" state (S6): each node's own docker0. */
+export type PodNetwork = "lab" | "docker0";
 
 export interface LabConfig {
     readonly lanCidr: string;
@@ -21,6 +23,7 @@ export interface LabConfig {
     /** The outside host's LAN address; empty: the LAN's last usable address. */
     readonly outsideHostIp: string;
     readonly outsideHostImage: string;
+    readonly podNetwork: PodNetwork;
 }
 
 /** Every key: its default (as Pulumi config would hold it) and its description. Pulumi.yaml mirrors this (a test checks it). */
@@ -38,6 +41,7 @@ export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default:
     preloadImages: { default: true, description: "Load every pod image from the host into each node (like 'kind load'); false makes each node pull them." },
     pods: { default: ["pods"], description: "Pod manifest files or folders (of *.yaml), relative to the project folder." },
     outsideHostIp: { default: "", description: "LAN address of the outside host, a web server standing in for the internet (traffic leaving the cluster is masqueraded); empty: the LAN's last usable address." },
+    podNetwork: { default: "lab", description: "'lab': the model (a bridge per node with its own subnet, routes between nodes, the CNI script). 'docker0': the 'before' state (S6): the same pods on each node's default docker0, with no lab bridge, no routes and no CNI; pulumi up switches between them." },
     outsideHostImage: { default: "nginx:1.27", description: "Image of the outside host: a web server on port 80 that logs each client's address (imageSubstitutions apply)." },
 };
 
@@ -190,6 +194,11 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         problems.add(`${field("outsideHostImage")} is '${outsideHostImage}', which is not an image reference like ${CONFIG_KEYS.outsideHostImage.default}`);
     }
 
+    const podNetwork = str("podNetwork");
+    if (podNetwork !== "lab" && podNetwork !== "docker0") {
+        problems.add(`${field("podNetwork")} is '${podNetwork}'; valid: 'lab' (the model: bridge, routes, CNI) or 'docker0' (the "before" state: each node's own docker0)`);
+    }
+
     const podsRaw = json("pods");
     let pods: string[] = [...CONFIG_KEYS.pods.default];
     if (!Array.isArray(podsRaw) || podsRaw.length === 0 || !podsRaw.every((p) => typeof p === "string" && p.length > 0)) {
@@ -203,7 +212,7 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         config: {
             lanCidr: str("lanCidr"), firstNodeIp, nodeCount, clusterCidr: str("clusterCidr"), nodeSubnetPrefix, bridgeName,
             nodeImage, pauseImage, imageSubstitutions, nodeSecurity: sec as NodeSecurity, preloadImages: pre === "true", pods,
-            outsideHostIp, outsideHostImage,
+            outsideHostIp, outsideHostImage, podNetwork: podNetwork as PodNetwork,
         },
     };
 }

@@ -5,6 +5,7 @@ export interface DiagramInput {
     readonly pods: readonly { readonly name: string }[];
     readonly lan: { readonly network: string; readonly cidr: string; readonly gateway: string };
     readonly clusterCidr: string;
+    readonly podNetwork?: string;
     readonly pending: readonly { readonly name: string; readonly reason: string }[];
 }
 interface DiagramNode {
@@ -61,6 +62,9 @@ export function renderDiagram(plan: DiagramInput, ips: PodIps): string {
     const left = Math.floor((span - lanLabel.length) / 2);
     out.push("-".repeat(left) + lanLabel + "-".repeat(span - left - lanLabel.length));
     out.push("");
+    if (plan.podNetwork === "docker0") {
+        out.push(`pod network: docker0, the "before" state (S6): every node hands out the same ${plan.nodes[0]?.podCidr ?? ""} addresses and no node routes to another's pods`);
+    }
     out.push(`routes (cluster range ${plan.clusterCidr}):`);
     for (const n of plan.nodes) {
         out.push(`  ${n.name}: ${n.routes.length ? n.routes.map((r) => `${r.to} via ${r.via}`).join(", ") : "(no peers)"}`);

@@ -1,6 +1,6 @@
 // config + pod specs -> everything the lab declares, as plain values: nodes, subnets, routes, pods, IPs, images, names.
 import { createHash } from "crypto";
-import { LabConfig, NodeSecurity } from "./config";
+import { LabConfig, NodeSecurity, PodNetwork } from "./config";
 import { Problems } from "./errors";
 import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size, subnet } from "./ip";
 import { PodSpec } from "./pods";
@@ -81,6 +81,8 @@ export interface LabPlan {
     readonly clusterCidr: string;
     readonly nodeImage: NodeImagePlan;
     readonly security: NodeSecurity;
+    /** lab (the model) or docker0 (the "before" state: no lab bridge, no routes, no CNI). */
+    readonly podNetwork: PodNetwork;
     readonly preloadImages: boolean;
     readonly pauseImage: ImagePlan;
     /** Every distinct image a node runs (pause first), after substitution. */
@@ -95,6 +97,8 @@ export interface LabPlan {
 }
 
 export const NODE_IMAGE_NAME = "podnet-lab/node:27.5.1";
+/** Docker's default bridge network, the same on every node (S6). */
+export const DOCKER0: Cidr = parseCidr("172.17.0.0/16") as Cidr;
 export const LABEL_STACK = "podnet-lab.stack";
 export const LABEL_PROJECT = "podnet-lab.project";
 
@@ -161,7 +165,9 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
 
     const subs = config.imageSubstitutions;
     const pauseImage = image(config.pauseImage, subs);
-    const nodeSubnets = nodeNames.map((_, i) => subnet(cluster, config.nodeSubnetPrefix, i + 1));
+    // Under docker0 (the "before" state), every node's pods are on Docker's default bridge, the same range on every node.
+    const docker0 = config.podNetwork === "docker0";
+    const nodeSubnets = nodeNames.map((_, i) => (docker0 ? DOCKER0 : subnet(cluster, config.nodeSubnetPrefix, i + 1)));
 
     const pods: PodPlan[] = [];
     const nodes: NodePlan[] = nodeNames.map((name, i) => {
@@ -198,10 +204,10 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             container: `${prefix}-${name}`,
             lanIp: numberToIp(first + i),
             podCidr: formatCidr(sub),
-            bridge: config.bridgeName,
+            bridge: docker0 ? "docker0" : config.bridgeName,
             bridgeIp: numberToIp(bridgeIp),
             bridgeCidr: `${numberToIp(bridgeIp)}/${sub.prefix}`,
-            routes: nodeNames.flatMap((peer, j) => (j === i ? [] : [{
+            routes: docker0 ? [] : nodeNames.flatMap((peer, j) => (j === i ? [] : [{
                 resourceName: `${name}-route-to-${peer}`,
                 peer,
                 to: formatCidr(nodeSubnets[j]),
@@ -230,6 +236,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 ? { kind: "build", name: NODE_IMAGE_NAME, context: "node" }
                 : { kind: "prebuilt", ref: config.nodeImage },
             security: config.nodeSecurity,
+            podNetwork: config.podNetwork,
             preloadImages: config.preloadImages,
             pauseImage,
             images,

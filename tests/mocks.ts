@@ -20,6 +20,12 @@ function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>): stri
         next.set(add[3], host);
         return JSON.stringify({ cniVersion: "1.0.0", ips: [{ address: `${add[3]}.${host}/${add[4]}`, gateway: add[5], interface: 1 }] });
     }
+    const docker0 = /podnet-cni DOCKER0 (\S+)/.exec(String(r.inputs.create ?? ""));
+    if (docker0) {
+        const host = (next.get("docker0") ?? 1) + 1;   // each node's Docker hands out the same range
+        next.set("docker0", host);
+        return JSON.stringify({ cniVersion: "1.0.0", ips: [{ address: `172.17.0.${host}/16`, gateway: "172.17.0.1", interface: 0 }] });
+    }
     if (r.name.endsWith("-pause")) { return `sandbox-id-of-${r.name.slice(0, -"-pause".length)}`; }
     if (/-(load|pull)-/.test(r.name)) { return `sha256:loaded-by-${r.name}`; }
     if (r.name === "lan") { return "the-lan-network-id"; }

@@ -61,6 +61,19 @@ describe("program variants", () => {
         assert.match(run.outputs.diagram, /pending \(not run\): web-3: spec\.nodeName 'node3'/);
     });
 
+    it("podNetwork docker0 (the 'before' state): no lab bridge, no routes, no CNI; sandboxes on each node's docker0", async () => {
+        const run = await runProgram({ ...DEV_CONFIG, podNetwork: "docker0" });
+        assert.deepEqual(run.mocks.resources.filter((r) => /-(bridge|route-to-node\d)$/.test(r.name)), []);
+        assert.match(run.mocks.named("web-2-pause").inputs.create, / --network bridge /);
+        assert.equal(run.mocks.named("web-2-net").inputs.create, "docker exec podnet-dev-node2 podnet-cni DOCKER0 web-2 sandbox-id-of-web-2");
+        assert.match(run.mocks.named("web-2-net").inputs.delete, /podnet-cni UNNAME web-2; fi$/);
+        assert.equal(run.outputs.podNetwork, "docker0");
+        assert.deepEqual(run.outputs.nodes.map((n: { bridge: string; podCidr: string; routes: unknown[] }) => `${n.bridge} ${n.podCidr} ${n.routes.length}`),
+            ["docker0 172.17.0.0/16 0", "docker0 172.17.0.0/16 0", "docker0 172.17.0.0/16 0"]);
+        assert.ok(run.outputs.pods.every((p: { ip: string }) => p.ip.startsWith("172.17.0.")));
+        assert.match(run.outputs.diagram, /pod network: docker0, the "before" state/);
+    });
+
     it("one node: no routes; the pods for node1 run, those pinned to node2 and node3 are Pending", async () => {
         const run = await runProgram({ ...DEV_CONFIG, nodeCount: 1 });
         assert.equal(run.mocks.resources.filter((r) => r.name.includes("-route-to-")).length, 0);

@@ -25,6 +25,7 @@ function stackConfig(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(file.config)) { out[k] = typeof v === "string" ? v : JSON.stringify(v); }
     if (process.env.PODNET_E2E_NODES) { out["podnet-lab:nodeCount"] = process.env.PODNET_E2E_NODES; }
+    if (process.env.PODNET_E2E_POD_NETWORK) { out["podnet-lab:podNetwork"] = process.env.PODNET_E2E_POD_NETWORK; }
     return out;
 }
 
@@ -142,7 +143,15 @@ function test(): number {
     } else {
         log("test:e2e: the lab did not come up; claims not run");
     }
-    const downStatus = run([self, "down"]);
+    let downStatus = run([self, "down"]);
+    // The "before" state (S6): the same lab on each node's docker0, and what the cockpit's matrix shows of it.
+    const before = (args: string[]) => spawnSync(node, args, { stdio: "inherit", cwd: root, env: { ...process.env, PODNET_E2E_POD_NETWORK: "docker0" } }).status ?? 1;
+    if (before([self, "up"]) === 0) {
+        status = before(["--test", path.join(__dirname, "before.e2e.js")]) || status;
+    } else {
+        status = 1;
+    }
+    downStatus = before([self, "down"]) || downStatus;
     return status || downStatus;
 }
 
