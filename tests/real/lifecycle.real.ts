@@ -1,6 +1,7 @@
 // The lab's whole life under a real `pulumi` CLI, on its own stack ("real") with a local file backend:
 // up from nothing, no-change preview, add a pod, edit a container, move a pod, remove a pod, nodeCount 3 -> 4 -> 3,
-// node restarts (no deploy), a node removed by hand (up --refresh), destroy, and destroy from a broken lab. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside the program.
+// node restarts (no deploy), a node removed by hand (up --refresh), podNetwork docker0 and back, destroy, and
+// destroy from a broken lab. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside.
 // Run by tests/real/run.ts, which skips it, saying why, when no CLI and plugins are present.
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -194,6 +195,24 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         refresh();
         assert.deepEqual(out.pods.filter((p) => p.node === "node3").map((p) => p.name).sort(), pods);
         claimsHold("node3 rebuilt");
+    });
+
+    step("podNetwork docker0 and back: the 'before' state fails the cockpit's matrix, the model passes it again", () => {
+        const cockpit = (...args: string[]) => spawnSync(process.execPath, [path.join(root, "build", "cockpit", "main.js"), ...args, "--outputs", stack.outputsFile], { encoding: "utf8" });
+        stack.setConfig({ podNetwork: "docker0" });
+        pulumi("podNetwork lab -> docker0", stack.up());
+        refresh();
+        assert.equal(out.nodes.every((n) => n.routes.length === 0), true);
+        for (const n of out.nodes) { assert.ok(!lab.onNode(n.name, "ip", "route").includes("10.244."), `${n.name} still routes pod subnets`); }
+        const before = cockpit("matrix");
+        log(`docker0: matrix exit ${before.status}: ${(before.stdout.match(/UNEXPECTED/g) ?? []).length} unexpected pairs`);
+        assert.equal(before.status, 1, before.stdout);
+        stack.setConfig({});
+        pulumi("podNetwork docker0 -> lab", stack.up());
+        refresh();
+        const after = cockpit("matrix");
+        assert.equal(after.status, 0, after.stdout + after.stderr);
+        claimsHold("back to the lab's pod network");
     });
 
     step("destroy: nothing labelled with the stack is left", () => {
