@@ -1,4 +1,5 @@
-// `npm run bench`: wall time of e2e:up and e2e:down through the engine stand-in, for 3 and 6 nodes.
+// `npm run bench`: wall time of e2e:up and e2e:down through the engine stand-in, for 3 and 6 nodes, and of the
+// cockpit's full matrix on each lab (with more pods for the larger lab: how it grows with the pod count).
 // A benchmark, not a test: it prints a table and fails only if the lab itself fails.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,11 +12,25 @@ const cli = path.join(root, "build", "tests", "e2e", "cli.js");
 const state = path.join(root, ".lab", "e2e", "state.json");
 const sizes = (process.env.BENCH_NODES ?? "3,6").split(",").map(Number);
 
-function timed(verb: string, nodes: number): { seconds: number; ok: boolean; output: string } {
+/** The sample pods plus 2 more per node beyond the third (bench-1, bench-2, ...; placed by rendezvous hashing). */
+function podFolder(nodes: number): string {
+    const dir = path.join(root, ".lab", "bench", `pods-${nodes}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const f of fs.readdirSync(path.join(root, "pods"))) { fs.copyFileSync(path.join(root, "pods", f), path.join(dir, f)); }
+    for (let k = 1; k <= 2 * Math.max(0, nodes - 3); k++) {
+        fs.writeFileSync(path.join(dir, `bench-${k}.yaml`), `apiVersion: v1\nkind: Pod\nmetadata: {name: bench-${k}}\nspec:\n  containers: [{name: nginx, image: "nginx:1.27"}]\n`);
+    }
+    return dir;
+}
+
+function timed(args: string[], nodes: number): { seconds: number; ok: boolean; output: string } {
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [cli, verb], { cwd: root, encoding: "utf8", env: { ...process.env, PODNET_E2E_NODES: String(nodes) } });
+    const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, PODNET_E2E_NODES: String(nodes), PODNET_E2E_PODS: podFolder(nodes) } });
     return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: r.status === 0, output: r.stdout + r.stderr };
 }
+const cockpit = path.join(root, "build", "cockpit", "main.js");
+const outputs = path.join(root, ".lab", "e2e", "outputs.json");
 
 const manual = manualLabPath(root);
 
@@ -23,27 +38,31 @@ function manualRow(script: string): string {
     process.stdout.write("bench: manual-lab.sh: up, check, down...");
     const t = timeManualLab(script);
     process.stdout.write(" done\n");
-    return `| ${"manual-lab.sh, 3 nodes".padEnd(22)} | ${"-".padStart(9)} | ${t.up.toFixed(1).padStart(6)} | ${t.down.toFixed(1).padStart(8)} |${t.ok ? "" : " FAILED"}`;
+    return `| ${"manual-lab.sh, 3 nodes".padEnd(22)} | ${"-".padStart(9)} | ${"-".padStart(4)} | ${t.up.toFixed(1).padStart(6)} | ${t.down.toFixed(1).padStart(8)} | ${"-".padStart(10)} |${t.ok ? "" : " FAILED"}`;
 }
 
 const rows: string[] = [];
 let failed = false;
 for (const n of sizes) {
     process.stdout.write(`bench: ${n} nodes: up...`);
-    const up = timed("up", n);
+    const up = timed([cli, "up"], n);
     const resources = fs.existsSync(state) ? (JSON.parse(fs.readFileSync(state, "utf8")) as { created: unknown[] }).created.length : 0;
+    const pods = fs.existsSync(outputs) ? (JSON.parse(fs.readFileSync(outputs, "utf8")) as { pods: unknown[] }).pods.length : 0;
+    process.stdout.write(" matrix...");
+    const m = timed([cockpit, "matrix", "--outputs", outputs], n);
     process.stdout.write(" down...");
-    const down = timed("down", n);
+    const down = timed([cli, "down"], n);
     process.stdout.write(" done\n");
-    if (!up.ok || !down.ok) {
+    if (!up.ok || !m.ok || !down.ok) {
         failed = true;
-        process.stdout.write(`bench: ${n} nodes failed:\n${up.ok ? "" : up.output}${down.ok ? "" : down.output}\n`);
+        process.stdout.write(`bench: ${n} nodes failed:\n${up.ok ? "" : up.output}${m.ok ? "" : m.output}${down.ok ? "" : down.output}\n`);
     }
-    rows.push(`| ${`lab, ${n} nodes`.padEnd(22)} | ${String(resources).padStart(9)} | ${up.seconds.toFixed(1).padStart(6)} | ${down.seconds.toFixed(1).padStart(8)} |${up.ok && down.ok ? "" : " FAILED"}`);
+    rows.push(`| ${`lab, ${n} nodes`.padEnd(22)} | ${String(resources).padStart(9)} | ${String(pods).padStart(4)} | ${up.seconds.toFixed(1).padStart(6)} | ${down.seconds.toFixed(1).padStart(8)} | ${m.seconds.toFixed(1).padStart(10)} |${up.ok && m.ok && down.ok ? "" : " FAILED"}`);
 }
 if (manual) { rows.push(manualRow(manual)); }
-console.log(`\n| ${"run".padEnd(22)} | resources | up (s) | down (s) |\n|${"-".repeat(24)}|----------:|-------:|---------:|`);
+console.log(`\n| ${"run".padEnd(22)} | resources | pods | up (s) | down (s) | matrix (s) |\n|${"-".repeat(24)}|----------:|-----:|-------:|---------:|-----------:|`);
 for (const r of rows) { console.log(r); }
-console.log("\nWall seconds of `e2e:up` / `e2e:down` (each a fresh node process, TypeScript already built) on this machine's");
+console.log("\nWall seconds of `e2e:up` / `e2e:down` and of the cockpit's `matrix` (every pod to every pod and to the outside");
+console.log("host; each a fresh node process, TypeScript already built) on this machine's");
 console.log("Docker engine. manual-lab.sh is the hand-run reference: docker CLI, sequential, one image per node, teardown by rm -f.");
 process.exit(failed ? 1 : 0);

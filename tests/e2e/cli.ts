@@ -19,12 +19,16 @@ const STATE = path.join(LAB_DIR, "state.json");
 export const OUTPUTS = path.join(LAB_DIR, "outputs.json");
 const log = (line: string) => process.stdout.write(line + "\n");
 
-/** The e2e stack's config (Pulumi.e2e.yaml), as Pulumi would hand it to the program; PODNET_E2E_NODES overrides nodeCount. */
+/**
+ * The e2e stack's config (Pulumi.e2e.yaml), as Pulumi would hand it to the program; PODNET_E2E_NODES overrides
+ * nodeCount, PODNET_E2E_PODS the pod folder, PODNET_E2E_POD_NETWORK podNetwork.
+ */
 function stackConfig(): Record<string, string> {
     const file = yaml.load(fs.readFileSync(path.join(root, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(file.config)) { out[k] = typeof v === "string" ? v : JSON.stringify(v); }
     if (process.env.PODNET_E2E_NODES) { out["podnet-lab:nodeCount"] = process.env.PODNET_E2E_NODES; }
+    if (process.env.PODNET_E2E_PODS) { out["podnet-lab:pods"] = JSON.stringify([process.env.PODNET_E2E_PODS]); }
     if (process.env.PODNET_E2E_POD_NETWORK) { out["podnet-lab:podNetwork"] = process.env.PODNET_E2E_POD_NETWORK; }
     return out;
 }

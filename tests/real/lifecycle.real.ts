@@ -67,6 +67,11 @@ async function restartAndHeal(containers: string[]): Promise<void> {
     timings.push({ step: `heal after restarting ${containers.length} node(s)`, seconds: s, summary: "no deploy" });
 }
 
+/** A pod's rendered manifest, as the render-only Kubernetes provider wrote it. */
+function manifest(pod: string): string {
+    return fs.readFileSync(path.join(root, "rendered", STACK, "1-manifest", `v1-pod-default-${pod}.yaml`), "utf8");
+}
+
 function nothingLeft(): void {
     const left = ["ps -a", "network ls", "volume ls"].flatMap((what) =>
         docker(...what.split(" "), "-q", "--filter", `label=${LABEL_STACK}=${STACK}`).split("\n").filter(Boolean));
@@ -120,6 +125,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         refresh();
         assert.deepEqual(placement(), before);
         assert.match(lab.onNode("node3", "docker", "inspect", "-f", "{{json .Config.Env}}", "k8s_nginx_web-3"), /"GREETING=hello"/);
+        assert.match(manifest("web-3"), /GREETING/, "the replaced manifest was written, and not deleted as the old one");
         claimsHold("edit web-3");
     });
 
@@ -136,6 +142,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         assert.deepEqual(lab.ipamRecords("node2"), [], "node2's IPAM released web-2's address");
         assert.match(lab.httpGet("pod-net-test", "ubuntu", lab.pod("web-2").ip), /^HTTP\/1\.[01] 200/);
         for (const [name, p] of placement()) { if (name !== "web-2") { assert.deepEqual(p, before.get(name), `${name} changed`); } }
+        assert.match(manifest("web-2"), /nodeName: node3/, "the moved pod's manifest survives its replacement");
         claimsHold("move web-2");
     });
 
@@ -226,6 +233,19 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         } else {
             log(`destroy took ${destroy.seconds.toFixed(1)}s; ../shared/manual-lab.sh is not beside the repository, so no ratio`);
         }
+    });
+
+    step("destroy after a failed up from nothing (a pod whose image is nowhere): nothing is left", () => {
+        stack.writePod("zzz", podYaml("zzz").replace("image: nginx:1.27", "image: podnet-e2e/nowhere:test"));
+        const failed = stack.up();
+        const c = changeSummary(failed.output);
+        log(`up with a pod whose image is nowhere: exit ${failed.status}, ${Object.entries(c).map(([k, v]) => `${v} ${k}`).join(", ")} (${failed.seconds.toFixed(1)}s)`);
+        assert.notEqual(failed.status, 0, "the up should fail on the missing image");
+        assert.match(failed.output, /nowhere/);
+        assert.ok((c.created ?? 0) > 0, "the failed up created part of the lab");
+        stack.removePod("zzz");
+        pulumi("destroy after the failed up", stack.destroy());
+        nothingLeft();
     });
 
     step("destroy from a broken lab (one node stopped, another removed by hand): nothing is left", () => {
