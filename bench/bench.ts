@@ -12,7 +12,7 @@ const cli = path.join(root, "build", "tests", "e2e", "cli.js");
 const state = path.join(root, ".lab", "e2e", "state.json");
 const sizes = (process.env.BENCH_NODES ?? "3,6").split(",").map(Number);
 
-/** The sample pods plus 2 more per node beyond the third (bench-1, bench-2, ...; placed by rendezvous hashing). */
+/** The sample pods plus 2 more per node beyond the third (6 nodes: 10 pods) (bench-1, bench-2, ...; placed by rendezvous hashing). */
 function podFolder(nodes: number): string {
     const dir = path.join(root, ".lab", "bench", `pods-${nodes}`);
     fs.rmSync(dir, { recursive: true, force: true });
