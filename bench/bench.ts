@@ -5,7 +5,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../plan/load";
-import { manualLabPath, timeManualLab } from "./manual";
+import { realCliMissing } from "../tests/real/stack";
+import { manualLabPath, ManualTiming, timeManualLab } from "./manual";
+import { benchRealCli } from "./real";
 
 const root = projectRoot();
 const cli = path.join(root, "build", "tests", "e2e", "cli.js");
@@ -14,7 +16,7 @@ const sizes = (process.env.BENCH_NODES ?? "3,6").split(",").map(Number);
 
 /** The sample pods plus 2 more per node beyond the third (6 nodes: 10 pods) (bench-1, bench-2, ...; placed by rendezvous hashing). */
 function podFolder(nodes: number): string {
-    const dir = path.join(root, ".lab", "bench", `pods-${nodes}`);
+    const dir = path.join(root, ".lab", "bench-pods", `pods-${nodes}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     for (const f of fs.readdirSync(path.join(root, "pods"))) { fs.copyFileSync(path.join(root, "pods", f), path.join(dir, f)); }
@@ -34,10 +36,7 @@ const outputs = path.join(root, ".lab", "e2e", "outputs.json");
 
 const manual = manualLabPath(root);
 
-function manualRow(script: string): string {
-    process.stdout.write("bench: manual-lab.sh: up, check, down...");
-    const t = timeManualLab(script);
-    process.stdout.write(" done\n");
+function manualRow(t: ManualTiming): string {
     return `| ${"manual-lab.sh, 3 nodes".padEnd(22)} | ${"-".padStart(9)} | ${"-".padStart(4)} | ${t.up.toFixed(1).padStart(6)} | ${t.down.toFixed(1).padStart(8)} | ${"-".padStart(10)} |${t.ok ? "" : " FAILED"}`;
 }
 
@@ -59,9 +58,38 @@ for (const n of sizes) {
     }
     rows.push(`| ${`lab, ${n} nodes`.padEnd(22)} | ${String(resources).padStart(9)} | ${String(pods).padStart(4)} | ${up.seconds.toFixed(1).padStart(6)} | ${down.seconds.toFixed(1).padStart(8)} | ${m.seconds.toFixed(1).padStart(10)} |${up.ok && m.ok && down.ok ? "" : " FAILED"}`);
 }
-if (manual) { rows.push(manualRow(manual)); }
+let baseline: ManualTiming | undefined;
+if (manual) {
+    process.stdout.write("bench: manual-lab.sh: up, check, down...");
+    baseline = timeManualLab(manual);
+    process.stdout.write(" done\n");
+    rows.push(manualRow(baseline));
+}
+
+// The real CLI, when there is one: up, no-change preview, an up after editing one pod, destroy.
+const missing = realCliMissing(root);
+const realRows: string[] = [];
+if (missing) {
+    realRows.push(`bench: real CLI: skipped: ${missing}`);
+} else {
+    const realSizes = (process.env.BENCH_REAL_NODES ?? "3,6,10").split(",").map(Number);
+    const ratio = (s: number, base: number | undefined) => (base ? ` (${(s / base).toFixed(1)}x)` : "");
+    realRows.push(`| ${"pulumi, nodes".padEnd(13)} | resources | up (s)          | preview (s) | edit (s) | destroy (s)     |`);
+    realRows.push(`|${"-".repeat(15)}|----------:|----------------:|------------:|---------:|----------------:|`);
+    for (const r of benchRealCli(root, realSizes, (s) => process.stdout.write(s))) {
+        if (!r.ok) { failed = true; process.stdout.write(`bench: real CLI, ${r.nodes} nodes failed: ${r.failure}\n`); }
+        realRows.push(`| ${String(r.nodes).padEnd(13)} | ${String(r.resources).padStart(9)} | ${`${r.up.toFixed(1)}${ratio(r.up, baseline?.up)}`.padStart(15)} | ` +
+            `${r.preview.toFixed(1).padStart(11)} | ${r.edit.toFixed(1).padStart(8)} | ${`${r.destroy.toFixed(1)}${ratio(r.destroy, baseline?.down)}`.padStart(15)} |${r.ok ? "" : " FAILED"}`);
+    }
+}
 console.log(`\n| ${"run".padEnd(22)} | resources | pods | up (s) | down (s) | matrix (s) |\n|${"-".repeat(24)}|----------:|-----:|-------:|---------:|-----------:|`);
 for (const r of rows) { console.log(r); }
+console.log("");
+for (const r of realRows) { console.log(r); }
+if (!missing) {
+    console.log("\nReal `pulumi` CLI (local file backend, offline): up from nothing, `preview --expect-no-changes`, `up` after editing one");
+    console.log("pod, destroy; ratios against manual-lab.sh's up and down measured above, in the same run.");
+}
 console.log("\nWall seconds of `e2e:up` / `e2e:down` and of the cockpit's `matrix` (every pod to every pod and to the outside");
 console.log("host; each a fresh node process, TypeScript already built) on this machine's");
 console.log("Docker engine. manual-lab.sh is the hand-run reference: docker CLI, sequential, one image per node, teardown by rm -f.");

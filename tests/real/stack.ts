@@ -17,6 +17,19 @@ export function requiredPlugins(root: string): { name: string; version: string }
     });
 }
 
+/** Why the suite cannot run here, or undefined when it can. */
+export function realCliMissing(root: string): string | undefined {
+    const version = spawnSync("pulumi", ["version"], { encoding: "utf8" });
+    if (version.error || version.status !== 0) { return "no `pulumi` CLI on PATH"; }
+    if (spawnSync("sh", ["-c", "command -v pulumi-language-nodejs"]).status !== 0) { return "no `pulumi-language-nodejs` language host on PATH"; }
+    const ls = spawnSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8", env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
+    const have = ls.status === 0 ? JSON.parse(ls.stdout || "[]") as { name: string; kind: string; version: string }[] : [];
+    const lacking = requiredPlugins(root).filter((p) => !have.some((h) => h.kind === "resource" && h.name === p.name && h.version === p.version));
+    if (lacking.length) { return `the CLI lacks the resource plugin(s) ${lacking.map((p) => `${p.name} ${p.version}`).join(", ")}`; }
+    if (spawnSync("docker", ["info"]).status !== 0) { return "no Docker engine answers"; }
+    return undefined;
+}
+
 export class RealStack {
     public readonly dir: string;
     public readonly backend: string;

@@ -1,0 +1,49 @@
+// `npm run bench`'s rows for a real `pulumi` CLI: up, no-change preview, an up after editing one pod, destroy,
+// for each lab size, on a stack of its own ("bench", local file backend) with the e2e stack's offline images.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { changeSummary, RealStack } from "../tests/real/stack";
+
+export interface RealRow { nodes: number; resources: number; up: number; preview: number; edit: number; destroy: number; ok: boolean; failure?: string; }
+
+const EDIT = (env: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: web-3}\nspec:\n  nodeName: node3\n  containers:\n    - name: nginx\n      image: nginx:1.27\n      env: [{name: BENCH, value: "${env}"}]\n`;
+
+export function benchRealCli(root: string, sizes: readonly number[], progress: (s: string) => void): RealRow[] {
+    const rows: RealRow[] = [];
+    const pods = fs.readdirSync(path.join(root, "pods")).map((f) => path.join(root, "pods", f));
+    for (const n of sizes) {
+        const stack = new RealStack(root, "bench");
+        const row: RealRow = { nodes: n, resources: 0, up: NaN, preview: NaN, edit: NaN, destroy: NaN, ok: false };
+        try {
+            stack.init(pods);
+            stack.setConfig({ nodeCount: n });
+            progress(`bench: real CLI, ${n} nodes: up...`);
+            const up = stack.up();
+            if (up.status !== 0) { throw new Error(`up failed:\n${up.output.slice(-2000)}`); }
+            row.up = up.seconds;
+            row.resources = changeSummary(up.output).created ?? 0;
+            progress(" preview...");
+            const preview = stack.preview(true);
+            if (preview.status !== 0) { throw new Error(`preview --expect-no-changes failed:\n${preview.output.slice(-2000)}`); }
+            row.preview = preview.seconds;
+            progress(" edit...");
+            stack.writePod("web-3", EDIT("1"));
+            const edit = stack.up();
+            if (edit.status !== 0) { throw new Error(`up after an edit failed:\n${edit.output.slice(-2000)}`); }
+            row.edit = edit.seconds;
+            progress(" destroy...");
+            const destroy = stack.destroy();
+            if (destroy.status !== 0) { throw new Error(`destroy failed:\n${destroy.output.slice(-2000)}`); }
+            row.destroy = destroy.seconds;
+            row.ok = true;
+        } catch (e) {
+            row.failure = (e as Error).message;
+            stack.destroy();
+        } finally {
+            stack.remove(!row.ok);
+            progress(" done\n");
+        }
+        rows.push(row);
+    }
+    return rows;
+}
