@@ -26,9 +26,9 @@ function podFolder(nodes: number): string {
     return dir;
 }
 
-function timed(args: string[], nodes: number): { seconds: number; ok: boolean; output: string } {
+function timed(args: string[], nodes: number, pods: string): { seconds: number; ok: boolean; output: string } {
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, PODNET_E2E_NODES: String(nodes), PODNET_E2E_PODS: podFolder(nodes) } });
+    const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, PODNET_E2E_NODES: String(nodes), PODNET_E2E_PODS: pods } });
     return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: r.status === 0, output: r.stdout + r.stderr };
 }
 const cockpit = path.join(root, "build", "cockpit", "main.js");
@@ -44,13 +44,14 @@ const rows: string[] = [];
 let failed = false;
 for (const n of sizes) {
     process.stdout.write(`bench: ${n} nodes: up...`);
-    const up = timed([cli, "up"], n);
+    const folder = podFolder(n);
+    const up = timed([cli, "up"], n, folder);
     const resources = fs.existsSync(state) ? (JSON.parse(fs.readFileSync(state, "utf8")) as { created: unknown[] }).created.length : 0;
     const pods = fs.existsSync(outputs) ? (JSON.parse(fs.readFileSync(outputs, "utf8")) as { pods: unknown[] }).pods.length : 0;
     process.stdout.write(" matrix...");
-    const m = timed([cockpit, "matrix", "--outputs", outputs], n);
+    const m = timed([cockpit, "matrix", "--outputs", outputs], n, folder);
     process.stdout.write(" down...");
-    const down = timed([cli, "down"], n);
+    const down = timed([cli, "down"], n, folder);
     process.stdout.write(" done\n");
     if (!up.ok || !m.ok || !down.ok) {
         failed = true;

@@ -54,7 +54,7 @@ export class LabNode extends pulumi.ComponentResource {
     /** The node's inner dockerd answers. */
     public readonly ready: command.local.Command;
     /** The step pods are wired after: the bridge set-up, or (docker0, no lab bridge) the readiness wait. */
-    public readonly bridge: command.local.Command;
+    public readonly podNetworkReady: command.local.Command;
     public readonly routes: command.local.Command[];
     /** Images inside the node, by image reference. */
     public readonly images: Readonly<Record<string, NodeImage>>;
@@ -107,7 +107,7 @@ export class LabNode extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
         // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
-        this.bridge = args.podNetwork === "docker0" ? this.ready
+        this.podNetworkReady = args.podNetwork === "docker0" ? this.ready
             : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
                 { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
         this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },

@@ -58,7 +58,7 @@ export class LabPod extends pulumi.ComponentResource {
         this.network = new command.local.Command(`${name}-net`, {
             create: cni.apply((c) => c.create),
             delete: cni.apply((c) => c.delete ?? ""),
-        }, { parent: this.pause, dependsOn: [on.bridge], ...lifecycle });
+        }, { parent: this.pause, dependsOn: [on.podNetworkReady], ...lifecycle });
         this.ip = this.network.stdout.apply(podIpFromCniResult);
 
         this.containers = pod.containers.map((c) => {

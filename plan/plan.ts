@@ -42,8 +42,6 @@ export interface ContainerPlan {
 export interface PodPlan {
     readonly name: string;
     readonly node: string;
-    /** How the node was chosen: spec.nodeName, or rendezvous hashing of the pod name over the node names. */
-    readonly placedBy: "nodeName" | "rendezvous";
     /** The node's pod subnet: the CNI's IPAM (host-local) hands out the pod IP from it; the IP is known after ADD. */
     readonly podCidr: string;
     /** The node's bridge address: the pod's default gateway. */
@@ -144,7 +142,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
     const first = ipToNumber(config.firstNodeIp) as number;
     const nodeNames = Array.from({ length: config.nodeCount }, (_, i) => `node${i + 1}`);
 
-    const placement = new Map<string, { node: string; by: PodPlan["placedBy"] }>();
+    const placement = new Map<string, string>();
     const pending: PendingPodPlan[] = [];
     const sorted = [...specs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const s of sorted) {
@@ -152,9 +150,9 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             problems.add(`${s.source}: metadata.name '${s.name}' is the name of a node (node1, node2, ...); choose another pod name`);
         }
         if (s.nodeName === undefined) {
-            placement.set(s.name, { node: rendezvousNode(s.name, nodeNames), by: "rendezvous" });
+            placement.set(s.name, rendezvousNode(s.name, nodeNames));
         } else if (nodeNames.includes(s.nodeName)) {
-            placement.set(s.name, { node: s.nodeName, by: "nodeName" });
+            placement.set(s.name, s.nodeName);
         } else {
             pending.push({
                 name: s.name, nodeName: s.nodeName, source: s,
@@ -173,7 +171,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
     const nodes: NodePlan[] = nodeNames.map((name, i) => {
         const sub = nodeSubnets[i];
         const bridgeIp = sub.base + 1;
-        const onNode = sorted.filter((s) => placement.get(s.name)?.node === name);
+        const onNode = sorted.filter((s) => placement.get(s.name) === name);
         const room = size(sub) - 3; // network, bridge, broadcast
         if (onNode.length > room) {
             problems.add(`${name}'s pod subnet ${formatCidr(sub)} has room for ${room} pod(s), but ${onNode.length} are placed on it (${onNode.map((p) => p.name).join(", ")}); use a smaller config podnet-lab:nodeSubnetPrefix or more nodes`);
@@ -182,7 +180,6 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             pods.push({
                 name: s.name,
                 node: name,
-                placedBy: placement.get(s.name)?.by ?? "rendezvous",
                 podCidr: formatCidr(sub),
                 gateway: numberToIp(bridgeIp),
                 sandbox: `k8s_POD_${s.name}`,

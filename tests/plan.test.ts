@@ -76,9 +76,9 @@ describe("plan: valid labs", () => {
     it("placement: nodeName wins; the rest go to the node rendezvous hashing picks; no IP is planned (IPAM hands it out)", () => {
         const p = plan({}, pods(web("c") + web("a") + web("pinned", "node3") + web("b") + web("d")));
         const names = ["node1", "node2", "node3"];
-        assert.deepEqual(p.pods.map((x) => `${x.name}@${x.node} by ${x.placedBy}`).sort(), [
-            `a@${rendezvousNode("a", names)} by rendezvous`, `b@${rendezvousNode("b", names)} by rendezvous`,
-            `c@${rendezvousNode("c", names)} by rendezvous`, `d@${rendezvousNode("d", names)} by rendezvous`, "pinned@node3 by nodeName",
+        assert.deepEqual(p.pods.map((x) => `${x.name}@${x.node}`).sort(), [
+            `a@${rendezvousNode("a", names)}`, `b@${rendezvousNode("b", names)}`,
+            `c@${rendezvousNode("c", names)}`, `d@${rendezvousNode("d", names)}`, "pinned@node3",
         ]);
         const c = p.pods.find((x) => x.name === "c")!;
         const n = p.nodes.find((x) => x.name === c.node)!;
