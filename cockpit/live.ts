@@ -6,7 +6,14 @@ export interface Outputs {
     lan: { network: string; cidr: string; gateway: string };
     outside: { name: string; container: string; ip: string };
     clusterCidr: string;
-    nodes: { name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string; routes: { to: string; via: string }[] }[];
+    /** lab (routed), vxlan (overlay) or docker0 ("before"); absent in outputs older than the overlay. */
+    podNetwork?: string;
+    nodes: {
+        name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string;
+        routes: { to: string; via: string; dev?: string; remote?: string }[];
+        vxlan?: { device: string; vni: number; port: number; vtepIp: string; mac: string; mtu: number };
+        podMtu?: number;
+    }[];
     pods: { name: string; node: string; ip: string; sandbox: string; containers: { name: string; container: string; image: string }[] }[];
     pendingPods: { name: string; nodeName: string; reason: string }[];
 }

@@ -6,7 +6,9 @@ import { Link, parseAddrs, parseLinks, parseRouteGet, sections } from "./parse";
 export interface NodeStatus {
     name: string; container: string; running: boolean; agent: string;
     bridge: { name: string; address?: string; up: boolean };
-    routes: { to: string; via: string; present: boolean }[];
+    routes: { to: string; via: string; dev?: string; remote?: string; present: boolean }[];
+    /** The overlay's VXLAN device (podNetwork vxlan): there and up? */
+    vxlan?: { device: string; up: boolean };
 }
 export interface PodStatus {
     name: string; node: string; ip: string; liveIp?: string; sandbox: string; sandboxState: string;
@@ -62,7 +64,8 @@ export function compare(out: Outputs, node: Outputs["nodes"][number], running: b
     if (r) {
         if (bridgeAddr !== `${node.bridgeIp}/${prefix}`) { diffs.push(`${node.name}: bridge ${node.bridge} has ${bridgeAddr ?? "no address"}, declared ${node.bridgeIp}/${prefix}`); }
         if (!r.bridgeUp) { diffs.push(`${node.name}: bridge ${node.bridge} is down or missing`); }
-        for (const rt of routes) { if (!rt.present) { diffs.push(`${node.name}: route ${rt.to} via ${rt.via} is missing`); } }
+        for (const rt of routes) { if (!rt.present) { diffs.push(`${node.name}: route ${rt.to} via ${rt.via}${rt.dev ? ` dev ${rt.dev}` : ""} is missing`); } }
+        if (node.vxlan && !r.links.find((l) => l.name === node.vxlan?.device)?.up) { diffs.push(`${node.name}: VXLAN device ${node.vxlan.device} is down or missing`); }
         if (r.agent.startsWith("paused")) { diffs.push(`${node.name}: its node agent is ${r.agent} (nothing is repaired)`); }
     }
     const pods: PodStatus[] = out.pods.filter((p) => p.node === node.name).map((p) => {
@@ -89,7 +92,8 @@ export function compare(out: Outputs, node: Outputs["nodes"][number], running: b
         }
     }
     return {
-        node: { name: node.name, container: node.container, running, agent: r?.agent ?? "unknown", bridge: { name: node.bridge, address: bridgeAddr, up: !!r?.bridgeUp }, routes },
+        node: { name: node.name, container: node.container, running, agent: r?.agent ?? "unknown", bridge: { name: node.bridge, address: bridgeAddr, up: !!r?.bridgeUp }, routes,
+            ...(node.vxlan ? { vxlan: { device: node.vxlan.device, up: !!r?.links.find((l) => l.name === node.vxlan?.device)?.up } } : {}) },
         pods, differences: diffs,
     };
 }

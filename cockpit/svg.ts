@@ -1,6 +1,7 @@
 // The lab as an SVG picture, seed-004 style: nodes with their bridges and pods, the LAN, the routes, the outside
 // host, and the last matrix drawn as a grid (green: reached without NAT; amber: masqueraded; red: not reached,
 // or answered by the wrong pod). Pure: the same inputs give the same picture.
+import { podNetworkLine, routeText } from "../plan/diagram";
 import { Pair } from "./matrix";
 import { Outputs } from "./live";
 
@@ -18,11 +19,11 @@ export function renderSvg(out: Outputs, pairs: readonly Pair[] | undefined): str
     const rows = Math.max(1, ...out.nodes.map((n) => out.pods.filter((p) => p.node === n.name).length));
     const routeRows = Math.max(1, ...out.nodes.map((n) => n.routes.length));
     const nodeH = 100 + rows * 18 + routeRows * 13;
-    const width = Math.max(M * 2 + out.nodes.length * W + (out.nodes.length - 1) * G, 560);
+    const width = Math.max(M * 2 + out.nodes.length * W + (out.nodes.length - 1) * G, out.podNetwork === "vxlan" ? 1100 : 560);
     const lanY = M + 30 + nodeH + 40;
     const el: string[] = [];
     const text = (x: number, y: number, s: string, extra = "") => el.push(`<text x="${x}" y="${y}" ${extra}>${esc(s)}</text>`);
-    text(M, M + 10, `podnet-lab: ${out.nodes.length} nodes, cluster range ${out.clusterCidr}`, `font-weight="bold"`);
+    text(M, M + 10, `podnet-lab: ${out.nodes.length} nodes, cluster range ${out.clusterCidr}; ${podNetworkLine(out).replace(/^pod network: /, "")}`, `font-weight="bold"`);
     out.nodes.forEach((n, i) => {
         const x = M + i * (W + G), y = M + 30;
         el.push(`<rect x="${x}" y="${y}" width="${W}" height="${nodeH}" rx="8" fill="#f4f6fb" stroke="#36c"/>`);
@@ -35,7 +36,7 @@ export function renderSvg(out: Outputs, pairs: readonly Pair[] | undefined): str
         el.push(`<rect x="${x + 10}" y="${by}" width="${W - 20}" height="34" rx="4" fill="#e3ecff" stroke="#36c"/>`);
         text(x + 16, by + 14, `bridge ${n.bridge} ${n.bridgeIp}`);
         text(x + 16, by + 28, n.podCidr);
-        (n.routes.length ? n.routes.map((r) => `route ${r.to} via ${r.via}`) : ["no routes (no peers)"])
+        (n.routes.length ? n.routes.map((r) => `route ${routeText(r)}`) : ["no routes (no peers)"])
             .forEach((line, k) => text(x + 12, by + 52 + k * 13, line, `font-size="10"`));
         el.push(`<line x1="${x + W / 2}" y1="${y + nodeH}" x2="${x + W / 2}" y2="${lanY}" stroke="#36c" stroke-width="2"/>`);
     });

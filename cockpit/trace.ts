@@ -10,7 +10,7 @@ type Pod = Outputs["pods"][number];
 type NodeOut = Outputs["nodes"][number];
 
 /** Route lookups and the pod's veth, on one node, in one exec. */
-function lookupScript(pod: string | undefined, dst: string, src: string, iif: "veth" | "eth0"): string {
+function lookupScript(pod: string | undefined, dst: string, src: string, iif: string): string {
     return [
         ...(pod ? [
             `echo @podroute; ip -n ${q(pod)} route get ${q(dst)}`,
@@ -19,7 +19,7 @@ function lookupScript(pod: string | undefined, dst: string, src: string, iif: "v
         ] : ["echo @links; ip -o link show"]),
         iif === "veth" && pod
             ? `echo @noderoute; veth=$(ip -o link show | awk -v i="$(ip -n ${q(pod)} -o link show dev eth0 | sed -n 's/.*@if\\([0-9]*\\).*/\\1/p')" -F': ' '$1==i {split($2,a,"@"); print a[1]}'); ip route get ${q(dst)} from ${q(src)} iif "$veth"`
-            : `echo @noderoute; ip route get ${q(dst)} from ${q(src)} iif eth0`,
+            : `echo @noderoute; ip route get ${q(dst)} from ${q(src)} iif ${q(iif)}`,
     ].join("; ");
 }
 
@@ -52,6 +52,8 @@ export async function trace(out: Outputs, srcName: string, dstName: string): Pro
         hops.push({ at: a.name, what: "bridge", interface: a.bridge, detail: `to ${bveth ?? "a veth"} (same node)` });
         hops.push({ at: `pod ${dst.name}`, what: "arrives", interface: "eth0", address: dst.ip, detail: "source unchanged" });
         verdict = "same node: through the bridge, no routing between nodes, no NAT";
+    } else if (a.vxlan && nodeRoute.dev === a.vxlan.device) {
+        verdict = await overlayHops(out, a, nodeRoute, src, dst, dstPod, hops);
     } else {
         const peer = out.nodes.find((n) => n.lanIp === nodeRoute.via);
         const nat = !dstPod ? " (masqueraded behind the node's LAN address: the destination is outside the cluster range)" : "";
@@ -74,6 +76,37 @@ export async function trace(out: Outputs, srcName: string, dstName: string): Pro
         }
     }
     return { from: src, to: dst, hops, verdict };
+}
+
+/**
+ * The overlay's hops (podNetwork vxlan): the route sends the packet into the VXLAN device; the neighbour entry gives
+ * the peer VTEP's MAC, the FDB the LAN IP behind it; the frame crosses the LAN inside UDP and comes out of the
+ * peer's VXLAN device. Read live: the neighbour and FDB entries on this node, the route on the peer.
+ */
+async function overlayHops(out: Outputs, a: NodeOut, nodeRoute: RouteGet, src: Pod, dst: { name: string; ip: string }, dstPod: Pod | undefined, hops: Hop[]): Promise<string> {
+    const v = a.vxlan as NonNullable<NodeOut["vxlan"]>;
+    const via = nodeRoute.via ?? "?";
+    const live = sections(await onNode(a.container, `echo @neigh; ip neigh show ${q(via)} dev ${q(v.device)}; echo @fdb; bridge fdb show dev ${q(v.device)}`));
+    const mac = /lladdr (\S+)/.exec(live.get("neigh") ?? "")?.[1];
+    const remote = mac ? new RegExp(`^${mac} dst (\\S+)`, "m").exec(live.get("fdb") ?? "")?.[1] : undefined;
+    hops.push({ at: a.name, what: "encaps", interface: v.device, address: `VTEP ${v.vtepIp} -> ${via}`,
+        detail: mac ? `neighbour ${via} is ${mac}; fdb: ${mac} is behind ${remote ?? "? (no fdb entry)"}` : `no neighbour entry for ${via}: nothing to send to` });
+    const peer = out.nodes.find((n) => n.lanIp === remote);
+    if (!remote || !peer) {
+        hops.push({ at: `pod ${dst.name}`, what: "LOST", address: dst.ip, detail: `${v.device} does not know where ${via} is` });
+        return `lost on ${a.name}: the overlay has no neighbour or FDB entry for ${via} (is the peer there? status)`;
+    }
+    hops.push({ at: `LAN ${out.lan.network}`, what: "crosses", interface: "eth0", address: `${a.lanIp} -> ${remote}`,
+        detail: `outer: UDP ${v.port}, VXLAN VNI ${v.vni}; inner: ${src.ip} -> ${dst.ip}, unchanged. Pod MTU ${v.mtu}: the LAN's 1500 less 50 bytes of outer IP, UDP, VXLAN and inner Ethernet headers` });
+    hops.push({ at: peer.name, what: "decaps", interface: peer.vxlan?.device ?? v.device, detail: `VNI ${v.vni} on UDP ${v.port}: the inner packet comes out of ${peer.vxlan?.device ?? v.device}` });
+    if (!dstPod) { return `sent over the overlay to ${peer.name}, which is not where ${dst.ip} lives`; }
+    const second = sections(await onNode(peer.container, lookupScript(undefined, dst.ip, src.ip, peer.vxlan?.device ?? v.device)));
+    const r2 = parseRouteGet(second.get("noderoute") ?? "");
+    hops.push({ at: peer.name, what: "routes", interface: r2?.dev, detail: routeText(r2) });
+    const bveth = await podVeth(peer, dstPod);
+    hops.push({ at: peer.name, what: "bridge", interface: peer.bridge, detail: `to ${bveth ?? "?"}` });
+    hops.push({ at: `pod ${dst.name}`, what: "arrives", interface: "eth0", address: dst.ip, detail: "source unchanged: no NAT inside the cluster range" });
+    return `across nodes over the overlay: ${a.name} sends ${peer.podCidr} into ${v.device}, which wraps it in UDP ${v.port} to ${peer.lanIp}; no NAT`;
 }
 
 async function podVeth(n: NodeOut, p: Pod): Promise<string | undefined> {

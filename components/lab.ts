@@ -5,7 +5,7 @@ import * as path from "path";
 import { lanCommand } from "../plan/commands";
 import { renderDiagram } from "../plan/diagram";
 import { NodeScript } from "../plan/load";
-import { LabPlan } from "../plan/plan";
+import { LabPlan, peerRoutes } from "../plan/plan";
 import { LAN, NODE_CONTAINER } from "./lifecycle";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
@@ -26,11 +26,20 @@ export interface LabOutputs {
     /** The outside host on the LAN (a web server standing in for the internet). */
     readonly outside: { name: string; container: pulumi.Output<string>; ip: string };
     readonly clusterCidr: string;
-    /** lab (the model) or docker0 (the "before" state). */
+    /** lab (the model, routed), vxlan (the model over an overlay) or docker0 (the "before" state). */
     readonly podNetwork: string;
     readonly nodes: {
         name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
-        bridge: string; bridgeIp: string; routes: { to: string; via: string }[];
+        bridge: string; bridgeIp: string;
+        /**
+         * How this node reaches each peer's pods. Routed: `via` the peer's LAN IP. Overlay: `via` the peer's VTEP on
+         * the VXLAN device (`dev`), whose frames go in UDP to `remote`, the peer's LAN IP.
+         */
+        routes: { to: string; via: string; dev?: string; remote?: string }[];
+        /** The overlay's VXLAN device (podNetwork vxlan only). */
+        vxlan?: { device: string; vni: number; port: number; vtepIp: string; mac: string; mtu: number };
+        /** MTU of this node's pods. */
+        podMtu: number;
     }[];
     /** Running pods; `ip` is what the node's IPAM handed out at CNI ADD. */
     readonly pods: {
@@ -123,14 +132,16 @@ export class PodnetLab extends pulumi.ComponentResource {
             outside: { name: plan.outside.name, container: outside.name, ip: plan.outside.ip },
             clusterCidr: plan.clusterCidr,
             podNetwork: plan.podNetwork,
-            nodes: plan.nodes.map((n, i) => ({
+            nodes: plan.nodes.map((n, i) => ({ n, v: n.vxlan, i })).map(({ n, v, i }) => ({
                 name: n.name,
                 container: nodes[i].container.name,
                 lanIp: n.lanIp,
                 podCidr: n.podCidr,
                 bridge: n.bridge,
                 bridgeIp: n.bridgeIp,
-                routes: n.routes.map((r) => ({ to: r.to, via: r.via })),
+                routes: peerRoutes(n),
+                ...(v ? { vxlan: { device: v.device, vni: v.vni, port: v.port, vtepIp: v.vtepIp, mac: v.mac, mtu: v.mtu } } : {}),
+                podMtu: n.podMtu,
             })),
             pods: plan.pods.map((p, i) => ({
                 name: p.name,
@@ -140,7 +151,7 @@ export class PodnetLab extends pulumi.ComponentResource {
                 containers: pods[i].containers.map((c) => ({ name: c.name, container: c.container, image: c.image })),
             })),
             pendingPods: plan.pending.map((p) => ({ name: p.name, nodeName: p.nodeName, reason: p.reason })),
-            diagram: ips.apply((live) => renderDiagram(plan, live)),
+            diagram: ips.apply((live) => renderDiagram({ ...plan, nodes: plan.nodes.map((n) => ({ ...n, routes: peerRoutes(n) })) }, live)),
             renderedManifests: path.relative(args.root, manifests.directory),
         };
         this.registerOutputs({ ...this.outputs });

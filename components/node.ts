@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { bridgeCommand, imageLoadCommand, imagePullCommand, nodeReadyCommand, routeCommand } from "../plan/commands";
+import { bridgeCommand, imagePullCommand, imagesLoadCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeScript } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
@@ -33,7 +33,7 @@ export interface LabNodeArgs {
     readonly image: pulumi.Input<string>;
     /** privileged or capabilities. */
     readonly security: NodeSecurity;
-    /** lab or docker0 (no lab bridge, no routes). */
+    /** lab (routes), vxlan (an overlay device and its peers) or docker0 (no lab bridge, no routes). */
     readonly podNetwork: PodNetwork;
     /** Scripts uploaded to the node's /usr/local/bin. */
     readonly scripts: readonly NodeScript[];
@@ -55,7 +55,11 @@ export class LabNode extends pulumi.ComponentResource {
     public readonly ready: command.local.Command;
     /** The step pods are wired after: the bridge set-up, or (docker0, no lab bridge) the readiness wait. */
     public readonly podNetworkReady: command.local.Command;
+    /** Routed model: one route per peer (empty otherwise). */
     public readonly routes: command.local.Command[];
+    /** Overlay model: the VXLAN device, and one entry per peer (route, neighbour, FDB) under it. */
+    public readonly vxlan?: command.local.Command;
+    public readonly vxlanPeers: command.local.Command[];
     /** Images inside the node, by image reference. */
     public readonly images: Readonly<Record<string, NodeImage>>;
 
@@ -112,16 +116,31 @@ export class LabNode extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
         this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
             { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
+        // The overlay: the device, then its peers (children of the device in the tree: deleted before it).
+        const v = node.vxlan;
+        const device = v && new command.local.Command(v.resourceName, { ...vxlanCommand(node, v), triggers },
+            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
+        this.vxlan = device;
+        this.vxlanPeers = v && device ? node.vxlanPeers.map((p) => new command.local.Command(p.resourceName, { ...vxlanPeerCommand(node, v, p), triggers },
+            { parent: device, dependsOn: [device], ...insideNode(this.container) })) : [];
 
         const images: Record<string, NodeImage> = {};
-        for (const im of args.images) {
-            const host = args.hostImages?.[im.ref];
-            const step = host
-                ? new command.local.Command(`${name}-load-${im.key}`, { ...imageLoadCommand(node, im.ref), triggers: [this.container.id, host.imageId] },
-                    { parent: this, dependsOn: [this.ready, host], ...readsNode(this.container) })
-                : new command.local.Command(`${name}-pull-${im.key}`, { ...imagePullCommand(node, im.ref), triggers },
+        const hostImages = args.hostImages;
+        if (hostImages) {
+            // Preloading: every image in one transfer per node. It runs again when the node or any image changes.
+            const refs = args.images.map((im) => im.ref);
+            const step = new command.local.Command(`${name}-images`, {
+                ...imagesLoadCommand(node, refs),
+                triggers: [this.container.id, ...refs.map((r) => hostImages[r].imageId)],
+            }, { parent: this, dependsOn: [this.ready, ...refs.map((r) => hostImages[r])], ...readsNode(this.container) });
+            refs.forEach((ref, i) => { images[ref] = { step, id: step.stdout.apply((out) => loadedImageId(out, i, ref)) }; });
+        } else {
+            // Pulling: one pull per image, so a pod starts as soon as its own images are in.
+            for (const im of args.images) {
+                const step = new command.local.Command(`${name}-pull-${im.key}`, { ...imagePullCommand(node, im.ref), triggers },
                     { parent: this, dependsOn: [this.ready], ...readsNode(this.container) });
-            images[im.ref] = { step, id: step.stdout };
+                images[im.ref] = { step, id: step.stdout };
+            }
         }
         this.images = images;
 

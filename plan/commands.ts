@@ -2,7 +2,7 @@
 // a node script the lab uploaded (node/bin/*), `ip`, or the node's own `docker run`, so preview shows exactly
 // what will run, down to seed 000's `docker run --network container:<pause>`.
 import { PodNetwork } from "./config";
-import { ContainerPlan, LabPlan, NodePlan, PodPlan, RoutePlan } from "./plan";
+import { ContainerPlan, LabPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
 
 /** Single-quotes a word for /bin/sh. */
 export function shq(word: string): string {
@@ -56,12 +56,41 @@ export function routeCommand(node: NodePlan, route: RoutePlan): CreateDelete {
     };
 }
 
-/** Like `kind load docker-image`: copies a host image into the node; prints the image id inside the node. */
-export function imageLoadCommand(node: NodePlan, ref: string): CreateDelete {
+/** The overlay's VXLAN device on a node (`podnet-vxlan add`: one VNI, UDP 4789, on the node's LAN interface). */
+export function vxlanCommand(node: NodePlan, v: VxlanPlan): CreateDelete {
+    const args = [v.device, String(v.vni), String(v.port), node.lanIp, v.vtepIp, v.mac, String(v.mtu)];
     return {
-        create: `docker save ${shq(ref)} | docker exec -i ${shq(node.container)} sh -c ` +
-            shq(`docker load -q >/dev/null && docker image inspect -f '{{.Id}}' ${shq(ref)}`),
+        create: exec(node, "podnet-vxlan", "add", ...args),
+        delete: undo(node, "podnet-vxlan", "del", ...args),
     };
+}
+
+/** One peer on the overlay: route into the device, the peer VTEP's MAC (neighbour), and the LAN IP behind it (FDB). */
+export function vxlanPeerCommand(node: NodePlan, v: VxlanPlan, p: VxlanPeerPlan): CreateDelete {
+    const args = [v.device, p.to, p.vtepIp, p.mac, p.lanIp];
+    return {
+        create: exec(node, "podnet-vxlan", "peer", "add", ...args),
+        delete: undo(node, "podnet-vxlan", "peer", "del", ...args),
+    };
+}
+
+/**
+ * Like `kind load docker-image` with every image at once: one `docker save | docker load` per node (one transfer,
+ * one `docker exec`, whatever the number of images). Prints each image's id inside the node, one line per
+ * reference, in the order given.
+ */
+export function imagesLoadCommand(node: NodePlan, refs: readonly string[]): CreateDelete {
+    return {
+        create: `docker save ${words(refs)} | docker exec -i ${shq(node.container)} sh -c ` +
+            shq(`docker load -q >/dev/null && docker image inspect -f '{{.Id}}' ${words(refs)}`),
+    };
+}
+
+/** The id of image `index` from imagesLoadCommand's output. */
+export function loadedImageId(stdout: string, index: number, ref: string): string {
+    const id = stdout.split("\n").map((l) => l.trim()).filter(Boolean)[index];
+    if (!id || !/^sha256:[0-9a-f]{64}$/.test(id)) { throw new Error(`the image load printed no id for ${ref} (line ${index + 1}): ${stdout.slice(0, 300)}`); }
+    return id;
 }
 
 /** Without preloading: the node pulls the image itself; prints the image id inside the node. */
@@ -128,7 +157,7 @@ export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string, podN
         };
     }
     return {
-        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth, node.bridge),
+        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth, node.bridge, String(pod.mtu)),
         delete: undo(node, "podnet-cni", "DEL", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth),
     };
 }

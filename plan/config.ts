@@ -3,8 +3,13 @@ import { Problems } from "./errors";
 import { contains, formatCidr, hasHostBits, ipToNumber, networkOf, numberToIp, overlaps, parseCidr, size } from "./ip";
 
 export type NodeSecurity = "privileged" | "capabilities";
-/** `lab`: the model (a bridge per node, routes, the CNI). `docker0`: the "before" state (S6): each node's own docker0. */
-export type PodNetwork = "lab" | "docker0";
+/**
+ * `lab`: the model, routed (seed 004): a bridge per node, a static route per peer subnet via the peer's LAN IP, the CNI.
+ * `vxlan`: the same bridges, CNI and pods, but peers are reached through an overlay (seed 002): a VXLAN device per node.
+ * `docker0`: the "before" state (S6): each node's own docker0.
+ */
+export type PodNetwork = "lab" | "vxlan" | "docker0";
+export const POD_NETWORKS: readonly PodNetwork[] = ["lab", "vxlan", "docker0"];
 
 export interface LabConfig {
     readonly lanCidr: string;
@@ -41,7 +46,7 @@ export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default:
     preloadImages: { default: true, description: "Load every pod image from the host into each node (like 'kind load'); false makes each node pull them." },
     pods: { default: ["pods"], description: "Pod manifest files or folders (of *.yaml), relative to the project folder." },
     outsideHostIp: { default: "", description: "LAN address of the outside host, a web server standing in for the internet (traffic leaving the cluster is masqueraded); empty: the LAN's last usable address." },
-    podNetwork: { default: "lab", description: "'lab': the model (a bridge per node with its own subnet, routes between nodes, the CNI script). 'docker0': the 'before' state (S6): the same pods on each node's default docker0, with no lab bridge, no routes and no CNI; pulumi up switches between them." },
+    podNetwork: { default: "lab", description: "'lab': the model, routed (a bridge per node with its own subnet, a static route per peer subnet via the peer's LAN IP, the CNI script). 'vxlan': the same, but peers are reached through an overlay: a VXLAN device per node (VNI 1, UDP 4789) and per peer a route, neighbour and FDB entry; pods get MTU 1450. 'docker0': the 'before' state (S6): the same pods on each node's default docker0, with no lab bridge, no routes and no CNI; pulumi up switches between them." },
     outsideHostImage: { default: "nginx:1.27", description: "Image of the outside host: a web server on port 80 that logs each client's address (imageSubstitutions apply)." },
 };
 
@@ -195,8 +200,8 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
     }
 
     const podNetwork = str("podNetwork");
-    if (podNetwork !== "lab" && podNetwork !== "docker0") {
-        problems.add(`${field("podNetwork")} is '${podNetwork}'; valid: 'lab' (the model: bridge, routes, CNI) or 'docker0' (the "before" state: each node's own docker0)`);
+    if (!(POD_NETWORKS as string[]).includes(podNetwork)) {
+        problems.add(`${field("podNetwork")} is '${podNetwork}'; valid: 'lab' (the model, routed: bridge, routes via peers' LAN IPs, CNI), 'vxlan' (the same over a VXLAN overlay) or 'docker0' (the "before" state: each node's own docker0)`);
     }
 
     const podsRaw = json("pods");

@@ -10,7 +10,10 @@ export interface DiagramInput {
 }
 interface DiagramNode {
     readonly name: string; readonly container: string; readonly lanIp: string; readonly podCidr: string;
-    readonly bridge: string; readonly bridgeIp: string; readonly routes: readonly { readonly to: string; readonly via: string }[];
+    readonly bridge: string; readonly bridgeIp: string;
+    /** Routed: via the peer's LAN IP. Overlay: via the peer's VTEP on `dev`, in UDP to `remote` (the peer's LAN IP). */
+    readonly routes: readonly { readonly to: string; readonly via: string; readonly dev?: string; readonly remote?: string }[];
+    readonly vxlan?: { readonly device: string; readonly vni: number; readonly port: number; readonly vtepIp: string; readonly mtu: number };
     readonly pods: readonly string[];
 }
 
@@ -40,6 +43,23 @@ function box(node: DiagramNode, ips: PodIps, width: number, podRows: number): st
     ];
 }
 
+/** One route as `ip route` would show it, plus where an overlay route's packets really go. */
+export function routeText(r: DiagramNode["routes"][number]): string {
+    return `${r.to} via ${r.via}${r.dev ? ` dev ${r.dev}` : ""}${r.remote ? ` -> UDP to ${r.remote}` : ""}`;
+}
+
+/** Which model the lab is in, in one line. */
+export function podNetworkLine(plan: { readonly podNetwork?: string; readonly nodes: readonly Pick<DiagramNode, "podCidr" | "vxlan">[] }): string {
+    const v = plan.nodes[0]?.vxlan;
+    if (plan.podNetwork === "docker0") {
+        return `pod network: docker0, the "before" state (S6): every node hands out the same ${plan.nodes[0]?.podCidr ?? ""} addresses and no node routes to another's pods`;
+    }
+    if (plan.podNetwork === "vxlan" && v) {
+        return `pod network: overlay (seed 002), VXLAN: each node's ${v.device} (VNI ${v.vni}, UDP ${v.port}) wraps a pod's packet for another node in UDP between the nodes' LAN IPs; pod MTU ${v.mtu} (the LAN's 1500 less 50 bytes of VXLAN)`;
+    }
+    return "pod network: routed (seed 004): each node routes every peer's pod subnet via that peer's LAN IP; packets cross the LAN as they are";
+}
+
 export function renderDiagram(plan: DiagramInput, ips: PodIps): string {
     const longest = Math.max(
         ...plan.nodes.map((n) => `${n.name}  (${n.container})`.length),
@@ -62,12 +82,10 @@ export function renderDiagram(plan: DiagramInput, ips: PodIps): string {
     const left = Math.floor((span - lanLabel.length) / 2);
     out.push("-".repeat(left) + lanLabel + "-".repeat(span - left - lanLabel.length));
     out.push("");
-    if (plan.podNetwork === "docker0") {
-        out.push(`pod network: docker0, the "before" state (S6): every node hands out the same ${plan.nodes[0]?.podCidr ?? ""} addresses and no node routes to another's pods`);
-    }
+    out.push(podNetworkLine(plan));
     out.push(`routes (cluster range ${plan.clusterCidr}):`);
     for (const n of plan.nodes) {
-        out.push(`  ${n.name}: ${n.routes.length ? n.routes.map((r) => `${r.to} via ${r.via}`).join(", ") : "(no peers)"}`);
+        out.push(`  ${n.name}: ${n.routes.length ? n.routes.map(routeText).join(", ") : "(no peers)"}`);
     }
     for (const p of plan.pending) {
         out.push(`pending (not run): ${p.name}: ${p.reason}`);

@@ -12,6 +12,31 @@ export interface RoutePlan {
     readonly to: string;
     readonly via: string;
 }
+/** The overlay (podNetwork vxlan): this node's VXLAN device, Flannel-style. */
+export interface VxlanPlan {
+    /** Resource name, e.g. node1-vxlan. */
+    readonly resourceName: string;
+    readonly device: string;
+    readonly vni: number;
+    /** UDP port of the encapsulated packets (IANA's VXLAN port). */
+    readonly port: number;
+    /** The device's own address: the node subnet's network address, as a /32 (Flannel's convention). */
+    readonly vtepIp: string;
+    /** The device's MAC, made from the VTEP address (0a:58 + its 4 bytes), so every peer knows it in advance. */
+    readonly mac: string;
+    /** LAN MTU minus the 50 bytes of VXLAN encapsulation. */
+    readonly mtu: number;
+}
+/** One peer on the overlay: its subnet is routed into the VXLAN device, its VTEP's MAC is behind its LAN IP. */
+export interface VxlanPeerPlan {
+    /** Resource name, e.g. node1-vxlan-to-node3. */
+    readonly resourceName: string;
+    readonly peer: string;
+    readonly to: string;
+    readonly vtepIp: string;
+    readonly mac: string;
+    readonly lanIp: string;
+}
 export interface NodePlan {
     /** node1, node2, ... (also the hostname). */
     readonly name: string;
@@ -23,7 +48,14 @@ export interface NodePlan {
     readonly bridgeIp: string;
     /** Bridge address with the subnet's prefix, e.g. 10.244.1.1/24. */
     readonly bridgeCidr: string;
+    /** Routed model (podNetwork lab): one static route per peer subnet via the peer's LAN IP; empty otherwise. */
     readonly routes: readonly RoutePlan[];
+    /** Overlay model (podNetwork vxlan): the VXLAN device; absent otherwise. */
+    readonly vxlan?: VxlanPlan;
+    /** Overlay model: one entry per peer; empty otherwise. */
+    readonly vxlanPeers: readonly VxlanPeerPlan[];
+    /** MTU of the pods' eth0 (and their veths) on this node: the LAN's, less the overlay's 50 bytes under vxlan. */
+    readonly podMtu: number;
     /** Names of the pods placed on this node. */
     readonly pods: readonly string[];
 }
@@ -50,6 +82,8 @@ export interface PodPlan {
     readonly sandbox: string;
     /** Host end of the pod's veth pair, on the node's bridge (15 characters at most). */
     readonly hostVeth: string;
+    /** MTU of the pod's eth0: its node's podMtu. */
+    readonly mtu: number;
     readonly containers: readonly ContainerPlan[];
     readonly source: PodSpec;
 }
@@ -79,7 +113,7 @@ export interface LabPlan {
     readonly clusterCidr: string;
     readonly nodeImage: NodeImagePlan;
     readonly security: NodeSecurity;
-    /** lab (the model) or docker0 (the "before" state: no lab bridge, no routes, no CNI). */
+    /** lab (the model, routed), vxlan (the model over an overlay) or docker0 (the "before" state: no lab bridge, no routes, no CNI). */
     readonly podNetwork: PodNetwork;
     readonly preloadImages: boolean;
     readonly pauseImage: ImagePlan;
@@ -99,6 +133,18 @@ export const NODE_IMAGE_NAME = "podnet-lab/node:27.5.1";
 export const DOCKER0: Cidr = parseCidr("172.17.0.0/16") as Cidr;
 export const LABEL_STACK = "podnet-lab.stack";
 export const LABEL_PROJECT = "podnet-lab.project";
+/** The LAN's MTU (a Docker bridge network's default). */
+export const LAN_MTU = 1500;
+/** What VXLAN adds to every packet: outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14). */
+export const VXLAN_OVERHEAD = 50;
+export const VXLAN_DEVICE = "vxlan.1";
+export const VXLAN_VNI = 1;
+export const VXLAN_PORT = 4789;
+
+/** A MAC made from an IPv4 address: 0a:58 + its four bytes (10.244.2.0 -> 0a:58:0a:f4:02:00), locally administered. */
+export function macFromIp(ip: string): string {
+    return ["0a", "58", ...ip.split(".").map((b) => Number(b).toString(16).padStart(2, "0"))].join(":");
+}
 
 /** A name fragment for an image reference: nginx:1.27 -> nginx-1-27. */
 export function imageKey(ref: string): string {
@@ -166,6 +212,9 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
     // Under docker0 (the "before" state), every node's pods are on Docker's default bridge, the same range on every node.
     const docker0 = config.podNetwork === "docker0";
     const nodeSubnets = nodeNames.map((_, i) => (docker0 ? DOCKER0 : subnet(cluster, config.nodeSubnetPrefix, i + 1)));
+    const overlay = config.podNetwork === "vxlan";
+    const podMtu = overlay ? LAN_MTU - VXLAN_OVERHEAD : LAN_MTU;
+    const vtepIp = (j: number) => numberToIp(nodeSubnets[j].base);
 
     const pods: PodPlan[] = [];
     const nodes: NodePlan[] = nodeNames.map((name, i) => {
@@ -184,6 +233,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 gateway: numberToIp(bridgeIp),
                 sandbox: `k8s_POD_${s.name}`,
                 hostVeth: hostVethName(s.name),
+                mtu: podMtu,
                 source: s,
                 containers: s.containers.map((c) => ({
                     name: c.name,
@@ -204,12 +254,27 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             bridge: docker0 ? "docker0" : config.bridgeName,
             bridgeIp: numberToIp(bridgeIp),
             bridgeCidr: `${numberToIp(bridgeIp)}/${sub.prefix}`,
-            routes: docker0 ? [] : nodeNames.flatMap((peer, j) => (j === i ? [] : [{
+            routes: docker0 || overlay ? [] : nodeNames.flatMap((peer, j) => (j === i ? [] : [{
                 resourceName: `${name}-route-to-${peer}`,
                 peer,
                 to: formatCidr(nodeSubnets[j]),
                 via: numberToIp(first + j),
             }])),
+            ...(overlay ? {
+                vxlan: {
+                    resourceName: `${name}-vxlan`, device: VXLAN_DEVICE, vni: VXLAN_VNI, port: VXLAN_PORT,
+                    vtepIp: vtepIp(i), mac: macFromIp(vtepIp(i)), mtu: podMtu,
+                },
+            } : {}),
+            vxlanPeers: !overlay ? [] : nodeNames.flatMap((peer, j) => (j === i ? [] : [{
+                resourceName: `${name}-vxlan-to-${peer}`,
+                peer,
+                to: formatCidr(nodeSubnets[j]),
+                vtepIp: vtepIp(j),
+                mac: macFromIp(vtepIp(j)),
+                lanIp: numberToIp(first + j),
+            }])),
+            podMtu,
             pods: onNode.map((p) => p.name),
         };
     });
@@ -249,4 +314,14 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             renderDir: `rendered/${stack}`,
         },
     };
+}
+
+/**
+ * How a node reaches each peer's pods, as `ip route` shows it: routed, via the peer's LAN IP; overlay, via the
+ * peer's VTEP on the VXLAN device, whose frames go in UDP to the peer's LAN IP (`remote`).
+ */
+export function peerRoutes(n: NodePlan): { to: string; via: string; dev?: string; remote?: string }[] {
+    const v = n.vxlan;
+    return v ? n.vxlanPeers.map((p) => ({ to: p.to, via: p.vtepIp, dev: v.device, remote: p.lanIp }))
+        : n.routes.map((r) => ({ to: r.to, via: r.via }));
 }

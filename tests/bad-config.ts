@@ -25,6 +25,6 @@ export const BAD_CONFIG: [string, Record<string, string>, string[]][] = [
     ["outside host outside the LAN", { outsideHostIp: "10.0.0.5" }, ["podnet-lab:outsideHostIp 10.0.0.5 must be inside 192.168.1.0/24", "not a node's address (192.168.1.11..192.168.1.13)"]],
     ["outside host on a node's address", { outsideHostIp: "192.168.1.12" }, ["podnet-lab:outsideHostIp 192.168.1.12 must be inside"]],
     ["outside host not an IP", { outsideHostIp: "internet" }, ["podnet-lab:outsideHostIp is 'internet', which is not an IPv4 address"]],
-    ["unknown pod network", { podNetwork: "flannel" }, ["podnet-lab:podNetwork is 'flannel'", "'lab'", "'docker0'"]],
+    ["unknown pod network", { podNetwork: "flannel" }, ["podnet-lab:podNetwork is 'flannel'", "'lab'", "'vxlan'", "'docker0'"]],
     ["pods not a list", { pods: "\"pods\"" }, ["podnet-lab:pods must be a non-empty list"]],
 ];

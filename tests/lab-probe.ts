@@ -9,7 +9,13 @@ import * as path from "node:path";
 export interface LabOutputs {
     lan: { network: string; cidr: string; gateway: string };
     clusterCidr: string;
-    nodes: { name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string; routes: { to: string; via: string }[] }[];
+    podNetwork: string;
+    nodes: {
+        name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string;
+        routes: { to: string; via: string; dev?: string; remote?: string }[];
+        vxlan?: { device: string; vni: number; port: number; vtepIp: string; mac: string; mtu: number };
+        podMtu: number;
+    }[];
     pods: { name: string; node: string; ip: string; sandbox: string; containers: { name: string; container: string; image: string }[] }[];
     pendingPods: { name: string; nodeName: string; reason: string }[];
     renderedManifests: string;
@@ -137,13 +143,14 @@ export interface ClaimsRun { readonly ok: boolean; readonly summary: string; rea
 
 /**
  * Runs the claims (tests/e2e/claims.e2e.ts) on the lab whose outputs are in `outputsFile`, in a child test run.
- * `skipS10` says why S10 (which destroys a pod through the stand-in) is skipped.
+ * `skipS10` says why S10 (which destroys a pod through the stand-in) is skipped. `suite`: another suite of
+ * tests/e2e/ to run the same way (vxlan.e2e.js, on a lab in the overlay model).
  */
-export function runClaims(outputsFile: string, skipS10: string): ClaimsRun {
+export function runClaims(outputsFile: string, skipS10: string, suite = "claims.e2e.js"): ClaimsRun {
     // Without NODE_TEST_CONTEXT, which node's runner sets: with it, the child would report in the runner's binary format.
     const env: NodeJS.ProcessEnv = { ...process.env, PODNET_OUTPUTS: outputsFile, PODNET_CLAIMS_SKIP_S10: skipS10 };
     delete env.NODE_TEST_CONTEXT;
-    const claims = path.join(__dirname, "e2e", "claims.e2e.js");
+    const claims = path.join(__dirname, "e2e", suite);
     const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", claims], { encoding: "utf8", env });
     const counts = /# pass (\d+)[\s\S]*# fail (\d+)/.exec(r.stdout ?? "");
     return {

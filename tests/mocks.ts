@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 // Recording Pulumi mocks: every newResource is recorded; an unknown resource type or call throws.
 import * as pulumi from "@pulumi/pulumi";
 
@@ -27,7 +28,12 @@ function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>): stri
         return JSON.stringify({ cniVersion: "1.0.0", ips: [{ address: `172.17.0.${host}/16`, gateway: "172.17.0.1", interface: 0 }] });
     }
     if (r.name.endsWith("-pause")) { return `sandbox-id-of-${r.name.slice(0, -"-pause".length)}`; }
-    if (/-(load|pull)-/.test(r.name)) { return `sha256:loaded-by-${r.name}`; }
+    if (/-pull-/.test(r.name)) { return `sha256:loaded-by-${r.name}`; }
+    const load = /^docker save (.*?) \| docker exec/.exec(String(r.inputs.create ?? ""));
+    if (load && r.name.endsWith("-images")) {
+        // One id per image, in order; a recognisable fake sha256 made from the node and the reference.
+        return load[1].split(" ").map((ref) => `sha256:${createHash("sha256").update(`${r.name} ${ref}`).digest("hex")}`).join("\n") + "\n";
+    }
     if (r.name === "lan") { return "the-lan-network-id"; }
     return "";
 }

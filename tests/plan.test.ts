@@ -7,7 +7,8 @@ import { parseLabConfig } from "../plan/config";
 import { LabInputError } from "../plan/errors";
 import { formatCidr, overlaps, parseCidr, Cidr } from "../plan/ip";
 import { loadLab, projectRoot } from "../plan/load";
-import { LabPlan, planLab, rendezvousNode } from "../plan/plan";
+import { LabPlan, macFromIp, peerRoutes, planLab, rendezvousNode } from "../plan/plan";
+import { cniCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { parsePodManifests, PodSpec } from "../plan/pods";
 import { BAD_CONFIG } from "./bad-config";
 
@@ -160,6 +161,79 @@ describe("plan: valid labs", () => {
     });
 });
 
+
+describe("plan: routed or overlay (podNetwork lab | vxlan)", () => {
+    const specs = () => pods(web("a", "node1") + web("b", "node2") + web("c", "node3"));
+    const table: { network: string; routes: number; peers: number; device: boolean; mtu: number }[] = [
+        { network: "lab", routes: 2, peers: 0, device: false, mtu: 1500 },
+        { network: "vxlan", routes: 0, peers: 2, device: true, mtu: 1450 },
+        { network: "docker0", routes: 0, peers: 0, device: false, mtu: 1500 },
+    ];
+    for (const t of table) {
+        it(`${t.network}: ${t.routes} routes, ${t.peers} overlay peers per node, ${t.device ? "a" : "no"} VXLAN device, pod MTU ${t.mtu}`, () => {
+            const p = plan({ podNetwork: t.network }, specs());
+            for (const n of p.nodes) {
+                assert.equal(n.routes.length, t.routes, n.name);
+                assert.equal(n.vxlanPeers.length, t.peers, n.name);
+                assert.equal(!!n.vxlan, t.device, n.name);
+                assert.equal(n.podMtu, t.mtu);
+            }
+            assert.ok(p.pods.every((x) => x.mtu === t.mtu));
+        });
+    }
+
+    it("vxlan, Flannel-style: vxlan.1, VNI 1, UDP 4789; the VTEP is the subnet's network address, its MAC 0a:58 + that address", () => {
+        const p = plan({ podNetwork: "vxlan" });
+        assert.deepEqual(p.nodes.map((n) => n.vxlan), [1, 2, 3].map((i) => ({
+            resourceName: `node${i}-vxlan`, device: "vxlan.1", vni: 1, port: 4789, vtepIp: `10.244.${i}.0`, mac: `0a:58:0a:f4:0${i}:00`, mtu: 1450,
+        })));
+        assert.deepEqual(p.nodes[0].vxlanPeers, [
+            { resourceName: "node1-vxlan-to-node2", peer: "node2", to: "10.244.2.0/24", vtepIp: "10.244.2.0", mac: "0a:58:0a:f4:02:00", lanIp: "192.168.1.12" },
+            { resourceName: "node1-vxlan-to-node3", peer: "node3", to: "10.244.3.0/24", vtepIp: "10.244.3.0", mac: "0a:58:0a:f4:03:00", lanIp: "192.168.1.13" },
+        ]);
+        assert.equal(macFromIp("192.168.255.1"), "0a:58:c0:a8:ff:01");
+    });
+
+    it("vxlan with 20 nodes: every MAC and VTEP distinct, every peer's entry names that peer's own", () => {
+        const p = plan({ podNetwork: "vxlan", nodeCount: "20" });
+        assert.equal(new Set(p.nodes.map((n) => n.vxlan!.mac)).size, 20);
+        for (const n of p.nodes) {
+            assert.equal(n.vxlanPeers.length, 19);
+            for (const e of n.vxlanPeers) {
+                const peer = p.nodes.find((x) => x.name === e.peer)!;
+                assert.deepEqual([e.to, e.vtepIp, e.mac, e.lanIp], [peer.podCidr, peer.vxlan!.vtepIp, peer.vxlan!.mac, peer.lanIp]);
+            }
+        }
+    });
+
+    it("the node-side commands: the device, each peer (route, neighbour, FDB), the CNI ADD with the pod MTU", () => {
+        const p = plan({ podNetwork: "vxlan" }, specs());
+        const n = p.nodes[0];
+        assert.equal(vxlanCommand(n, n.vxlan!).create, "docker exec podnet-t-node1 podnet-vxlan add vxlan.1 1 4789 192.168.1.11 10.244.1.0 0a:58:0a:f4:01:00 1450");
+        assert.match(vxlanCommand(n, n.vxlan!).delete!, /then docker exec podnet-t-node1 podnet-vxlan del vxlan\.1 1 4789 .* 1450; fi$/);
+        assert.equal(vxlanPeerCommand(n, n.vxlan!, n.vxlanPeers[1]).create,
+            "docker exec podnet-t-node1 podnet-vxlan peer add vxlan.1 10.244.3.0/24 10.244.3.0 0a:58:0a:f4:03:00 192.168.1.13");
+        assert.match(cniCommand(n, p.pods[0], "sbx", "vxlan").create, / podnet-cni ADD a sbx 10\.244\.1\.0\/24 10\.244\.1\.1 veth\w{8} v-net-0 1450$/);
+        const routed = plan({}, specs());
+        assert.match(cniCommand(routed.nodes[0], routed.pods[0], "sbx").create, / v-net-0 1500$/);
+        assert.equal(routeCommand(routed.nodes[0], routed.nodes[0].routes[0]).create, "docker exec podnet-t-node1 podnet-route add 10.244.2.0/24 via 192.168.1.12");
+    });
+
+    it("the switch lab <-> vxlan: the same subnets, bridges, pods and placement; routes and overlay entries never share a resource name; every peer subnet is reached either way", () => {
+        const lab = plan({}, specs());
+        const vx = plan({ podNetwork: "vxlan" }, specs());
+        const keep = (q: LabPlan) => q.nodes.map((n) => ({ name: n.name, podCidr: n.podCidr, bridge: n.bridge, bridgeCidr: n.bridgeCidr, pods: n.pods }));
+        assert.deepEqual(keep(vx), keep(lab));
+        assert.deepEqual(vx.pods.map((x) => `${x.name}@${x.node} ${x.sandbox}`), lab.pods.map((x) => `${x.name}@${x.node} ${x.sandbox}`));
+        const names = (q: LabPlan) => q.nodes.flatMap((n) => [...n.routes.map((r) => r.resourceName), ...(n.vxlan ? [n.vxlan.resourceName] : []), ...n.vxlanPeers.map((e) => e.resourceName)]);
+        assert.deepEqual(names(lab).filter((x) => names(vx).includes(x)), []);
+        for (const [a, b] of lab.nodes.map((n, i) => [n, vx.nodes[i]] as const)) {
+            assert.deepEqual(peerRoutes(a).map((r) => r.to), peerRoutes(b).map((r) => r.to), a.name);
+            assert.ok(peerRoutes(a).every((r) => !r.dev && lab.nodes.some((x) => x.lanIp === r.via)));
+            assert.ok(peerRoutes(b).every((r) => r.dev === "vxlan.1" && vx.nodes.some((x) => x.lanIp === r.remote && x.vxlan!.vtepIp === r.via)));
+        }
+    });
+});
 
 describe("plan: bad config is refused, naming the field and the value", () => {
     for (const [what, raw, words] of BAD_CONFIG) {

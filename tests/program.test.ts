@@ -1,5 +1,6 @@
 // The whole program under recording mocks with the seeds' config: what it declares, how, and what it exports.
 import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { DEV_CONFIG, Run, runProgram } from "./harness";
 
@@ -15,6 +16,8 @@ const T = {
 let run: Run;
 before(async () => { run = await runProgram(DEV_CONFIG); });
 
+/** The id the mocks give an image loaded into a node (tests/mocks.ts). */
+const loadedId = (node: string, ref: string) => `sha256:${createHash("sha256").update(`${node}-images ${ref}`).digest("hex")}`;
 const names = (type: string) => run.mocks.ofType(type).map((r) => r.name).sort();
 describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
     it("counts resources by type", () => {
@@ -25,8 +28,8 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
         // pause + nginx + ubuntu images on the host, preloaded into 3 nodes
         assert.equal(count(T.remote), 3);
         assert.equal(count(T.container), 3 + 1, "the node containers and the outside host: pods run through each node's own docker");
-        // the LAN; per node: ready, bridge, 2 routes, 3 image loads = 7; per pod: pause, CNI, one per app container (4 + 4 + 5)
-        assert.equal(count(T.command), 1 + 3 * 7 + 4 + 4 + 5);
+        // the LAN; per node: ready, bridge, 2 routes, one image load = 5; per pod: pause, CNI, one per app container (4 + 4 + 5)
+        assert.equal(count(T.command), 1 + 3 * 5 + 4 + 4 + 5);
         assert.equal(count(T.k8sProvider), 1);
         assert.equal(count(T.pod), 4);
         assert.equal(run.mocks.resources.filter((r) => r.type === "pulumi:providers:docker").length, 0, "no per-node Docker provider");
@@ -68,7 +71,7 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     };
 
     it("every Command that changes a node is replaced on any change, deleted before its replacement, and goes with its node", () => {
-        const changing = names(T.command).filter((n) => n !== "lan" && !n.endsWith("-ready") && !/-(load|pull)-/.test(n));
+        const changing = names(T.command).filter((n) => n !== "lan" && !n.endsWith("-ready") && !/-(images|pull-.*)$/.test(n));
         assert.equal(changing.length, 3 * 3 + 4 + 4 + 5, "bridge and routes per node; pause, CNI and apps per pod");
         for (const n of changing) {
             // (the SDK adds "triggers[*]", which the Command type declares itself)
@@ -81,8 +84,8 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     });
 
     it("read-only node steps (readiness, image loads) are replaced on any change and go with their node", () => {
-        const reading = names(T.command).filter((n) => n.endsWith("-ready") || /-(load|pull)-/.test(n));
-        assert.equal(reading.length, 3 * 4);
+        const reading = names(T.command).filter((n) => n.endsWith("-ready") || /-(images|pull-.*)$/.test(n));
+        assert.equal(reading.length, 3 * 2);
         for (const n of reading) {
             const o = run.options.get(n)!;
             assert.ok(o.replaceOnChanges.includes("*"), n);
@@ -110,14 +113,14 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     });
 
     it("node-side steps run again when their node container is replaced (triggers hold its id)", () => {
-        for (const n of ["node1-ready", "node1-bridge", "node1-route-to-node2", "node1-load-nginx-1-27"]) {
+        for (const n of ["node1-ready", "node1-bridge", "node1-route-to-node2", "node1-images"]) {
             assert.equal(run.mocks.named(n).inputs.triggers[0], "node1-container-id", n);
         }
     });
 
     it("a pod's app containers are replaced with their sandbox, and with a new image", () => {
-        assert.deepEqual(run.mocks.named("pod-net-test-ubuntu").inputs.triggers, ["sandbox-id-of-pod-net-test", "sha256:loaded-by-node1-load-ubuntu-24-04"]);
-        assert.deepEqual(run.mocks.named("web-2-pause").inputs.triggers, ["node2-container-id", "sha256:loaded-by-node2-load-registry-k8s-io-pause-3-10"],
+        assert.deepEqual(run.mocks.named("pod-net-test-ubuntu").inputs.triggers, ["sandbox-id-of-pod-net-test", loadedId("node1", "ubuntu:24.04")]);
+        assert.deepEqual(run.mocks.named("web-2-pause").inputs.triggers, ["node2-container-id", loadedId("node2", "registry.k8s.io/pause:3.10")],
             "a node re-created under its pods (refresh found it gone) re-creates them");
     });
 });
@@ -136,7 +139,7 @@ describe("nodes", () => {
             assert.deepEqual(c.labels.slice(0, 2), [{ label: "podnet-lab.project", value: "podnet-lab" }, { label: "podnet-lab.stack", value: "dev" }]);
             assert.deepEqual(c.uploads.map((u: { file: string }) => u.file).sort(), [
                 "/usr/local/bin/podnet-bridge", "/usr/local/bin/podnet-cni", "/usr/local/bin/podnet-lib", "/usr/local/bin/podnet-node-agent",
-                "/usr/local/bin/podnet-node-entrypoint", "/usr/local/bin/podnet-node-ready", "/usr/local/bin/podnet-route",
+                "/usr/local/bin/podnet-node-entrypoint", "/usr/local/bin/podnet-node-ready", "/usr/local/bin/podnet-route", "/usr/local/bin/podnet-vxlan",
             ]);
             assert.equal(c.image, "podnet-lab/node:27.5.1");
         }
@@ -178,12 +181,14 @@ describe("nodes", () => {
         }
     });
 
-    it("preloads every image into every node (node x image), from the host images", () => {
-        const loads = names(T.command).filter((n) => n.includes("-load-"));
-        assert.equal(loads.length, 9);
+    it("preloads every image into every node in one transfer per node, from the host images", () => {
+        const loads = names(T.command).filter((n) => /-(images|load-.*)$/.test(n));
+        assert.deepEqual(loads.sort(), ["node1-images", "node2-images", "node3-images"]);
+        const refs = "registry.k8s.io/pause:3.10 nginx:1.27 ubuntu:24.04";
         for (const i of [1, 2, 3]) {
-            const l = run.mocks.named(`node${i}-load-nginx-1-27`).inputs;
-            assert.equal(l.create, `docker save nginx:1.27 | docker exec -i podnet-dev-node${i} sh -c 'docker load -q >/dev/null && docker image inspect -f '\\''{{.Id}}'\\'' nginx:1.27'`);
+            const l = run.mocks.named(`node${i}-images`).inputs;
+            assert.equal(l.create, `docker save ${refs} | docker exec -i podnet-dev-node${i} sh -c 'docker load -q >/dev/null && docker image inspect -f '\\''{{.Id}}'\\'' ${refs}'`);
+            assert.deepEqual(l.triggers, [`node${i}-container-id`, ...refs.split(" ").map((r) => `sha256:host-${r}`)], "a new host image loads again");
         }
         for (const r of run.mocks.ofType(T.remote)) { assert.ok(!r.provider, `${r.name} is on the host's default provider`); assert.equal(r.inputs.keepLocally, true); }
     });
@@ -213,7 +218,7 @@ describe("pods", () => {
 
     it("the CNI ADD wires the sandbox (by its id) from the node's subnet; delete runs DEL with the same id", () => {
         const net = run.mocks.named("web-3-net").inputs;
-        assert.match(net.create, /^docker exec podnet-dev-node3 podnet-cni ADD web-3 sandbox-id-of-web-3 10\.244\.3\.0\/24 10\.244\.3\.1 veth[0-9a-f]{8} v-net-0$/);
+        assert.match(net.create, /^docker exec podnet-dev-node3 podnet-cni ADD web-3 sandbox-id-of-web-3 10\.244\.3\.0\/24 10\.244\.3\.1 veth[0-9a-f]{8} v-net-0 1500$/);
         assert.match(net.delete, /docker exec podnet-dev-node3 podnet-cni DEL web-3 sandbox-id-of-web-3 10\.244\.3\.0\/24 10\.244\.3\.1 veth[0-9a-f]{8}; fi$/);
     });
 
@@ -236,6 +241,7 @@ describe("stack outputs (the contract)", () => {
             name: "node1", container: "podnet-dev-node1", lanIp: "192.168.1.11", podCidr: "10.244.1.0/24",
             bridge: "v-net-0", bridgeIp: "10.244.1.1",
             routes: [{ to: "10.244.2.0/24", via: "192.168.1.12" }, { to: "10.244.3.0/24", via: "192.168.1.13" }],
+            podMtu: 1500,
         });
     });
 

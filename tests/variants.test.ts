@@ -33,7 +33,7 @@ describe("program variants", () => {
         assert.equal(run.mocks.named("node-image").inputs.name, "podnet-e2e/node:test");
         assert.equal(run.mocks.named("node1-container").inputs.image, "sha256:host-podnet-e2e/node:test");
         assert.match(run.mocks.named("web-1-nginx").inputs.create, / podnet-e2e\/web:test'$/, "pods run the substitute");
-        assert.ok(run.mocks.named("node3-load-podnet-e2e-web-test").inputs.create.startsWith("docker save podnet-e2e/web:test |"));
+        assert.ok(run.mocks.named("node3-images").inputs.create.startsWith("docker save podnet-e2e/pause:test podnet-e2e/web:test "));
         const nginx = run.outputs.pods.find((p: { name: string }) => p.name === "web-1").containers[0];
         assert.equal(nginx.image, "nginx:1.27", "outputs show the image the manifest names");
         assert.equal(run.outputs.nodes[0].container, "podnet-e2e-node1", "names carry the stack");
@@ -47,7 +47,7 @@ describe("program variants", () => {
         assert.deepEqual(pulls.slice(0, 3), ["node1-pull-nginx-1-27", "node1-pull-registry-k8s-io-pause-3-10", "node1-pull-ubuntu-24-04"]);
         assert.equal(run.mocks.named("node2-pull-nginx-1-27").inputs.create,
             "docker exec podnet-dev-node2 sh -c 'docker pull -q nginx:1.27 >/dev/null && docker image inspect -f '\\''{{.Id}}'\\'' nginx:1.27'");
-        assert.equal(run.mocks.resources.filter((r) => r.name.includes("-load-")).length, 0);
+        assert.equal(run.mocks.resources.filter((r) => r.name.endsWith("-images")).length, 0);
         assert.deepEqual(run.mocks.named("web-3-pause").inputs.triggers, ["node3-container-id", "sha256:loaded-by-node3-pull-registry-k8s-io-pause-3-10"]);
     });
 
@@ -72,6 +72,30 @@ describe("program variants", () => {
             ["docker0 172.17.0.0/16 0", "docker0 172.17.0.0/16 0", "docker0 172.17.0.0/16 0"]);
         assert.ok(run.outputs.pods.every((p: { ip: string }) => p.ip.startsWith("172.17.0.")));
         assert.match(run.outputs.diagram, /pod network: docker0, the "before" state/);
+    });
+
+    it("podNetwork vxlan (the overlay): per node a VXLAN device with one entry per peer under it, no routes; pods at MTU 1450", async () => {
+        const run = await runProgram({ ...DEV_CONFIG, podNetwork: "vxlan" });
+        assert.deepEqual(run.mocks.resources.filter((r) => /-route-to-node\d$/.test(r.name)), []);
+        assert.ok(run.mocks.named("node2-bridge"), "the same bridge");
+        assert.deepEqual(run.ancestors("node1-vxlan-to-node3").slice(0, 3), ["node1-vxlan", "node1", "lab"], "preview's tree: node -> vxlan device -> peers");
+        for (const name of ["node1-vxlan", "node1-vxlan-to-node2", "node3-vxlan-to-node1"]) {
+            const o = run.options.get(name)!;
+            assert.deepEqual({ dbr: o.deleteBeforeReplace, roc: o.replaceOnChanges.includes("*"), dw: o.deletedWith }, { dbr: true, roc: true, dw: `${name.slice(0, 5)}-container` }, name);
+            assert.ok(run.mocks.named(name).inputs.delete, `${name} has a delete`);
+            assert.equal(run.mocks.named(name).inputs.triggers[0], `${name.slice(0, 5)}-container-id`);
+        }
+        assert.equal(run.mocks.resources.filter((r) => /-vxlan(-to-node\d)?$/.test(r.name)).length, 3 + 3 * 2);
+        assert.match(run.mocks.named("web-2-net").inputs.create, / v-net-0 1450$/);
+        assert.equal(run.outputs.podNetwork, "vxlan");
+        assert.deepEqual(run.outputs.nodes[0].routes, [
+            { to: "10.244.2.0/24", via: "10.244.2.0", dev: "vxlan.1", remote: "192.168.1.12" },
+            { to: "10.244.3.0/24", via: "10.244.3.0", dev: "vxlan.1", remote: "192.168.1.13" },
+        ]);
+        assert.deepEqual(run.outputs.nodes[0].vxlan, { device: "vxlan.1", vni: 1, port: 4789, vtepIp: "10.244.1.0", mac: "0a:58:0a:f4:01:00", mtu: 1450 });
+        assert.equal(run.outputs.nodes[0].podMtu, 1450);
+        assert.match(run.outputs.diagram, /pod network: overlay \(seed 002\), VXLAN: each node's vxlan\.1 \(VNI 1, UDP 4789\)/);
+        assert.match(run.outputs.diagram, /node1: 10\.244\.2\.0\/24 via 10\.244\.2\.0 dev vxlan\.1 -> UDP to 192\.168\.1\.12/);
     });
 
     it("one node: no routes; the pods for node1 run, those pinned to node2 and node3 are Pending", async () => {

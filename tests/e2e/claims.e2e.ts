@@ -113,13 +113,14 @@ describe("node subnets and routes", () => {
         }
     });
 
-    it("S8: every node routes each peer's subnet via that peer's LAN IP", () => {
+    it("S8: every node routes each peer's subnet: via that peer's LAN IP (routed), or into the overlay via the peer's VTEP (vxlan)", () => {
         for (const n of out.nodes) {
             const table = onNode(n.name, "ip", "route");
             const peers = out.nodes.filter((p) => p.name !== n.name);
             assert.equal(n.routes.length, peers.length);
             for (const p of peers) {
-                assert.ok(table.split("\n").some((l) => l.trim().startsWith(`${p.podCidr} via ${p.lanIp} `)), `${n.name} lacks ${p.podCidr} via ${p.lanIp}:\n${table}`);
+                const expected = out.podNetwork === "vxlan" ? `${p.podCidr} via ${p.vxlan?.vtepIp} dev ${n.vxlan?.device} ` : `${p.podCidr} via ${p.lanIp} `;
+                assert.ok(table.split("\n").some((l) => l.trim().startsWith(expected)), `${n.name} lacks ${expected}:\n${table}`);
             }
         }
     });

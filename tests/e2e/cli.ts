@@ -128,7 +128,8 @@ async function destroy(names: string[]): Promise<number> {
 
 /**
  * up; the self-healing checks (restarts, drift); the cockpit; the claims (S10 last: it destroys a pod); then `down` from a
- * broken state (one node stopped, another removed by hand), which must still leave nothing.
+ * broken state (one node stopped, another removed by hand), which must still leave nothing. Then the same lab in the
+ * "before" state (docker0) and in the overlay model (vxlan: its own checks, then the same claims), each up and down.
  */
 function test(): number {
     const node = process.execPath;
@@ -156,6 +157,15 @@ function test(): number {
         status = 1;
     }
     downStatus = before([self, "down"]) || downStatus;
+    // The overlay model (seed 002): the same lab over VXLAN; its own checks, then the same claims as the routed one.
+    const overlay = (args: string[]) => spawnSync(node, args, { stdio: "inherit", cwd: root, env: { ...process.env, PODNET_E2E_POD_NETWORK: "vxlan" } }).status ?? 1;
+    if (overlay([self, "up"]) === 0) {
+        status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "vxlan.e2e.js")]) || status;
+        status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
+    } else {
+        status = 1;
+    }
+    downStatus = overlay([self, "down"]) || downStatus;
     return status || downStatus;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the offline test images the e2e stack maps the public images onto (no registry is reachable here).
 #   podnet-e2e/node:test    Debian bookworm (debootstrap) with dockerd, iproute2, iptables, busybox (the cockpit's
-#                           probes: nc, httpd) and the standard CNI
+#                           probes: nc, httpd), tcpdump and ping (the overlay's capture and MTU checks) and the standard CNI
 #                           plugins (host-local IPAM, in /usr/lib/cni): a lab node
 #   podnet-e2e/pause:test   busybox-static whose /pause sleeps until TERM: stands in for registry.k8s.io/pause
 #   podnet-e2e/web:test     busybox-static httpd on :80 logging each client (-vv): stands in for nginx
@@ -58,7 +58,7 @@ if ! have podnet-e2e/node:test; then
   mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)}
   mirror=${mirror:-http://deb.debian.org/debian}
   echo "build-images: debootstrap bookworm from $mirror (about 80 s)"
-  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,containernetworking-plugins,busybox,ca-certificates \
+  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,containernetworking-plugins,busybox,tcpdump,iputils-ping,ca-certificates \
     bookworm "$work/node" "$mirror" > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work/node/var/cache/apt/archives/"*.deb
   tar -C "$work/node" -c . | docker import -c 'CMD ["/bin/bash"]' -c "LABEL podnet-e2e.recipe=$recipe" - podnet-e2e/node:test >/dev/null
