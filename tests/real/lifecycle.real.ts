@@ -1,6 +1,6 @@
 // The lab's whole life under a real `pulumi` CLI, on its own stack ("real") with a local file backend:
 // up from nothing, no-change preview, add a pod, edit a container, move a pod, remove a pod, nodeCount 3 -> 4 -> 3,
-// node restarts (no deploy), a node removed by hand (up --refresh), podNetwork docker0 and back, destroy, and
+// node restarts (no deploy), a node removed by hand (up --refresh), podNetwork docker0 and back, vxlan and back, destroy, and
 // destroy from a broken lab. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside.
 // Run by tests/real/run.ts, which skips it, saying why, when no CLI and plugins are present.
 import * as assert from "node:assert/strict";
@@ -220,6 +220,33 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         const after = cockpit("matrix");
         assert.equal(after.status, 0, after.stdout + after.stderr);
         claimsHold("back to the lab's pod network");
+    });
+
+    step("podNetwork lab -> vxlan -> lab: the whole lab moves to the overlay and back; the claims hold in both, and neither model's routes are left", () => {
+        const lanRoutes = () => out.nodes.flatMap((n) => lab.onNode(n.name, "ip", "route").split("\n")
+            .filter((l) => out.nodes.some((p) => p.name !== n.name && l.startsWith(`${p.podCidr} `))).map((l) => `${n.name}: ${l.trim()}`));
+        stack.setConfig({ podNetwork: "vxlan" });
+        const toOverlay = pulumi("podNetwork lab -> vxlan", stack.up());
+        assert.ok(!toOverlay.updated, JSON.stringify(toOverlay));
+        refresh();
+        const overlayRoutes = lanRoutes();
+        assert.equal(overlayRoutes.length, 6, overlayRoutes.join("\n"));
+        assert.ok(overlayRoutes.every((l) => / via 10\.244\.\d+\.0 dev vxlan\.1 onlink$/.test(l)), `a route is not the overlay's:\n${overlayRoutes.join("\n")}`);
+        claimsHold("podNetwork vxlan");
+        const v = runClaims(stack.outputsFile, "", "vxlan.e2e.js");
+        log(`podNetwork vxlan: the overlay's own checks: ${v.summary}`);
+        assert.ok(v.ok, `the overlay's checks failed:\n${v.failures}`);
+        stack.setConfig({});
+        pulumi("podNetwork vxlan -> lab", stack.up());
+        refresh();
+        const routed = lanRoutes();
+        assert.ok(routed.length === 6 && routed.every((l) => / via 192\.168\.1\.\d+ dev eth0$/.test(l)), `routes after the switch back:\n${routed.join("\n")}`);
+        for (const n of out.nodes) {
+            assert.match(lab.onNode(n.name, "sh", "-c", "ip link show vxlan.1 2>&1 || true"), /does not exist/, `${n.name} still has vxlan.1`);
+        }
+        for (const p of out.pods) { assert.match(lab.inPod(p.name, p.containers[0].name, "ip", "link", "show", "eth0"), / mtu 1500 /, p.name); }
+        claimsHold("back to the routed model");
+        pulumi("no-change preview after the switches", stack.preview(true));
     });
 
     step("destroy: nothing labelled with the stack is left", () => {
