@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { bridgeCommand, imagePullCommand, imagesLoadCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
+import { bridgeCommand, NODE_INIT, nodeInit, imagePullCommand, imagesLoadCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeScript } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
@@ -77,7 +77,8 @@ export class LabNode extends pulumi.ComponentResource {
             name: node.container,
             hostname: node.name,
             image: args.image,
-            entrypoints: ["/usr/local/bin/podnet-node-entrypoint"],
+            // PID 1 installs the node scripts (one upload, below), then runs podnet-node-entrypoint.
+            entrypoints: [NODE_INIT],
             networksAdvanced: [{ name: args.lan.name, ipv4Address: node.lanIp }],
             // The node's state lives in anonymous volumes: kept across restarts of the node container, removed with
             // it (the provider's remove_volumes), so a re-created node starts clean and destroy waits for nothing.
@@ -90,7 +91,7 @@ export class LabNode extends pulumi.ComponentResource {
             ],
             // Routing pods is the node's job; /proc/sys is read-only in capabilities mode, so set it at creation.
             sysctls: { "net.ipv4.ip_forward": "1" },
-            uploads: args.scripts.map((s) => ({ file: s.file, content: s.content, executable: true })),
+            uploads: [nodeInit(args.scripts)].map((s) => ({ file: s.file, content: s.content, executable: true })),
             // The LAN's id: a re-created LAN re-creates the nodes attached to it (its name alone would not change).
             labels: [...labels, { label: "podnet-lab.lan", value: args.lan.id }],
             mustRun: true,

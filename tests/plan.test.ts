@@ -8,7 +8,7 @@ import { LabInputError } from "../plan/errors";
 import { formatCidr, overlaps, parseCidr, Cidr } from "../plan/ip";
 import { loadLab, projectRoot } from "../plan/load";
 import { LabPlan, macFromIp, peerRoutes, planLab, rendezvousNode } from "../plan/plan";
-import { cniCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
+import { cniCommand, nodeInit, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { parsePodManifests, PodSpec } from "../plan/pods";
 import { BAD_CONFIG } from "./bad-config";
 
@@ -232,6 +232,16 @@ describe("plan: routed or overlay (podNetwork lab | vxlan)", () => {
             assert.ok(peerRoutes(a).every((r) => !r.dev && lab.nodes.some((x) => x.lanIp === r.via)));
             assert.ok(peerRoutes(b).every((r) => r.dev === "vxlan.1" && vx.nodes.some((x) => x.lanIp === r.remote && x.vxlan!.vtepIp === r.via)));
         }
+    });
+});
+
+describe("the node init: every node script in one upload", () => {
+    it("installs each script verbatim, then execs the entrypoint; a script holding the end marker is refused", () => {
+        const init = nodeInit([{ file: "/usr/local/bin/a", content: "#!/bin/sh\necho 'a' \"$1\"\n" }, { file: "/usr/local/bin/b", content: "echo b" }]);
+        assert.equal(init.file, "/usr/local/bin/podnet-node-init");
+        assert.ok(init.content.includes("install_script /usr/local/bin/a <<'PODNET_SCRIPT_END'\n#!/bin/sh\necho 'a' \"$1\"\nPODNET_SCRIPT_END\n"));
+        assert.ok(init.content.includes("install_script /usr/local/bin/b <<'PODNET_SCRIPT_END'\necho b\nPODNET_SCRIPT_END\n"));
+        assert.throws(() => nodeInit([{ file: "/usr/local/bin/c", content: "x\nPODNET_SCRIPT_END\ny\n" }]), /\/usr\/local\/bin\/c holds a line 'PODNET_SCRIPT_END'/);
     });
 });
 

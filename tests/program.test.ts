@@ -1,7 +1,10 @@
 // The whole program under recording mocks with the seeds' config: what it declares, how, and what it exports.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { before, describe, it } from "node:test";
+import { projectRoot } from "../plan/load";
 import { DEV_CONFIG, Run, runProgram } from "./harness";
 
 const T = {
@@ -137,10 +140,15 @@ describe("nodes", () => {
             assert.equal(c.privileged, true);
             assert.deepEqual(c.sysctls, { "net.ipv4.ip_forward": "1" });
             assert.deepEqual(c.labels.slice(0, 2), [{ label: "podnet-lab.project", value: "podnet-lab" }, { label: "podnet-lab.stack", value: "dev" }]);
-            assert.deepEqual(c.uploads.map((u: { file: string }) => u.file).sort(), [
-                "/usr/local/bin/podnet-bridge", "/usr/local/bin/podnet-cni", "/usr/local/bin/podnet-lib", "/usr/local/bin/podnet-node-agent",
-                "/usr/local/bin/podnet-node-entrypoint", "/usr/local/bin/podnet-node-ready", "/usr/local/bin/podnet-route", "/usr/local/bin/podnet-vxlan",
-            ]);
+            // One upload: the node init, which installs every node script verbatim, then runs the entrypoint.
+            assert.deepEqual(c.uploads.map((u: { file: string }) => u.file), ["/usr/local/bin/podnet-node-init"]);
+            assert.deepEqual(c.entrypoints, ["/usr/local/bin/podnet-node-init"]);
+            const init: string = c.uploads[0].content;
+            for (const f of fs.readdirSync(path.join(projectRoot(), "node", "bin"))) {
+                const text = fs.readFileSync(path.join(projectRoot(), "node", "bin", f), "utf8");
+                assert.ok(init.includes(`install_script /usr/local/bin/${f} <<'PODNET_SCRIPT_END'\n${text}PODNET_SCRIPT_END\n`), `${f} is not in the init verbatim`);
+            }
+            assert.ok(init.endsWith('exec /usr/local/bin/podnet-node-entrypoint "$@"\n'));
             assert.equal(c.image, "podnet-lab/node:27.5.1");
         }
     });
