@@ -73,13 +73,18 @@ const realRows: string[] = [];
 if (missing) {
     realRows.push(`bench: real CLI: skipped: ${missing}`);
 } else {
-    const realSizes = (process.env.BENCH_REAL_NODES ?? "3,6,10").split(",").map(Number);
+    const realSizes = (process.env.BENCH_REAL_NODES ?? "3,6,10").split(",").filter(Boolean).map(Number);
+    // The same with Pulumi's PULUMI_SKIP_CHECKPOINTS (README, "Benchmark"): what the state file's rewrites cost.
+    const skipSizes = (process.env.BENCH_REAL_SKIP_CHECKPOINTS ?? "10").split(",").filter(Boolean).map(Number);
     const ratio = (s: number, base: number | undefined) => (base ? ` (${(s / base).toFixed(1)}x)` : "");
-    realRows.push(`| ${"pulumi, nodes".padEnd(13)} | resources | up (s)          | preview (s) | edit (s) | destroy (s)     |`);
-    realRows.push(`|${"-".repeat(15)}|----------:|----------------:|------------:|---------:|----------------:|`);
-    for (const r of benchRealCli(root, realSizes, (s) => process.stdout.write(s))) {
-        if (!r.ok) { failed = true; process.stdout.write(`bench: real CLI, ${r.nodes} nodes failed: ${r.failure}\n`); }
-        realRows.push(`| ${String(r.nodes).padEnd(13)} | ${String(r.resources).padStart(9)} | ${`${r.up.toFixed(1)}${ratio(r.up, baseline?.up)}`.padStart(15)} | ` +
+    realRows.push(`| ${"pulumi, nodes".padEnd(24)} | resources | up (s)          | preview (s) | edit (s) | destroy (s)     |`);
+    realRows.push(`|${"-".repeat(26)}|----------:|----------------:|------------:|---------:|----------------:|`);
+    const progress = (s: string) => process.stdout.write(s);
+    const runs = [...benchRealCli(root, realSizes, progress),
+        ...benchRealCli(root, skipSizes, progress, { PULUMI_SKIP_CHECKPOINTS: "true" }, ", skip checkpoints")];
+    for (const r of runs) {
+        if (!r.ok) { failed = true; process.stdout.write(`bench: real CLI, ${r.label} nodes failed: ${r.failure}\n`); }
+        realRows.push(`| ${r.label.padEnd(24)} | ${String(r.resources).padStart(9)} | ${`${r.up.toFixed(1)}${ratio(r.up, baseline?.up)}`.padStart(15)} | ` +
             `${r.preview.toFixed(1).padStart(11)} | ${r.edit.toFixed(1).padStart(8)} | ${`${r.destroy.toFixed(1)}${ratio(r.destroy, baseline?.down)}`.padStart(15)} |${r.ok ? "" : " FAILED"}`);
     }
 }

@@ -4,20 +4,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { changeSummary, RealStack } from "../tests/real/stack";
 
-export interface RealRow { nodes: number; resources: number; up: number; preview: number; edit: number; destroy: number; ok: boolean; failure?: string; }
+export interface RealRow { label: string; nodes: number; resources: number; up: number; preview: number; edit: number; destroy: number; ok: boolean; failure?: string; }
 
 const EDIT = (env: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: web-3}\nspec:\n  nodeName: node3\n  containers:\n    - name: nginx\n      image: nginx:1.27\n      env: [{name: BENCH, value: "${env}"}]\n`;
 
-export function benchRealCli(root: string, sizes: readonly number[], progress: (s: string) => void): RealRow[] {
+/** `env`: more environment for every pulumi command (e.g. PULUMI_SKIP_CHECKPOINTS=true); `note` labels the rows. */
+export function benchRealCli(root: string, sizes: readonly number[], progress: (s: string) => void, env: Readonly<Record<string, string>> = {}, note = ""): RealRow[] {
     const rows: RealRow[] = [];
     const pods = fs.readdirSync(path.join(root, "pods")).map((f) => path.join(root, "pods", f));
     for (const n of sizes) {
-        const stack = new RealStack(root, "bench");
-        const row: RealRow = { nodes: n, resources: 0, up: NaN, preview: NaN, edit: NaN, destroy: NaN, ok: false };
+        const stack = new RealStack(root, "bench", env);
+        const row: RealRow = { label: `${n}${note}`, nodes: n, resources: 0, up: NaN, preview: NaN, edit: NaN, destroy: NaN, ok: false };
         try {
             stack.init(pods);
             stack.setConfig({ nodeCount: n });
-            progress(`bench: real CLI, ${n} nodes: up...`);
+            progress(`bench: real CLI, ${n} nodes${note}: up...`);
             const up = stack.up();
             if (up.status !== 0) { throw new Error(`up failed:\n${up.output.slice(-2000)}`); }
             row.up = up.seconds;

@@ -38,7 +38,8 @@ export class RealStack {
     public readonly outputsFile: string;
     private salt = "";
 
-    constructor(public readonly root: string, public readonly stack: string) {
+    /** `extraEnv`: more environment for every pulumi command (the bench's PULUMI_SKIP_CHECKPOINTS rows). */
+    constructor(public readonly root: string, public readonly stack: string, private readonly extraEnv: Readonly<Record<string, string>> = {}) {
         this.dir = path.join(root, ".lab", stack);
         this.backend = fs.mkdtempSync(path.join(os.tmpdir(), `podnet-${stack}-state-`));
         this.configFile = path.join(root, `Pulumi.${stack}.yaml`);
@@ -54,6 +55,7 @@ export class RealStack {
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_SKIP_CONFIRMATIONS: "true",
+            ...this.extraEnv,
         };
     }
 
