@@ -57,9 +57,16 @@ export function lanCommand(lan: LabPlan["lan"], labels: Readonly<Record<string, 
     };
 }
 
-/** Waits until the node's inner dockerd answers. */
+/**
+ * Waits until the node's inner dockerd answers. The node's PID 1 installs the node scripts first (nodeInit), and the
+ * docker provider reports the node as started before that is done, so this first waits (10 s at most) for the
+ * script to be there. The init starts dockerd only after installing every script, so once dockerd answers, all are in.
+ */
 export function nodeReadyCommand(node: NodePlan): CreateDelete {
-    return { create: exec(node, "podnet-node-ready", "180") };
+    return {
+        create: exec(node, "sh", "-c", "for i in $(seq 100); do [ -x /usr/local/bin/podnet-node-ready ] && exec podnet-node-ready 180; sleep 0.1; done; " +
+            "echo \"$(hostname): the node init did not install the node scripts within 10s\" >&2; exit 1"),
+    };
 }
 
 export function bridgeCommand(node: NodePlan, clusterCidr: string): CreateDelete {
