@@ -35,7 +35,7 @@ export interface LabNodeArgs {
     readonly security: NodeSecurity;
     /** lab (routes), vxlan (an overlay device and its peers) or docker0 (no lab bridge, no routes). */
     readonly podNetwork: PodNetwork;
-    /** Scripts uploaded to the node's /usr/local/bin. */
+    /** The node scripts (node/bin/*): uploaded as one file, the node init, which installs them in /usr/local/bin. */
     readonly scripts: readonly NodeScript[];
     /** Labels put on every host-side object. */
     readonly labels: Readonly<Record<string, string>>;
