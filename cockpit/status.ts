@@ -60,12 +60,13 @@ export function compare(out: Outputs, node: Outputs["nodes"][number], running: b
         ...rt, present: !!r?.routes.some((l) => { const g = parseRouteGet(l); return g?.dst === rt.to && g.via === rt.via; }),
     }));
     const bridgeAddr = r?.bridgeAddrs[0];
+    const vxlan = node.vxlan && { device: node.vxlan.device, up: !!r?.links.find((l) => l.name === node.vxlan?.device)?.up };
     if (!running) { diffs.push(`${node.name}: the node container ${node.container} is not running`); }
     if (r) {
         if (bridgeAddr !== `${node.bridgeIp}/${prefix}`) { diffs.push(`${node.name}: bridge ${node.bridge} has ${bridgeAddr ?? "no address"}, declared ${node.bridgeIp}/${prefix}`); }
         if (!r.bridgeUp) { diffs.push(`${node.name}: bridge ${node.bridge} is down or missing`); }
         for (const rt of routes) { if (!rt.present) { diffs.push(`${node.name}: route ${rt.to} via ${rt.via}${rt.dev ? ` dev ${rt.dev}` : ""} is missing`); } }
-        if (node.vxlan && !r.links.find((l) => l.name === node.vxlan?.device)?.up) { diffs.push(`${node.name}: VXLAN device ${node.vxlan.device} is down or missing`); }
+        if (vxlan && !vxlan.up) { diffs.push(`${node.name}: VXLAN device ${vxlan.device} is down or missing`); }
         if (r.agent.startsWith("paused")) { diffs.push(`${node.name}: its node agent is ${r.agent} (nothing is repaired)`); }
     }
     const pods: PodStatus[] = out.pods.filter((p) => p.node === node.name).map((p) => {
@@ -93,7 +94,7 @@ export function compare(out: Outputs, node: Outputs["nodes"][number], running: b
     }
     return {
         node: { name: node.name, container: node.container, running, agent: r?.agent ?? "unknown", bridge: { name: node.bridge, address: bridgeAddr, up: !!r?.bridgeUp }, routes,
-            ...(node.vxlan ? { vxlan: { device: node.vxlan.device, up: !!r?.links.find((l) => l.name === node.vxlan?.device)?.up } } : {}) },
+            ...(vxlan ? { vxlan } : {}) },
         pods, differences: diffs,
     };
 }

@@ -1,6 +1,7 @@
 // `trace SRC DST`: the path of one packet, hop by hop, read from live state: `ip route get` in the source pod's
 // namespace, on its node (as if it came in on the pod's veth), on the peer node (as if it came in from the LAN),
 // and the veth and bridge each hop uses. Drawn like seed 004's picture.
+import { LAN_MTU, VXLAN_OVERHEAD } from "../plan/plan";
 import { CockpitError, onNode, Outputs, q } from "./live";
 import { parseLinks, parseRouteGet, RouteGet, sections } from "./parse";
 
@@ -97,7 +98,7 @@ async function overlayHops(out: Outputs, a: NodeOut, nodeRoute: RouteGet, src: P
         return `lost on ${a.name}: the overlay has no neighbour or FDB entry for ${via} (is the peer there? status)`;
     }
     hops.push({ at: `LAN ${out.lan.network}`, what: "crosses", interface: "eth0", address: `${a.lanIp} -> ${remote}`,
-        detail: `outer: UDP ${v.port}, VXLAN VNI ${v.vni}; inner: ${src.ip} -> ${dst.ip}, unchanged. Pod MTU ${v.mtu}: the LAN's 1500 less 50 bytes of outer IP, UDP, VXLAN and inner Ethernet headers` });
+        detail: `outer: UDP ${v.port}, VXLAN VNI ${v.vni}; inner: ${src.ip} -> ${dst.ip}, unchanged. Pod MTU ${v.mtu}: the LAN's ${LAN_MTU} less ${VXLAN_OVERHEAD} bytes of outer IP, UDP, VXLAN and inner Ethernet headers` });
     hops.push({ at: peer.name, what: "decaps", interface: peer.vxlan?.device ?? v.device, detail: `VNI ${v.vni} on UDP ${v.port}: the inner packet comes out of ${peer.vxlan?.device ?? v.device}` });
     if (!dstPod) { return `sent over the overlay to ${peer.name}, which is not where ${dst.ip} lives`; }
     const second = sections(await onNode(peer.container, lookupScript(undefined, dst.ip, src.ip, peer.vxlan?.device ?? v.device)));

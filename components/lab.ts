@@ -132,7 +132,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             outside: { name: plan.outside.name, container: outside.name, ip: plan.outside.ip },
             clusterCidr: plan.clusterCidr,
             podNetwork: plan.podNetwork,
-            nodes: plan.nodes.map((n, i) => ({ n, v: n.vxlan, i })).map(({ n, v, i }) => ({
+            nodes: plan.nodes.map((n, i) => ({
                 name: n.name,
                 container: nodes[i].container.name,
                 lanIp: n.lanIp,
@@ -140,7 +140,7 @@ export class PodnetLab extends pulumi.ComponentResource {
                 bridge: n.bridge,
                 bridgeIp: n.bridgeIp,
                 routes: peerRoutes(n),
-                ...(v ? { vxlan: { device: v.device, vni: v.vni, port: v.port, vtepIp: v.vtepIp, mac: v.mac, mtu: v.mtu } } : {}),
+                ...(n.vxlan ? { vxlan: { device: n.vxlan.device, vni: n.vxlan.vni, port: n.vxlan.port, vtepIp: n.vxlan.vtepIp, mac: n.vxlan.mac, mtu: n.vxlan.mtu } } : {}),
                 podMtu: n.podMtu,
             })),
             pods: plan.pods.map((p, i) => ({

@@ -188,7 +188,7 @@ export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string, podN
         };
     }
     return {
-        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth, node.bridge, String(pod.mtu)),
+        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth, node.bridge, String(node.podMtu)),
         delete: undo(node, "podnet-cni", "DEL", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth),
     };
 }

@@ -1,4 +1,6 @@
 // The lab drawn like seed 004's picture, with the real names, subnets and the pod IPs the nodes handed out.
+import { LAN_MTU, VXLAN_OVERHEAD } from "./plan";
+
 /** What the picture needs: the plan has it, and so do a running lab's stack outputs (the cockpit's `diagram`). */
 export interface DiagramInput {
     readonly nodes: readonly DiagramNode[];
@@ -55,7 +57,7 @@ export function podNetworkLine(plan: { readonly podNetwork?: string; readonly no
         return `pod network: docker0, the "before" state (S6): every node hands out the same ${plan.nodes[0]?.podCidr ?? ""} addresses and no node routes to another's pods`;
     }
     if (plan.podNetwork === "vxlan" && v) {
-        return `pod network: overlay (seed 002), VXLAN: each node's ${v.device} (VNI ${v.vni}, UDP ${v.port}) wraps a pod's packet for another node in UDP between the nodes' LAN IPs; pod MTU ${v.mtu} (the LAN's 1500 less 50 bytes of VXLAN)`;
+        return `pod network: overlay (seed 002), VXLAN: each node's ${v.device} (VNI ${v.vni}, UDP ${v.port}) wraps a pod's packet for another node in UDP between the nodes' LAN IPs; pod MTU ${v.mtu} (the LAN's ${LAN_MTU} less ${VXLAN_OVERHEAD} bytes of VXLAN)`;
     }
     return "pod network: routed (seed 004): each node routes every peer's pod subnet via that peer's LAN IP; packets cross the LAN as they are";
 }

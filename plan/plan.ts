@@ -82,8 +82,6 @@ export interface PodPlan {
     readonly sandbox: string;
     /** Host end of the pod's veth pair, on the node's bridge (15 characters at most). */
     readonly hostVeth: string;
-    /** MTU of the pod's eth0: its node's podMtu. */
-    readonly mtu: number;
     readonly containers: readonly ContainerPlan[];
     readonly source: PodSpec;
 }
@@ -233,7 +231,6 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 gateway: numberToIp(bridgeIp),
                 sandbox: `k8s_POD_${s.name}`,
                 hostVeth: hostVethName(s.name),
-                mtu: podMtu,
                 source: s,
                 containers: s.containers.map((c) => ({
                     name: c.name,

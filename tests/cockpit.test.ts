@@ -102,6 +102,20 @@ describe("cockpit: declared vs live (status)", () => {
         ]);
     });
 
+    it("the overlay: its routes via the peer's VTEP, and its VXLAN device there and up, or named when it is not", () => {
+        const node = { ...OUT.nodes[0], routes: [{ to: "10.244.2.0/24", via: "10.244.2.0", dev: "vxlan.1", remote: "192.168.1.12" }],
+            vxlan: { device: "vxlan.1", vni: 1, port: 4789, vtepIp: "10.244.1.0", mac: "0a:58:0a:f4:01:00", mtu: 1450 } };
+        const out = { ...OUT, podNetwork: "vxlan", nodes: [node, OUT.nodes[1]] };
+        const routes = "default via 192.168.1.1 dev eth0\n10.244.2.0/24 via 10.244.2.0 dev vxlan.1 onlink";
+        const links = "3: v-net-0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n7: vethaaaa@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master v-net-0 state UP";
+        const up = compare(out, node, true, report({ routes, links: `${links}\n9: vxlan.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 state UNKNOWN` }));
+        assert.deepEqual(up.differences, []);
+        assert.deepEqual(up.node.vxlan, { device: "vxlan.1", up: true });
+        const down = compare(out, node, true, report({ routes: "default via 192.168.1.1 dev eth0", links: `${links}\n9: vxlan.1: <BROADCAST,MULTICAST> mtu 1450 state DOWN` }));
+        assert.deepEqual(down.differences, ["node1: route 10.244.2.0/24 via 10.244.2.0 dev vxlan.1 is missing", "node1: VXLAN device vxlan.1 is down or missing"]);
+        assert.deepEqual(compare(out, node, true, report({ routes, links })).differences, ["node1: VXLAN device vxlan.1 is down or missing"]);
+    });
+
     it("a node that is not running", () => {
         assert.deepEqual(compare(OUT, OUT.nodes[1], false, undefined).differences, ["node2: the node container podnet-t-node2 is not running"]);
     });
