@@ -150,7 +150,10 @@ function test(): number {
     }
     let downStatus = run([self, "down"]);
     // The "before" state (S6): the same lab on each node's docker0, and what the cockpit's matrix shows of it.
-    const before = (args: string[]) => spawnSync(node, args, { stdio: "inherit", cwd: root, env: { ...process.env, PODNET_E2E_POD_NETWORK: "docker0" } }).status ?? 1;
+    /** Runs node with PODNET_E2E_POD_NETWORK set: the same lab in another pod network. */
+    const inNetwork = (podNetwork: string) => (args: string[]) =>
+        spawnSync(node, args, { stdio: "inherit", cwd: root, env: { ...process.env, PODNET_E2E_POD_NETWORK: podNetwork } }).status ?? 1;
+    const before = inNetwork("docker0");
     if (before([self, "up"]) === 0) {
         status = before(["--test", path.join(__dirname, "before.e2e.js")]) || status;
     } else {
@@ -158,7 +161,7 @@ function test(): number {
     }
     downStatus = before([self, "down"]) || downStatus;
     // The overlay model (seed 002): the same lab over VXLAN; its own checks, then the same claims as the routed one.
-    const overlay = (args: string[]) => spawnSync(node, args, { stdio: "inherit", cwd: root, env: { ...process.env, PODNET_E2E_POD_NETWORK: "vxlan" } }).status ?? 1;
+    const overlay = inNetwork("vxlan");
     if (overlay([self, "up"]) === 0) {
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "vxlan.e2e.js")]) || status;
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
