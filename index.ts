@@ -4,7 +4,7 @@ import { PodnetLab } from "./components/lab";
 import * as host from "./host/facts";
 import { CONFIG_NAMESPACE } from "./plan/config";
 import { LabInputError } from "./plan/errors";
-import { LabInputs, loadLab } from "./plan/load";
+import { LabInputs, loadLab, writeNodeInit } from "./plan/load";
 import { checkHost } from "./plan/preflight";
 
 /** This project's config keys, as Pulumi holds them (strings; objects and arrays as JSON). */
@@ -29,7 +29,9 @@ try {
     throw e;
 }
 
-const lab = new PodnetLab("lab", { plan: inputs.plan, scripts: inputs.scripts, root: inputs.root });
+// The node scripts, in one file the node containers upload by reference (not stored in the state).
+const nodeInit = writeNodeInit(inputs.root, inputs.scripts);
+const lab = new PodnetLab("lab", { plan: inputs.plan, nodeInit, root: inputs.root });
 
 export const lan = lab.outputs.lan;
 export const outside = lab.outputs.outside;

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { lanCommand } from "../plan/commands";
 import { renderDiagram } from "../plan/diagram";
-import { NodeScript } from "../plan/load";
+import { NodeInitUpload } from "../plan/load";
 import { LabPlan, peerRoutes } from "../plan/plan";
 import { LAN, NODE_CONTAINER } from "./lifecycle";
 import { RenderedManifests } from "./manifests";
@@ -14,8 +14,8 @@ import { LabPod } from "./pod";
 export interface PodnetLabArgs {
     /** The whole lab as plain values (plan/plan.ts). */
     readonly plan: LabPlan;
-    /** Scripts every node gets (node/bin). */
-    readonly scripts: readonly NodeScript[];
+    /** The node init every node runs as PID 1 (it installs node/bin), written on the host (plan/load.ts writeNodeInit). */
+    readonly nodeInit: NodeInitUpload;
     /** Project folder: the node image's build context and the rendered manifests live under it. */
     readonly root: string;
 }
@@ -99,7 +99,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             image: nodeImage,
             security: plan.security,
             podNetwork: plan.podNetwork,
-            scripts: args.scripts,
+            init: args.nodeInit,
             labels: plan.labels,
             images: plan.images,
             hostImages,

@@ -1,9 +1,9 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { bridgeCommand, NODE_INIT, nodeInit, imagePullCommand, imagesLoadCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
+import { bridgeCommand, imagePullCommand, imagesLoadCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { NodeSecurity, PodNetwork } from "../plan/config";
-import { NodeScript } from "../plan/load";
+import { NodeInitUpload } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
 import { insideNode, NODE_CONTAINER, readsNode } from "./lifecycle";
 
@@ -35,8 +35,8 @@ export interface LabNodeArgs {
     readonly security: NodeSecurity;
     /** lab (routes), vxlan (an overlay device and its peers) or docker0 (no lab bridge, no routes). */
     readonly podNetwork: PodNetwork;
-    /** The node scripts (node/bin/*): uploaded as one file, the node init, which installs them in /usr/local/bin. */
-    readonly scripts: readonly NodeScript[];
+    /** The node init (all node/bin/* scripts in one file, which installs them in /usr/local/bin), by reference. */
+    readonly init: NodeInitUpload;
     /** Labels put on every host-side object. */
     readonly labels: Readonly<Record<string, string>>;
     /** Images the node's pods run. */
@@ -78,7 +78,7 @@ export class LabNode extends pulumi.ComponentResource {
             hostname: node.name,
             image: args.image,
             // PID 1 installs the node scripts (one upload, below), then runs podnet-node-entrypoint.
-            entrypoints: [NODE_INIT],
+            entrypoints: [args.init.file],
             networksAdvanced: [{ name: args.lan.name, ipv4Address: node.lanIp }],
             // The node's state lives in anonymous volumes: kept across restarts of the node container, removed with
             // it (the provider's remove_volumes), so a re-created node starts clean and destroy waits for nothing.
@@ -91,7 +91,7 @@ export class LabNode extends pulumi.ComponentResource {
             ],
             // Routing pods is the node's job; /proc/sys is read-only in capabilities mode, so set it at creation.
             sysctls: { "net.ipv4.ip_forward": "1" },
-            uploads: [nodeInit(args.scripts)].map((s) => ({ file: s.file, content: s.content, executable: true })),
+            uploads: [{ file: args.init.file, source: args.init.source, sourceHash: args.init.sourceHash, executable: true }],
             // The LAN's id: a re-created LAN re-creates the nodes attached to it (its name alone would not change).
             labels: [...labels, { label: "podnet-lab.lan", value: args.lan.id }],
             mustRun: true,
@@ -111,20 +111,8 @@ export class LabNode extends pulumi.ComponentResource {
         this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
-        // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
-        this.podNetworkReady = args.podNetwork === "docker0" ? this.ready
-            : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
-                { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
-        this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
-            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
-        // The overlay: the device, then its peers (children of the device in the tree: deleted before it).
-        const v = node.vxlan;
-        const device = v && new command.local.Command(v.resourceName, { ...vxlanCommand(node, v), triggers },
-            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
-        this.vxlan = device;
-        this.vxlanPeers = v && device ? node.vxlanPeers.map((p) => new command.local.Command(p.resourceName, { ...vxlanPeerCommand(node, v, p), triggers },
-            { parent: device, dependsOn: [device], ...insideNode(this.container) })) : [];
-
+        // The images first: the engine starts steps in the order the program declares them, and the images are on
+        // every pod's critical path (sandbox, then CNI, then apps), where the bridge and routes are not.
         const images: Record<string, NodeImage> = {};
         const hostImages = args.hostImages;
         if (hostImages) {
@@ -144,6 +132,20 @@ export class LabNode extends pulumi.ComponentResource {
             }
         }
         this.images = images;
+
+        // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
+        this.podNetworkReady = args.podNetwork === "docker0" ? this.ready
+            : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
+                { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
+        this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
+            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
+        // The overlay: the device, then its peers (children of the device in the tree: deleted before it).
+        const v = node.vxlan;
+        const device = v && new command.local.Command(v.resourceName, { ...vxlanCommand(node, v), triggers },
+            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
+        this.vxlan = device;
+        this.vxlanPeers = v && device ? node.vxlanPeers.map((p) => new command.local.Command(p.resourceName, { ...vxlanPeerCommand(node, v, p), triggers },
+            { parent: device, dependsOn: [device], ...insideNode(this.container) })) : [];
 
         this.registerOutputs({ container: this.container.name });
     }

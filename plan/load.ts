@@ -1,6 +1,8 @@
 // Reading the project's files (pod manifests, node scripts) and producing the plan, or one refusal listing every problem.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { nodeInit } from "./commands";
 import { LabConfig, parseLabConfig } from "./config";
 import { LabInputError, Problems } from "./errors";
 import { LabPlan, planLab } from "./plan";
@@ -41,6 +43,39 @@ export interface NodeScript { readonly file: string; readonly content: string; }
 export function readNodeScripts(root: string): NodeScript[] {
     const dir = path.join(root, "node", "bin");
     return fs.readdirSync(dir).sort().map((f) => ({ file: `/usr/local/bin/${f}`, content: fs.readFileSync(path.join(dir, f), "utf8") }));
+}
+
+/** Where the node init is written on the host, relative to the project folder (where Pulumi runs the providers). */
+export const NODE_INIT_SOURCE = ".lab/podnet-node-init";
+
+/** The node init as the node containers upload it: by reference, so the state holds its path and hash, not its text. */
+export interface NodeInitUpload {
+    /** Path inside the node. */
+    readonly file: string;
+    /** Path on the host, relative to the project folder. */
+    readonly source: string;
+    /** sha256 of the content: a change of any node script changes it, and that replaces the nodes. */
+    readonly sourceHash: string;
+}
+
+/**
+ * Writes the node init (plan/commands.ts nodeInit) to NODE_INIT_SOURCE, for the docker provider to read when it
+ * creates a node. By reference rather than as `content`, because the engine stores every input and output in the
+ * state and rewrites the whole state after each step: inline, the init was about 27 KB per node, twice (inputs
+ * and outputs), half of a 10-node lab's state. Rewritten only when its content changes, through a rename, so two
+ * stacks of the project running at once never see a half-written file.
+ */
+export function writeNodeInit(root: string, scripts: readonly NodeScript[]): NodeInitUpload {
+    const init = nodeInit(scripts);
+    const file = path.join(root, NODE_INIT_SOURCE);
+    const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+    if (current !== init.content) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, init.content, { mode: 0o755 });
+        fs.renameSync(tmp, file);
+    }
+    return { file: init.file, source: NODE_INIT_SOURCE, sourceHash: createHash("sha256").update(init.content).digest("hex") };
 }
 
 export interface LabInputs { readonly config: LabConfig; readonly plan: LabPlan; readonly scripts: readonly NodeScript[]; readonly root: string; }

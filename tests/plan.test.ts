@@ -1,12 +1,14 @@
 // Table tests of the pure plan: valid labs of 1, 3 and 20 nodes, and bad inputs refused with the culprit named.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as fc from "fast-check";
 import { parseLabConfig, PodNetwork } from "../plan/config";
 import { LabInputError } from "../plan/errors";
 import { formatCidr, overlaps, parseCidr, Cidr } from "../plan/ip";
-import { loadLab, projectRoot } from "../plan/load";
+import { loadLab, NODE_INIT_SOURCE, projectRoot, writeNodeInit } from "../plan/load";
 import { LabPlan, macFromIp, peerRoutes, planLab, rendezvousNode } from "../plan/plan";
 import { cniCommand, nodeInit, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { parsePodManifests, PodSpec } from "../plan/pods";
@@ -246,6 +248,25 @@ describe("the node init: every node script in one upload", () => {
         assert.ok(init.content.includes("install_script /usr/local/bin/a <<'PODNET_SCRIPT_END'\n#!/bin/sh\necho 'a' \"$1\"\nPODNET_SCRIPT_END\n"));
         assert.ok(init.content.includes("install_script /usr/local/bin/b <<'PODNET_SCRIPT_END'\necho b\nPODNET_SCRIPT_END\n"));
         assert.throws(() => nodeInit([{ file: "/usr/local/bin/c", content: "x\nPODNET_SCRIPT_END\ny\n" }]), /\/usr\/local\/bin\/c holds a line 'PODNET_SCRIPT_END'/);
+    });
+
+    it("is written on the host and uploaded by reference: its path and hash, rewritten only when a script changes", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "podnet-init-"));
+        try {
+            const scripts = [{ file: "/usr/local/bin/a", content: "echo a\n" }];
+            const first = writeNodeInit(dir, scripts);
+            const file = path.join(dir, NODE_INIT_SOURCE);
+            assert.deepEqual({ ...first, sourceHash: undefined }, { file: "/usr/local/bin/podnet-node-init", source: ".lab/podnet-node-init", sourceHash: undefined });
+            assert.equal(fs.readFileSync(file, "utf8"), nodeInit(scripts).content);
+            assert.match(first.sourceHash, /^[0-9a-f]{64}$/);
+            const inode = fs.statSync(file).ino;
+            assert.deepEqual(writeNodeInit(dir, scripts), first, "same scripts, same upload");
+            assert.equal(fs.statSync(file).ino, inode, "same scripts: the file is left alone");
+            const changed = writeNodeInit(dir, [{ file: "/usr/local/bin/a", content: "echo b\n" }]);
+            assert.notEqual(changed.sourceHash, first.sourceHash, "a changed script changes the hash (and so replaces the nodes)");
+            assert.ok(fs.readFileSync(file, "utf8").includes("echo b"));
+            assert.deepEqual(fs.readdirSync(path.dirname(file)), ["podnet-node-init"], "no temporary file left");
+        } finally { fs.rmSync(dir, { recursive: true, force: true }); }
     });
 });
 

@@ -140,10 +140,14 @@ describe("nodes", () => {
             assert.equal(c.privileged, true);
             assert.deepEqual(c.sysctls, { "net.ipv4.ip_forward": "1" });
             assert.deepEqual(c.labels.slice(0, 2), [{ label: "podnet-lab.project", value: "podnet-lab" }, { label: "podnet-lab.stack", value: "dev" }]);
-            // One upload: the node init, which installs every node script verbatim, then runs the entrypoint.
+            // One upload: the node init, which installs every node script verbatim, then runs the entrypoint. By
+            // reference (a file on the host and its hash), so the state holds neither the init nor the scripts.
             assert.deepEqual(c.uploads.map((u: { file: string }) => u.file), ["/usr/local/bin/podnet-node-init"]);
             assert.deepEqual(c.entrypoints, ["/usr/local/bin/podnet-node-init"]);
-            const init: string = c.uploads[0].content;
+            assert.equal(c.uploads[0].content, undefined);
+            assert.equal(c.uploads[0].source, ".lab/podnet-node-init", "relative to the project folder, where Pulumi runs the providers");
+            const init = fs.readFileSync(path.join(projectRoot(), c.uploads[0].source), "utf8");
+            assert.equal(c.uploads[0].sourceHash, createHash("sha256").update(init).digest("hex"));
             for (const f of fs.readdirSync(path.join(projectRoot(), "node", "bin"))) {
                 const text = fs.readFileSync(path.join(projectRoot(), "node", "bin", f), "utf8");
                 assert.ok(init.includes(`install_script /usr/local/bin/${f} <<'PODNET_SCRIPT_END'\n${text}PODNET_SCRIPT_END\n`), `${f} is not in the init verbatim`);

@@ -9,6 +9,7 @@ import Docker from "dockerode";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import * as tar from "tar-stream";
+import { projectRoot } from "../../plan/load";
 import { LifecycleOptions, lifecycleOf, tapRegistrations, urnName } from "../monitor";
 import { dockerClient, EngineState, isNotFound, labelsOf, Log, renderedPath, runShell, StateEntry } from "./state";
 
@@ -207,10 +208,12 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 : undefined,
         });
         // Uploads go in before the container starts, as the provider does (one tar per file, extracted at /).
+        // `source` is a host path, relative to the project folder (where Pulumi runs the providers).
         for (const u of inputs.uploads ?? []) {
-            if (u.content === undefined) { throw new Error(`engine stand-in: ${name}: upload of ${u.file} without content is not implemented`); }
+            const content = u.content ?? (u.source !== undefined ? fs.readFileSync(path.resolve(projectRoot(), u.source), "utf8") : undefined);
+            if (content === undefined) { throw new Error(`engine stand-in: ${name}: upload of ${u.file} without content or source is not implemented`); }
             const pack = tar.pack();
-            pack.entry({ name: u.file, mode: u.executable ? 0o744 : 0o644 }, u.content);
+            pack.entry({ name: u.file, mode: u.executable ? 0o744 : 0o644 }, content);
             pack.finalize();
             await created.putArchive(pack as unknown as NodeJS.ReadableStream, { path: "/" });
         }
