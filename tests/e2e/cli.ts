@@ -142,9 +142,9 @@ function test(): number {
         status = suite("cockpit.e2e.js") || status;
         status = suite("claims.e2e.js") || status;
         const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { nodes: { container: string }[] };
-        log(`test:e2e: breaking the lab before down: docker stop ${out.nodes[0].container}; docker rm -f ${out.nodes[1].container}`);
+        log(`test:e2e: breaking the lab before down: docker stop ${out.nodes[0].container}; docker rm -f -v ${out.nodes[1].container}`);
         spawnSync("docker", ["stop", "-t", "1", out.nodes[0].container]);
-        spawnSync("docker", ["rm", "-f", out.nodes[1].container]);
+        spawnSync("docker", ["rm", "-f", "-v", out.nodes[1].container]);
     } else {
         log("test:e2e: the lab did not come up; claims not run");
     }

@@ -197,7 +197,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         const node = lab.node("node3");
         const pods = out.pods.filter((p) => p.node === "node3").map((p) => p.name).sort();
         assert.ok(pods.length > 0, "node3 runs pods");
-        docker("rm", "-f", node.container);
+        docker("rm", "-f", "-v", node.container);
         pulumi("up --refresh after node3 was removed", stack.run(["up", "--yes", "--skip-preview", "--refresh"]));
         refresh();
         assert.deepEqual(out.pods.filter((p) => p.node === "node3").map((p) => p.name).sort(), pods);
@@ -279,7 +279,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         pulumi("up again", stack.up());
         refresh();
         docker("stop", "-t", "1", lab.node("node1").container);
-        docker("rm", "-f", lab.node("node2").container);
+        docker("rm", "-f", "-v", lab.node("node2").container);
         pulumi("destroy from a broken lab", stack.destroy());
         nothingLeft();
     });
