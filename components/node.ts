@@ -111,8 +111,20 @@ export class LabNode extends pulumi.ComponentResource {
         this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
-        // The images first: the engine starts steps in the order the program declares them, and the images are on
-        // every pod's critical path (sandbox, then CNI, then apps), where the bridge and routes are not.
+        // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
+        this.podNetworkReady = args.podNetwork === "docker0" ? this.ready
+            : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
+                { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
+        this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
+            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
+        // The overlay: the device, then its peers (children of the device in the tree: deleted before it).
+        const v = node.vxlan;
+        const device = v && new command.local.Command(v.resourceName, { ...vxlanCommand(node, v), triggers },
+            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
+        this.vxlan = device;
+        this.vxlanPeers = v && device ? node.vxlanPeers.map((p) => new command.local.Command(p.resourceName, { ...vxlanPeerCommand(node, v, p), triggers },
+            { parent: device, dependsOn: [device], ...insideNode(this.container) })) : [];
+
         const images: Record<string, NodeImage> = {};
         const hostImages = args.hostImages;
         if (hostImages) {
@@ -132,20 +144,6 @@ export class LabNode extends pulumi.ComponentResource {
             }
         }
         this.images = images;
-
-        // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
-        this.podNetworkReady = args.podNetwork === "docker0" ? this.ready
-            : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
-                { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
-        this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
-            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
-        // The overlay: the device, then its peers (children of the device in the tree: deleted before it).
-        const v = node.vxlan;
-        const device = v && new command.local.Command(v.resourceName, { ...vxlanCommand(node, v), triggers },
-            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
-        this.vxlan = device;
-        this.vxlanPeers = v && device ? node.vxlanPeers.map((p) => new command.local.Command(p.resourceName, { ...vxlanPeerCommand(node, v, p), triggers },
-            { parent: device, dependsOn: [device], ...insideNode(this.container) })) : [];
 
         this.registerOutputs({ container: this.container.name });
     }
