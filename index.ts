@@ -1,5 +1,8 @@
 // podnet-lab: Kubernetes pod networking, built for real on one machine. See README.md.
 import * as pulumi from "@pulumi/pulumi";
+import { installPromiseTraceShortcut } from "./host/stack-traces";
+// Before the program makes any resource: the SDK's per-promise stack traces skip source maps (host/stack-traces.ts).
+installPromiseTraceShortcut();
 import { PodnetLab } from "./components/lab";
 import * as host from "./host/facts";
 import { CONFIG_NAMESPACE } from "./plan/config";

@@ -1,0 +1,34 @@
+// The SDK's per-promise stack traces skip source maps; every other trace keeps them.
+import * as assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { installPromiseTraceShortcut, skipMappingPromiseTraces } from "../host/stack-traces";
+
+const mapped = () => "MAPPED";
+
+describe("stack traces: the SDK's per-promise traces skip source maps", () => {
+    it("a trace made by debuggablePromise is formatted as is; any other one goes through the mapping", () => {
+        const saved = Error.prepareStackTrace;
+        Error.prepareStackTrace = skipMappingPromiseTraces(mapped);
+        try {
+            function debuggablePromise(): string | undefined { return new Error("x").stack; }
+            function programCode(): string | undefined { return new Error("y").stack; }
+            const promiseTrace = debuggablePromise();
+            assert.match(promiseTrace ?? "", /^Error: x\n {4}at debuggablePromise \(.*stack-traces\.test\.js:\d+:\d+\)/);
+            assert.equal(programCode(), "MAPPED");
+        } finally { Error.prepareStackTrace = saved; }
+    });
+
+    it("is installed only over a mapping (ts-node's), and not when promise leaks are debugged", () => {
+        const saved = Error.prepareStackTrace;
+        try {
+            delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+            assert.equal(installPromiseTraceShortcut({}), false);
+            assert.equal(Error.prepareStackTrace, undefined);
+            Error.prepareStackTrace = mapped;
+            assert.equal(installPromiseTraceShortcut({ PULUMI_DEBUG_PROMISE_LEAKS: "1" }), false);
+            assert.equal(Error.prepareStackTrace, mapped);
+            assert.equal(installPromiseTraceShortcut({}), true);
+            assert.notEqual(Error.prepareStackTrace, mapped);
+        } finally { Error.prepareStackTrace = saved; }
+    });
+});
