@@ -7,7 +7,7 @@ import { PodnetLab } from "./components/lab";
 import * as host from "./host/facts";
 import { CONFIG_NAMESPACE } from "./plan/config";
 import { LabInputError } from "./plan/errors";
-import { LabInputs, loadLab, writeNodeInit } from "./plan/load";
+import { LabInputs, loadLab, NodeInitUpload, writeNodeInit } from "./plan/load";
 import { checkHost } from "./plan/preflight";
 
 /** This project's config keys, as Pulumi holds them (strings; objects and arrays as JSON). */
@@ -33,7 +33,8 @@ try {
 }
 
 // The node scripts, in one file the node containers upload by reference (not stored in the state).
-const nodeInit = writeNodeInit(inputs.root, inputs.scripts);
+let nodeInit: NodeInitUpload;
+try { nodeInit = writeNodeInit(inputs.root, inputs.scripts); } catch (e) { throw new pulumi.RunError((e as Error).message); }
 const lab = new PodnetLab("lab", { plan: inputs.plan, nodeInit, root: inputs.root });
 
 export const lan = lab.outputs.lan;

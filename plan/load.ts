@@ -68,12 +68,16 @@ export interface NodeInitUpload {
 export function writeNodeInit(root: string, scripts: readonly NodeScript[]): NodeInitUpload {
     const init = nodeInit(scripts);
     const file = path.join(root, NODE_INIT_SOURCE);
-    const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
-    if (current !== init.content) {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        const tmp = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, init.content, { mode: 0o755 });
-        fs.renameSync(tmp, file);
+    try {
+        const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+        if (current !== init.content) {
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            const tmp = `${file}.${process.pid}.tmp`;
+            fs.writeFileSync(tmp, init.content, { mode: 0o755 });
+            fs.renameSync(tmp, file);
+        }
+    } catch (e) {
+        throw new Error(`podnet-lab: cannot write the node init to ${file}, which every node container uploads: ${(e as Error).message}`);
     }
     return { file: init.file, source: NODE_INIT_SOURCE, sourceHash: createHash("sha256").update(init.content).digest("hex") };
 }

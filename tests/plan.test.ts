@@ -268,6 +268,15 @@ describe("the node init: every node script in one upload", () => {
             assert.deepEqual(fs.readdirSync(path.dirname(file)), ["podnet-node-init"], "no temporary file left");
         } finally { fs.rmSync(dir, { recursive: true, force: true }); }
     });
+
+    it("a node init that cannot be written is refused with its path named", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "podnet-init-"));
+        try {
+            fs.writeFileSync(path.join(dir, ".lab"), "a file where the folder should be");
+            assert.throws(() => writeNodeInit(dir, [{ file: "/usr/local/bin/a", content: "echo a\n" }]),
+                (e: Error) => e.message.startsWith(`podnet-lab: cannot write the node init to ${path.join(dir, NODE_INIT_SOURCE)}, which every node container uploads: `));
+        } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+    });
 });
 
 describe("plan: bad config is refused, naming the field and the value", () => {
