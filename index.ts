@@ -1,4 +1,7 @@
 // podnet-lab: Kubernetes pod networking, built for real on one machine. See README.md.
+// Before the SDK is first loaded: npm machinery it loads for a feature this program never uses waits until used.
+import { deferUnusedSdkModules } from "./host/deferred-modules";
+deferUnusedSdkModules();
 import * as pulumi from "@pulumi/pulumi";
 import { installPromiseTraceShortcut } from "./host/stack-traces";
 // Before the program makes any resource: the SDK's per-promise stack traces skip source maps (host/stack-traces.ts).
