@@ -84,6 +84,20 @@ describe("R4: drift repairs itself, unless the node agent is paused", () => {
         assert.match(nodeLog(n.container, "30s"), new RegExp(`podnet: route ${r.to} via ${r.via}`), "the repair is not in the node's log");
     });
 
+    it("a pod's app container stopped inside its node, then its sandbox killed: each time whole again within 10 s, same IP", async () => {
+        // The agent keeps its last look at the pods' containers between passes; these changes must make it look again.
+        const p = lab.pod("web-2");
+        const app = p.containers[0];
+        lab.onNode(p.node, "docker", "stop", "-t", "1", app.container);
+        await lab.healsWithin(10, `docker stop ${app.container} on ${p.node}`);
+        lab.onNode(p.node, "docker", "kill", p.sandbox);
+        await lab.healsWithin(10, `docker kill ${p.sandbox} on ${p.node}`);
+        const repairs = nodeLog(lab.node(p.node).container, "30s");
+        assert.match(repairs, new RegExp(`pod ${p.name}: container /${app.container} started again`));
+        assert.match(repairs, new RegExp(`pod ${p.name}: sandbox started again`));
+        assert.match(repairs, new RegExp(`pod ${p.name}: network wired again \\(CNI ADD replayed, same IP\\)`));
+    });
+
     it("paused, the agent leaves a deleted route deleted and says so in the node's log; resumed, it puts it back", async () => {
         const n = lab.node("node2");
         const r = n.routes[0];
