@@ -4,7 +4,8 @@ import { deferUnusedSdkModules } from "./host/deferred-modules";
 deferUnusedSdkModules();
 import * as pulumi from "@pulumi/pulumi";
 import { installPromiseTraceShortcut } from "./host/stack-traces";
-// Before the program makes any resource: the SDK's per-promise stack traces skip source maps (host/stack-traces.ts).
+// Before the program makes any resource: the SDK's per-promise stack traces keep only their first line, unmapped
+// (host/stack-traces.ts).
 installPromiseTraceShortcut();
 import { PodnetLab } from "./components/lab";
 import * as host from "./host/facts";

@@ -1,11 +1,11 @@
-// The SDK's per-promise stack traces skip source maps; every other trace keeps them.
+// The SDK's per-promise stack traces keep only their first line, unmapped; every other trace is still mapped.
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { installPromiseTraceShortcut, skipMappingPromiseTraces } from "../host/stack-traces";
 
 const mapped = () => "MAPPED";
 
-describe("stack traces: the SDK's per-promise traces skip source maps", () => {
+describe("stack traces: the SDK's per-promise traces are cut to their first line, unmapped", () => {
     it("a trace made by debuggablePromise is its first line only; any other one goes through the mapping", () => {
         const saved = Error.prepareStackTrace;
         Error.prepareStackTrace = skipMappingPromiseTraces(mapped);
