@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { bridgeCommand, imagePullCommand, imagesLoadCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
+import { bridgeCommand, cniConfigCommand, imagePullCommand, imagesLoadCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeInitUpload } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
@@ -55,6 +55,8 @@ export class LabNode extends pulumi.ComponentResource {
     public readonly ready: command.local.Command;
     /** The step pods are wired after: the bridge set-up, or (docker0, no lab bridge) the readiness wait. */
     public readonly podNetworkReady: command.local.Command;
+    /** The node's CNI configuration, /etc/cni/net.d/10-podnet.conflist (absent under docker0). */
+    public readonly cniConfig?: command.local.Command;
     /** Routed model: one route per peer (empty otherwise). */
     public readonly routes: command.local.Command[];
     /** Overlay model: the VXLAN device, and one entry per peer (route, neighbour, FDB) under it. */
@@ -115,6 +117,9 @@ export class LabNode extends pulumi.ComponentResource {
         this.podNetworkReady = args.podNetwork === "docker0" ? this.ready
             : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
                 { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
+        // The CNI configuration a real node keeps in /etc/cni/net.d; the preview shows its content (the command's stdin).
+        this.cniConfig = node.cni && new command.local.Command(node.cni.resourceName, { ...cniConfigCommand(node, node.cni), triggers },
+            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
         this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
             { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
         // The overlay: the device, then its peers (children of the device in the tree: deleted before it).

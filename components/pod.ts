@@ -58,7 +58,10 @@ export class LabPod extends pulumi.ComponentResource {
         this.network = new command.local.Command(`${name}-net`, {
             create: cni.apply((c) => c.create),
             delete: cni.apply((c) => c.delete ?? ""),
-        }, { parent: this.pause, dependsOn: [on.podNetworkReady], ...lifecycle });
+            // A new network configuration (another plugin, MTU) wires the pod again: DEL by the plugins of its ADD
+            // (podnet-cni keeps them in the CNI cache), then ADD by the new ones, as a new sandbox would get.
+            triggers: [node.cni?.text ?? "docker0"],
+        }, { parent: this.pause, dependsOn: [on.podNetworkReady, ...(on.cniConfig ? [on.cniConfig] : [])], ...lifecycle });
         this.ip = this.network.stdout.apply(podIpFromCniResult);
 
         this.containers = pod.containers.map((c) => {

@@ -3,7 +3,7 @@
 // what will run, down to seed 000's `docker run --network container:<pause>`.
 import { PodNetwork } from "./config";
 import type { NodeScript } from "./load";
-import { ContainerPlan, LabPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
+import { ContainerPlan, LabPlan, NodeCniPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
 
 /** Single-quotes a word for /bin/sh. */
 export function shq(word: string): string {
@@ -19,7 +19,7 @@ const exec = (node: NodePlan, ...ws: string[]) => `docker exec ${shq(node.contai
 const undo = (node: NodePlan, ...ws: string[]) =>
     `if [ "$(docker inspect -f '{{.State.Running}}' ${shq(node.container)} 2>/dev/null)" = true ]; then ${exec(node, ...ws)}; fi`;
 
-export interface CreateDelete { readonly create: string; readonly delete?: string; }
+export interface CreateDelete { readonly create: string; readonly delete?: string; readonly stdin?: string; }
 
 /** Where the node's PID 1 lives: it installs the lab's node scripts, then runs podnet-node-entrypoint. */
 export const NODE_INIT = "/usr/local/bin/podnet-node-init";
@@ -33,9 +33,10 @@ const SCRIPT_END = "PODNET_SCRIPT_END";
 export function nodeInit(scripts: readonly NodeScript[]): NodeScript {
     const lines = ["#!/bin/sh",
         "# podnet-lab's node init (PID 1): installs the lab's node scripts (node/bin/* of the repository, verbatim below)",
-        "# into /usr/local/bin, then runs podnet-node-entrypoint. Written by plan/commands.ts nodeInit().",
+        "# into /usr/local/bin and its CNI plugin (node/cni/*) into /opt/cni/bin, then runs podnet-node-entrypoint.",
+        "# Written by plan/commands.ts nodeInit().",
         "set -eu",
-        "install_script() { cat > \"$1.new\" && chmod 0755 \"$1.new\" && mv -f \"$1.new\" \"$1\"; }"];
+        "install_script() { mkdir -p \"$(dirname \"$1\")\" && cat > \"$1.new\" && chmod 0755 \"$1.new\" && mv -f \"$1.new\" \"$1\"; }"];
     for (const sc of scripts) {
         if (sc.content.split("\n").includes(SCRIPT_END)) { throw new Error(`${sc.file} holds a line '${SCRIPT_END}', which ends a script in the node init`); }
         lines.push("", `install_script ${shq(sc.file)} <<'${SCRIPT_END}'`, sc.content.replace(/\n$/, ""), SCRIPT_END);
@@ -175,8 +176,22 @@ export function appCommand(node: NodePlan, pod: PodPlan, c: ContainerPlan, label
 }
 
 /**
- * The CNI ADD/DEL for one pod; `sandboxId` is the pause container's full id inside the node (the CNI container
- * id, which the IPAM records hold). ADD prints the CNI result (JSON, with the pod IP); DEL releases the IP.
+ * The node's CNI configuration: `podnet-cni CONFIG` writes the conflist it reads on stdin to
+ * /etc/cni/net.d/10-podnet.conflist (so the preview shows the file's content as the command's stdin).
+ */
+export function cniConfigCommand(node: NodePlan, cni: NodeCniPlan): CreateDelete {
+    return {
+        create: `docker exec -i ${shq(node.container)} podnet-cni CONFIG`,
+        stdin: cni.text,
+        delete: undo(node, "podnet-cni", "UNCONFIG"),
+    };
+}
+
+/**
+ * The pod's network, as the runtime sets it up for a new sandbox: `podnet-cni ADD POD SANDBOX_ID` runs the node's
+ * CNI configuration (each plugin's ADD with CNI_CONTAINERID=SANDBOX_ID, CNI_NETNS the sandbox's namespace,
+ * CNI_IFNAME=eth0 and the pod's K8S_* CNI_ARGS) and prints the result (JSON, with the pod IP); DEL runs the
+ * plugins' DEL, which releases the IP. `sandboxId` is the pause container's full id inside the node.
  */
 export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string, podNetwork: PodNetwork = "lab"): CreateDelete {
     if (podNetwork === "docker0") {
@@ -188,12 +203,12 @@ export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string, podN
         };
     }
     return {
-        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth, node.bridge, String(node.podMtu)),
-        delete: undo(node, "podnet-cni", "DEL", pod.name, sandboxId, pod.podCidr, pod.gateway, pod.hostVeth),
+        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId),
+        delete: undo(node, "podnet-cni", "DEL", pod.name, sandboxId),
     };
 }
 
-/** The pod IP from a CNI ADD result (`ips[0].address`, e.g. 10.244.1.2/24 -> 10.244.1.2). */
+/** The pod IP from a CNI ADD result (its `ips[0].address`, e.g. 10.244.1.2/24 -> 10.244.1.2). */
 export function podIpFromCniResult(stdout: string): string {
     let result: { ips?: { address?: string }[] };
     try { result = JSON.parse(stdout) as typeof result; }

@@ -1,6 +1,7 @@
 // The lab's configuration: every key, its default and its meaning, and the pure function that validates it.
+import { CNI_PLUGINS, CniPlugin } from "./cni";
 import { Problems } from "./errors";
-import { contains, formatCidr, hasHostBits, ipToNumber, networkOf, numberToIp, overlaps, parseCidr, size } from "./ip";
+import { Cidr, contains, formatCidr, hasHostBits, ipToNumber, networkOf, numberToIp, overlaps, parseCidr, size } from "./ip";
 
 export type NodeSecurity = "privileged" | "capabilities";
 /**
@@ -29,7 +30,18 @@ export interface LabConfig {
     readonly outsideHostIp: string;
     readonly outsideHostImage: string;
     readonly podNetwork: PodNetwork;
+    readonly cniPlugin: CniPlugin;
 }
+
+/** Docker's default bridge network inside every node (docker0): the lab's ranges must stay off it. */
+export const NODE_DOCKER0_CIDR = "172.17.0.0/16";
+/** Interfaces every node already has, which the pods' bridge cannot be named after. */
+export const NODE_INTERFACES: Readonly<Record<string, string>> = {
+    lo: "its loopback interface",
+    eth0: "its LAN interface",
+    docker0: "Docker's own bridge inside the node",
+    "vxlan.1": "the overlay's VXLAN device (podNetwork vxlan)",
+};
 
 /** Every key: its default (as Pulumi config would hold it) and its description. Pulumi.yaml mirrors this (a test checks it). */
 export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default: LabConfig[K]; readonly description: string } } = {
@@ -47,6 +59,7 @@ export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default:
     pods: { default: ["pods"], description: "Pod manifest files or folders (of *.yaml), relative to the project folder." },
     outsideHostIp: { default: "", description: "LAN address of the outside host, a web server standing in for the internet (traffic leaving the cluster is masqueraded); empty: the LAN's last usable address." },
     podNetwork: { default: "lab", description: "'lab': the model, routed (a bridge per node with its own subnet, a static route per peer subnet via the peer's LAN IP, the CNI script). 'vxlan': the same, but peers are reached through an overlay: a VXLAN device per node (VNI 1, UDP 4789) and per peer a route, neighbour and FDB entry; pods get MTU 1450. 'docker0': the 'before' state (S6): the same pods on each node's default docker0, with no lab bridge, no routes and no CNI; pulumi up switches between them." },
+    cniPlugin: { default: "podnet", description: "The CNI plugin every node's /etc/cni/net.d/10-podnet.conflist names: 'podnet', the lab's own (node/cni/podnet), or 'bridge', the CNI project's reference plugin on the same subnets; pulumi up swaps it under the same pods." },
     outsideHostImage: { default: "nginx:1.27", description: "Image of the outside host: a web server on port 80 that logs each client's address (imageSubstitutions apply)." },
 };
 
@@ -119,6 +132,12 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
     const lan = cidr("lanCidr");
     if (lan && lan.prefix > 29) { problems.add(`${field("lanCidr")} is '${str("lanCidr")}'; a LAN needs at least a /29 (room for a gateway and nodes)`); }
     const cluster = cidr("clusterCidr");
+    const docker0 = parseCidr(NODE_DOCKER0_CIDR) as Cidr;
+    for (const [k, c] of [["lanCidr", lan], ["clusterCidr", cluster]] as const) {
+        if (c && overlaps(c, docker0)) {
+            problems.add(`${field(k)} ${formatCidr(c)} overlaps ${NODE_DOCKER0_CIDR}, the Docker network inside every node (docker0); choose a range outside it, like ${CONFIG_KEYS[k].default}`);
+        }
+    }
     if (cluster && lan && overlaps(cluster, lan)) {
         problems.add(`${field("lanCidr")} ${formatCidr(lan)} overlaps ${field("clusterCidr")} ${formatCidr(cluster)}; the nodes' LAN and the pod range must be disjoint`);
     }
@@ -149,6 +168,8 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
     const bridgeName = str("bridgeName");
     if (!IFNAME.test(bridgeName)) {
         problems.add(`${field("bridgeName")} is '${bridgeName}'; a Linux interface name is 1 to 15 letters, digits, '_', '.' or '-'`);
+    } else if (Object.prototype.hasOwnProperty.call(NODE_INTERFACES, bridgeName)) {
+        problems.add(`${field("bridgeName")} is '${bridgeName}', which every node already has as an interface (${NODE_INTERFACES[bridgeName]}); choose another name, like ${CONFIG_KEYS.bridgeName.default}`);
     }
 
     const nodeImage = str("nodeImage");
@@ -204,6 +225,11 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         problems.add(`${field("podNetwork")} is '${podNetwork}'; valid: 'lab' (the model, routed: bridge, routes via peers' LAN IPs, CNI), 'vxlan' (the same over a VXLAN overlay) or 'docker0' (the "before" state: each node's own docker0)`);
     }
 
+    const cniPlugin = str("cniPlugin");
+    if (!(CNI_PLUGINS as string[]).includes(cniPlugin)) {
+        problems.add(`${field("cniPlugin")} is '${cniPlugin}'; valid: 'podnet' (the lab's own CNI plugin) or 'bridge' (the CNI project's reference plugin)`);
+    }
+
     const podsRaw = json("pods");
     let pods: string[] = [...CONFIG_KEYS.pods.default];
     if (!Array.isArray(podsRaw) || podsRaw.length === 0 || !podsRaw.every((p) => typeof p === "string" && p.length > 0)) {
@@ -217,7 +243,7 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         config: {
             lanCidr: str("lanCidr"), firstNodeIp, nodeCount, clusterCidr: str("clusterCidr"), nodeSubnetPrefix, bridgeName,
             nodeImage, pauseImage, imageSubstitutions, nodeSecurity: sec as NodeSecurity, preloadImages: pre === "true", pods,
-            outsideHostIp, outsideHostImage, podNetwork: podNetwork as PodNetwork,
+            outsideHostIp, outsideHostImage, podNetwork: podNetwork as PodNetwork, cniPlugin: cniPlugin as CniPlugin,
         },
     };
 }

@@ -2,6 +2,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { CNI_BIN_DIR } from "./cni";
 import { nodeInit } from "./commands";
 import { LabConfig, parseLabConfig } from "./config";
 import { LabInputError, Problems } from "./errors";
@@ -39,10 +40,15 @@ export function readManifests(root: string, entries: readonly string[], problems
 
 export interface NodeScript { readonly file: string; readonly content: string; }
 
-/** The scripts every node gets in /usr/local/bin (node/bin/* of this repository). */
+/**
+ * The files every node gets: node/bin/* (the lab's node scripts) in /usr/local/bin, node/cni/* (the lab's CNI
+ * plugin) in /opt/cni/bin, where a node keeps its CNI plugins.
+ */
 export function readNodeScripts(root: string): NodeScript[] {
-    const dir = path.join(root, "node", "bin");
-    return fs.readdirSync(dir).sort().map((f) => ({ file: `/usr/local/bin/${f}`, content: fs.readFileSync(path.join(dir, f), "utf8") }));
+    return ([["bin", "/usr/local/bin"], ["cni", CNI_BIN_DIR]] as const).flatMap(([folder, into]) => {
+        const dir = path.join(root, "node", folder);
+        return fs.readdirSync(dir).sort().map((f) => ({ file: `${into}/${f}`, content: fs.readFileSync(path.join(dir, f), "utf8") }));
+    });
 }
 
 /** Where the node init is written on the host, relative to the project folder (where Pulumi runs the providers). */

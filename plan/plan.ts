@@ -1,6 +1,7 @@
 // config + pod specs -> everything the lab declares, as plain values: nodes, subnets, routes, pods, IPs, images, names.
 import { createHash } from "crypto";
-import { LabConfig, NodeSecurity, PodNetwork } from "./config";
+import { CniConfList, cniConfList, CniPlugin, conflistText } from "./cni";
+import { LabConfig, NODE_DOCKER0_CIDR, NodeSecurity, PodNetwork } from "./config";
 import { Problems } from "./errors";
 import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size, subnet } from "./ip";
 import { PodSpec } from "./pods";
@@ -37,6 +38,14 @@ export interface VxlanPeerPlan {
     readonly mac: string;
     readonly lanIp: string;
 }
+/** The node's CNI configuration (absent under docker0, where Docker wires the pods). */
+export interface NodeCniPlan {
+    /** Resource name, e.g. node1-cni. */
+    readonly resourceName: string;
+    readonly conflist: CniConfList;
+    /** The file's content, as written on the node. */
+    readonly text: string;
+}
 export interface NodePlan {
     /** node1, node2, ... (also the hostname). */
     readonly name: string;
@@ -56,6 +65,8 @@ export interface NodePlan {
     readonly vxlanPeers: readonly VxlanPeerPlan[];
     /** MTU of the pods' eth0 (and their veths) on this node: the LAN's, less the overlay's 50 bytes under vxlan. */
     readonly podMtu: number;
+    /** The node's CNI configuration (/etc/cni/net.d); absent under docker0. */
+    readonly cni?: NodeCniPlan;
     /** Names of the pods placed on this node. */
     readonly pods: readonly string[];
 }
@@ -80,8 +91,6 @@ export interface PodPlan {
     readonly gateway: string;
     /** Sandbox (pause) container name inside the node, kubelet-style: k8s_POD_<pod>. */
     readonly sandbox: string;
-    /** Host end of the pod's veth pair, on the node's bridge (15 characters at most). */
-    readonly hostVeth: string;
     readonly containers: readonly ContainerPlan[];
     readonly source: PodSpec;
 }
@@ -113,6 +122,8 @@ export interface LabPlan {
     readonly security: NodeSecurity;
     /** lab (the model, routed), vxlan (the model over an overlay) or docker0 (the "before" state: no lab bridge, no routes, no CNI). */
     readonly podNetwork: PodNetwork;
+    /** The CNI plugin every node's configuration names (unused under docker0). */
+    readonly cniPlugin: CniPlugin;
     readonly preloadImages: boolean;
     readonly pauseImage: ImagePlan;
     /** Every distinct image a node runs (pause first), after substitution. */
@@ -128,7 +139,7 @@ export interface LabPlan {
 
 export const NODE_IMAGE_NAME = "podnet-lab/node:27.5.1";
 /** Docker's default bridge network, the same on every node (S6). */
-export const DOCKER0: Cidr = parseCidr("172.17.0.0/16") as Cidr;
+export const DOCKER0: Cidr = parseCidr(NODE_DOCKER0_CIDR) as Cidr;
 export const LABEL_STACK = "podnet-lab.stack";
 export const LABEL_PROJECT = "podnet-lab.project";
 /** The LAN's MTU (a Docker bridge network's default). */
@@ -149,14 +160,14 @@ export function imageKey(ref: string): string {
     return ref.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
 }
 
-/** Host end of a pod's veth: "veth" + 8 hex digits of the pod name, like real CNI plugins (15-char limit). */
-export function hostVethName(pod: string): string {
-    return "veth" + createHash("sha256").update(pod).digest("hex").slice(0, 8);
-}
-
 function image(ref: string, subs: Readonly<Record<string, string>>): ImagePlan {
     const run = subs[ref] ?? ref;
     return { ref: run, key: imageKey(run) };
+}
+
+function nodeCni(node: string, plugin: CniPlugin, bridge: string, podCidr: string, gateway: string, mtu: number): NodeCniPlan {
+    const conflist = cniConfList(plugin, { bridge, podCidr, gateway, mtu });
+    return { resourceName: `${node}-cni`, conflist, text: conflistText(conflist) };
 }
 
 /**
@@ -230,7 +241,6 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 podCidr: formatCidr(sub),
                 gateway: numberToIp(bridgeIp),
                 sandbox: `k8s_POD_${s.name}`,
-                hostVeth: hostVethName(s.name),
                 source: s,
                 containers: s.containers.map((c) => ({
                     name: c.name,
@@ -272,6 +282,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 lanIp: numberToIp(first + j),
             }])),
             podMtu,
+            ...(docker0 ? {} : { cni: nodeCni(name, config.cniPlugin, config.bridgeName, formatCidr(sub), numberToIp(bridgeIp), podMtu) }),
             pods: onNode.map((p) => p.name),
         };
     });
@@ -296,6 +307,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 : { kind: "prebuilt", ref: config.nodeImage },
             security: config.nodeSecurity,
             podNetwork: config.podNetwork,
+            cniPlugin: config.cniPlugin,
             preloadImages: config.preloadImages,
             pauseImage,
             images,

@@ -26,5 +26,12 @@ export const BAD_CONFIG: [string, Record<string, string>, string[]][] = [
     ["outside host on a node's address", { outsideHostIp: "192.168.1.12" }, ["podnet-lab:outsideHostIp 192.168.1.12 must be inside"]],
     ["outside host not an IP", { outsideHostIp: "internet" }, ["podnet-lab:outsideHostIp is 'internet', which is not an IPv4 address"]],
     ["unknown pod network", { podNetwork: "flannel" }, ["podnet-lab:podNetwork is 'flannel'", "'lab'", "'vxlan'", "'docker0'"]],
+    ["unknown CNI plugin", { cniPlugin: "flannel" }, ["podnet-lab:cniPlugin is 'flannel'", "'podnet'", "'bridge'"]],
+    ["bridge named like the node's LAN interface", { bridgeName: "eth0" }, ["podnet-lab:bridgeName is 'eth0'", "its LAN interface", "like v-net-0"]],
+    ["bridge named like loopback", { bridgeName: "lo" }, ["podnet-lab:bridgeName is 'lo'", "loopback"]],
+    ["bridge named like the node's Docker bridge", { bridgeName: "docker0" }, ["podnet-lab:bridgeName is 'docker0'", "Docker's own bridge"]],
+    ["bridge named like the overlay device", { bridgeName: "vxlan.1" }, ["podnet-lab:bridgeName is 'vxlan.1'", "VXLAN device"]],
+    ["cluster range on the nodes' docker0", { clusterCidr: "172.16.0.0/12" }, ["podnet-lab:clusterCidr 172.16.0.0/12 overlaps 172.17.0.0/16", "docker0"]],
+    ["LAN on the nodes' docker0", { lanCidr: "172.17.5.0/24", firstNodeIp: "172.17.5.11" }, ["podnet-lab:lanCidr 172.17.5.0/24 overlaps 172.17.0.0/16", "like 192.168.1.0/24"]],
     ["pods not a list", { pods: "\"pods\"" }, ["podnet-lab:pods must be a non-empty list"]],
 ];

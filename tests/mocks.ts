@@ -12,14 +12,20 @@ export interface Recorded {
 
 /**
  * What a Command prints, by its role: a sandbox's container id, an image id, or a CNI ADD result whose IP a
- * tiny host-local stand-in hands out (per subnet, from .2 up, in the order the ADDs arrive).
+ * tiny host-local stand-in hands out from the subnet of the node's conflist (the stdin of its `podnet-cni CONFIG`
+ * command, recorded before), from .2 up, in the order the ADDs arrive.
  */
-function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>): string {
-    const add = /podnet-cni ADD (\S+) (\S+) (\d+\.\d+\.\d+)\.\d+\/(\d+) (\S+)/.exec(String(r.inputs.create ?? ""));
+function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>, recorded: readonly Recorded[]): string {
+    const add = /^docker exec (\S+) podnet-cni ADD (\S+) (\S+)$/.exec(String(r.inputs.create ?? ""));
     if (add) {
-        const host = (next.get(add[3]) ?? 1) + 1;
-        next.set(add[3], host);
-        return JSON.stringify({ cniVersion: "1.0.0", ips: [{ address: `${add[3]}.${host}/${add[4]}`, gateway: add[5], interface: 1 }] });
+        const config = recorded.find((c) => c.inputs.create === `docker exec -i ${add[1]} podnet-cni CONFIG`);
+        if (!config) { throw new Error(`mocks: ${r.name}: CNI ADD on ${add[1]}, which has no network configuration yet`); }
+        const range = JSON.parse(config.inputs.stdin).plugins[0].ipam.ranges[0][0] as { subnet: string; gateway: string };
+        const [net, prefix] = range.subnet.split("/");
+        const base = net.split(".").slice(0, 3).join(".");
+        const host = (next.get(base) ?? 1) + 1;
+        next.set(base, host);
+        return JSON.stringify({ cniVersion: "1.0.0", ips: [{ address: `${base}.${host}/${prefix}`, gateway: range.gateway, interface: 2 }] });
     }
     const docker0 = /podnet-cni DOCKER0 (\S+)/.exec(String(r.inputs.create ?? ""));
     if (docker0) {
@@ -39,7 +45,7 @@ function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>): stri
 }
 
 /** Returns plausible provider outputs for the types this program declares. */
-const KNOWN: Record<string, (r: Omit<Recorded, "id">, next: Map<string, number>) => Record<string, any>> = {
+const KNOWN: Record<string, (r: Omit<Recorded, "id">, next: Map<string, number>, recorded: readonly Recorded[]) => Record<string, any>> = {
     "podnet-lab:index:Lab": () => ({}),
     "podnet-lab:index:Node": () => ({}),
     "podnet-lab:index:Pod": () => ({}),
@@ -49,7 +55,7 @@ const KNOWN: Record<string, (r: Omit<Recorded, "id">, next: Map<string, number>)
     "docker:index/remoteImage:RemoteImage": (r) => ({ imageId: `sha256:host-${r.inputs.name}` }),
     "pulumi:providers:kubernetes": () => ({}),
     "kubernetes:core/v1:Pod": () => ({}),
-    "command:local:Command": (r, next) => ({ stdout: commandStdout(r, next), stderr: "" }),
+    "command:local:Command": (r, next, recorded) => ({ stdout: commandStdout(r, next, recorded), stderr: "" }),
 };
 
 export class RecordingMocks implements pulumi.runtime.Mocks {
@@ -62,7 +68,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         const id = `${args.name}-id`;
         const rec = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id };
         this.resources.push(rec);
-        return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...extra(rec, this.nextHost) } };
+        return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...extra(rec, this.nextHost, this.resources) } };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {

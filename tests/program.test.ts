@@ -31,8 +31,8 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
         // pause + nginx + ubuntu images on the host, preloaded into 3 nodes
         assert.equal(count(T.remote), 3);
         assert.equal(count(T.container), 3 + 1, "the node containers and the outside host: pods run through each node's own docker");
-        // the LAN; per node: ready, bridge, 2 routes, one image load = 5; per pod: pause, CNI, one per app container (4 + 4 + 5)
-        assert.equal(count(T.command), 1 + 3 * 5 + 4 + 4 + 5);
+        // the LAN; per node: ready, bridge, CNI configuration, 2 routes, one image load = 6; per pod: pause, CNI, one per app container (4 + 4 + 5)
+        assert.equal(count(T.command), 1 + 3 * 6 + 4 + 4 + 5);
         assert.equal(count(T.k8sProvider), 1);
         assert.equal(count(T.pod), 4);
         assert.equal(run.mocks.resources.filter((r) => r.type === "pulumi:providers:docker").length, 0, "no per-node Docker provider");
@@ -75,7 +75,7 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
 
     it("every Command that changes a node is replaced on any change, deleted before its replacement, and goes with its node", () => {
         const changing = names(T.command).filter((n) => n !== "lan" && !n.endsWith("-ready") && !/-(images|pull-.*)$/.test(n));
-        assert.equal(changing.length, 3 * 3 + 4 + 4 + 5, "bridge and routes per node; pause, CNI and apps per pod");
+        assert.equal(changing.length, 3 * 4 + 4 + 4 + 5, "bridge, CNI configuration and routes per node; pause, CNI and apps per pod");
         for (const n of changing) {
             // (the SDK adds "triggers[*]", which the Command type declares itself)
             assert.deepEqual({ ...run.options.get(n), replaceOnChanges: run.options.get(n)?.replaceOnChanges.filter((k) => k !== "triggers[*]") }, {
@@ -116,7 +116,7 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     });
 
     it("node-side steps run again when their node container is replaced (triggers hold its id)", () => {
-        for (const n of ["node1-ready", "node1-bridge", "node1-route-to-node2", "node1-images"]) {
+        for (const n of ["node1-ready", "node1-bridge", "node1-cni", "node1-route-to-node2", "node1-images"]) {
             assert.equal(run.mocks.named(n).inputs.triggers[0], "node1-container-id", n);
         }
     });
@@ -228,10 +228,27 @@ describe("pods", () => {
         assert.ok((run.mocks.named("web-1-nginx").inputs.create as string).endsWith(" nginx:1.27'"));
     });
 
-    it("the CNI ADD wires the sandbox (by its id) from the node's subnet; delete runs DEL with the same id", () => {
+    it("the CNI ADD wires the sandbox (by its id) through the node's CNI configuration; delete runs DEL with the same id", () => {
         const net = run.mocks.named("web-3-net").inputs;
-        assert.match(net.create, /^docker exec podnet-dev-node3 podnet-cni ADD web-3 sandbox-id-of-web-3 10\.244\.3\.0\/24 10\.244\.3\.1 veth[0-9a-f]{8} v-net-0 1500$/);
-        assert.match(net.delete, /docker exec podnet-dev-node3 podnet-cni DEL web-3 sandbox-id-of-web-3 10\.244\.3\.0\/24 10\.244\.3\.1 veth[0-9a-f]{8}; fi$/);
+        assert.equal(net.create, "docker exec podnet-dev-node3 podnet-cni ADD web-3 sandbox-id-of-web-3");
+        assert.match(net.delete, /then docker exec podnet-dev-node3 podnet-cni DEL web-3 sandbox-id-of-web-3; fi$/);
+        assert.deepEqual(net.triggers, [run.mocks.named("node3-cni").inputs.stdin], "a new network configuration wires the pod again");
+    });
+
+    it("each node's CNI configuration is a resource of its own: the conflist (its stdin) names podnet, the node's bridge, subnet and MTU, then portmap", () => {
+        for (const i of [1, 2, 3]) {
+            const c = run.mocks.named(`node${i}-cni`).inputs;
+            assert.equal(c.create, `docker exec -i podnet-dev-node${i} podnet-cni CONFIG`);
+            assert.match(c.delete, new RegExp(`then docker exec podnet-dev-node${i} podnet-cni UNCONFIG; fi$`));
+            assert.deepEqual(JSON.parse(c.stdin), {
+                cniVersion: "1.0.0", name: "podnet", plugins: [
+                    { type: "podnet", bridge: "v-net-0", mtu: 1500,
+                        ipam: { type: "host-local", ranges: [[{ subnet: `10.244.${i}.0/24`, gateway: `10.244.${i}.1` }]], dataDir: "/var/lib/cni/networks" } },
+                    { type: "portmap", capabilities: { portMappings: true } },
+                ],
+            });
+            assert.deepEqual(run.ancestors(`node${i}-cni`).slice(0, 2), [`node${i}`, "lab"]);
+        }
     });
 
     it("renders the pods as manifests through a render-only Kubernetes provider", () => {

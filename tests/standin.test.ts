@@ -24,12 +24,13 @@ describe("engine stand-in refusals (no Docker needed)", () => {
     it("throws on an input it does not implement, naming it", async () => {
         await assert.rejects(engine().newResource({ type: "docker:index/container:Container", name: "c", inputs: { image: "x", gpus: "all" } }),
             /docker:index\/container:Container c: input\(s\) gpus not implemented/);
-        await assert.rejects(engine().newResource({ type: "command:local:Command", name: "c", inputs: { create: "true", stdin: "x" } }),
-            /input\(s\) stdin not implemented/);
+        await assert.rejects(engine().newResource({ type: "command:local:Command", name: "c", inputs: { create: "true", dir: "/tmp" } }),
+            /input\(s\) dir not implemented/);
     });
 
     it("runs commands like pulumi-command: /bin/sh -c, environment, trailing newline trimmed, failure reported", async () => {
         assert.deepEqual(await runShell("echo \"$GREETING\"; echo err >&2", { GREETING: "hi there" }), { stdout: "hi there", stderr: "err" });
+        assert.deepEqual(await runShell("tr a-z A-Z", {}, "piped in\n"), { stdout: "PIPED IN", stderr: "" }, "stdin reaches the command");
         await assert.rejects(runShell("echo nope >&2; exit 3", {}), /exited with 3[\s\S]*nope/);
     });
 

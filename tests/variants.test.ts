@@ -86,7 +86,7 @@ describe("program variants", () => {
             assert.equal(run.mocks.named(name).inputs.triggers[0], `${name.slice(0, 5)}-container-id`);
         }
         assert.equal(run.mocks.resources.filter((r) => /-vxlan(-to-node\d)?$/.test(r.name)).length, 3 + 3 * 2);
-        assert.match(run.mocks.named("web-2-net").inputs.create, / v-net-0 1450$/);
+        assert.equal(JSON.parse(run.mocks.named("node2-cni").inputs.stdin).plugins[0].mtu, 1450, "the pods' MTU is in the node's CNI configuration");
         assert.equal(run.outputs.podNetwork, "vxlan");
         assert.deepEqual(run.outputs.nodes[0].routes, [
             { to: "10.244.2.0/24", via: "10.244.2.0", dev: "vxlan.1", remote: "192.168.1.12" },

@@ -21,7 +21,7 @@ const log = (line: string) => process.stdout.write(line + "\n");
 
 /**
  * The e2e stack's config (Pulumi.e2e.yaml), as Pulumi would hand it to the program; PODNET_E2E_NODES overrides
- * nodeCount, PODNET_E2E_PODS the pod folder, PODNET_E2E_POD_NETWORK podNetwork.
+ * nodeCount, PODNET_E2E_PODS the pod folder, PODNET_E2E_POD_NETWORK podNetwork, PODNET_E2E_CNI_PLUGIN cniPlugin.
  */
 function stackConfig(): Record<string, string> {
     const file = yaml.load(fs.readFileSync(path.join(root, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
@@ -30,6 +30,7 @@ function stackConfig(): Record<string, string> {
     if (process.env.PODNET_E2E_NODES) { out["podnet-lab:nodeCount"] = process.env.PODNET_E2E_NODES; }
     if (process.env.PODNET_E2E_PODS) { out["podnet-lab:pods"] = JSON.stringify([process.env.PODNET_E2E_PODS]); }
     if (process.env.PODNET_E2E_POD_NETWORK) { out["podnet-lab:podNetwork"] = process.env.PODNET_E2E_POD_NETWORK; }
+    if (process.env.PODNET_E2E_CNI_PLUGIN) { out["podnet-lab:cniPlugin"] = process.env.PODNET_E2E_CNI_PLUGIN; }
     return out;
 }
 

@@ -23,7 +23,7 @@ const SUPPORTED: Record<string, readonly string[]> = {
         "ports", "volumes", "uploads", "mustRun", "privileged", "capabilities", "securityOpts", "cgroupnsMode", "sysctls",
         "restart",
     ],
-    "command:local:Command": ["create", "delete", "environment", "triggers", "logging"],
+    "command:local:Command": ["create", "delete", "environment", "triggers", "logging", "stdin"],
     // deleteUnreachable only shapes a refresh, which the stand-in never does.
     "pulumi:providers:kubernetes": ["renderYamlToDirectory", "deleteUnreachable", "version"],
     "kubernetes:core/v1:Pod": ["apiVersion", "kind", "metadata", "spec"],
@@ -157,7 +157,7 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 return this.createContainer(name, inputs);
             case "command:local:Command": {
                 const env = inputs.environment ?? {};
-                const out = inputs.create ? await runShell(inputs.create, env) : { stdout: "", stderr: "" };
+                const out = inputs.create ? await runShell(inputs.create, env, inputs.stdin) : { stdout: "", stderr: "" };
                 return { id: randomUUID(), outputs: out };
             }
         }

@@ -28,14 +28,18 @@ export interface EngineState {
 
 export type Log = (line: string) => void;
 
-/** Runs a command the way pulumi-command's local provider does: /bin/sh -c, with the given environment. */
-export function runShell(cmd: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+/**
+ * Runs a command the way pulumi-command's local provider does: /bin/sh -c, with the given environment, and
+ * `stdin` (if not empty) as its standard input, for create and delete alike.
+ */
+export function runShell(cmd: string, env: Record<string, string>, stdin?: string): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn("/bin/sh", ["-c", cmd], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("/bin/sh", ["-c", cmd], { env: { ...process.env, ...env }, stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+        if (stdin) { child.stdin?.end(stdin); }
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (d) => { stdout += d; });
-        child.stderr.on("data", (d) => { stderr += d; });
+        child.stdout?.on("data", (d) => { stdout += d; });
+        child.stderr?.on("data", (d) => { stderr += d; });
         child.on("error", reject);
         child.on("close", (code) => {
             const out = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
@@ -81,7 +85,7 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
                         ...(e.inputs.environment ?? {}),
                         PULUMI_COMMAND_STDOUT: e.outputs.stdout ?? "",
                         PULUMI_COMMAND_STDERR: e.outputs.stderr ?? "",
-                    });
+                    }, e.inputs.stdin);
                 }
                 break;
             case "docker:index/container:Container":

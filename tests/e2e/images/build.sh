@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the offline test images the e2e stack maps the public images onto (no registry is reachable here).
 #   podnet-e2e/node:test    Debian bookworm (debootstrap) with dockerd, iproute2, iptables, busybox (the cockpit's
-#                           probes: nc, httpd), tcpdump and ping (the overlay's capture and MTU checks) and the standard CNI
-#                           plugins (host-local IPAM, in /usr/lib/cni): a lab node
+#                           probes: nc, httpd), tcpdump and ping (the overlay's capture and MTU checks), jq (the CNI
+#                           plugin and runtime read JSON with it), the standard CNI plugins (host-local, bridge, portmap,
+#                           in /usr/lib/cni) and the CNI project's reference runtime, cnitool (the e2e suite's judge): a lab node
 #   podnet-e2e/pause:test   busybox-static whose /pause sleeps until TERM: stands in for registry.k8s.io/pause
 #   podnet-e2e/web:test     busybox-static httpd on :80 logging each client (-vv): stands in for nginx
 #   podnet-e2e/client:test  busybox-static shell with nc: stands in for ubuntu
@@ -53,14 +54,28 @@ for img in pause web client; do
   echo "build-images: built podnet-e2e/$img:test"
 done
 
+# The CNI project's own runtime, built once per machine from the Go module proxy at a pinned version and kept.
+CNITOOL_VERSION=v1.2.3
+cnitool_cache=${PODNET_TOOLS_CACHE:-/var/cache/podnet-lab}/cnitool-$CNITOOL_VERSION
+cnitool() {
+  [ -x "$cnitool_cache/cnitool" ] && return 0
+  local go; go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$go" ] || { echo "build-images: Go is needed to build cnitool (github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION)" >&2; exit 1; }
+  echo "build-images: building cnitool $CNITOOL_VERSION from the Go module proxy (about a minute, once per machine)"
+  mkdir -p "$cnitool_cache"
+  GOBIN="$cnitool_cache" CGO_ENABLED=0 "$go" install "github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION"
+}
+
 if ! have podnet-e2e/node:test; then
   need debootstrap debootstrap
+  cnitool
   mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)}
   mirror=${mirror:-http://deb.debian.org/debian}
   echo "build-images: debootstrap bookworm from $mirror (about 80 s)"
-  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,containernetworking-plugins,busybox,tcpdump,iputils-ping,ca-certificates \
+  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,containernetworking-plugins,busybox,tcpdump,iputils-ping,jq,ca-certificates \
     bookworm "$work/node" "$mirror" > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work/node/var/cache/apt/archives/"*.deb
+  install -m 0755 "$cnitool_cache/cnitool" "$work/node/usr/local/bin/cnitool"
   tar -C "$work/node" -c . | docker import -c 'CMD ["/bin/bash"]' -c "LABEL podnet-e2e.recipe=$recipe" - podnet-e2e/node:test >/dev/null
   echo "build-images: built podnet-e2e/node:test"
 fi

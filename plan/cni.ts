@@ -1,0 +1,44 @@
+// The node's CNI configuration, as a real node keeps it (/etc/cni/net.d, /opt/cni/bin), made from the plan.
+// The runtime side (node/bin/podnet-cni) reads the first *.conflist of CNI_CONF_DIR and finds plugins in CNI_BIN_DIR.
+
+/** `podnet`: the lab's own plugin (node/cni/podnet). `bridge`: the CNI project's reference plugin on the same subnets. */
+export type CniPlugin = "podnet" | "bridge";
+export const CNI_PLUGINS: readonly CniPlugin[] = ["podnet", "bridge"];
+/** The CNI spec version the configuration and the lab's plugin speak. */
+export const CNI_VERSION = "1.0.0";
+/** The network's name: host-local keeps its addresses under IPAM_DATA_DIR/<name>, libcni its cache under it. */
+export const CNI_NETWORK = "podnet";
+export const CNI_CONF_DIR = "/etc/cni/net.d";
+export const CNI_CONFLIST = `${CNI_CONF_DIR}/10-podnet.conflist`;
+export const CNI_BIN_DIR = "/opt/cni/bin";
+/** host-local's records: one file per address, named by the IP, holding the sandbox's id. */
+export const IPAM_DATA_DIR = "/var/lib/cni/networks";
+
+export interface CniPluginConf { readonly type: string; readonly [key: string]: unknown; }
+export interface CniConfList {
+    readonly cniVersion: string;
+    readonly name: string;
+    readonly plugins: readonly CniPluginConf[];
+}
+
+/** What a node's conflist is made from: its bridge, pod subnet, gateway (the bridge's address) and pod MTU. */
+export interface CniNodeInputs { readonly bridge: string; readonly podCidr: string; readonly gateway: string; readonly mtu: number; }
+
+/**
+ * One node's network configuration list: the chosen plugin wires the pod to the node's bridge and delegates its
+ * address to host-local (the node's subnet), then the standard `portmap` plugin is chained, as on a kubeadm node.
+ * The reference `bridge` plugin gets the same subnet and gateway, and no masquerade of its own (the lab's rule
+ * keeps pod-to-pod traffic un-NATed).
+ */
+export function cniConfList(plugin: CniPlugin, n: CniNodeInputs): CniConfList {
+    const ipam = { type: "host-local", ranges: [[{ subnet: n.podCidr, gateway: n.gateway }]], dataDir: IPAM_DATA_DIR };
+    const main: CniPluginConf = plugin === "podnet"
+        ? { type: "podnet", bridge: n.bridge, mtu: n.mtu, ipam }
+        : { type: "bridge", bridge: n.bridge, isDefaultGateway: true, ipMasq: false, hairpinMode: false, mtu: n.mtu, ipam };
+    return { cniVersion: CNI_VERSION, name: CNI_NETWORK, plugins: [main, { type: "portmap", capabilities: { portMappings: true } }] };
+}
+
+/** The conflist as written on the node (and shown by `pulumi preview`): indented JSON. */
+export function conflistText(list: CniConfList): string {
+    return JSON.stringify(list, null, 2) + "\n";
+}
