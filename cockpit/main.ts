@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { renderDiagram } from "../plan/diagram";
 import { projectRoot } from "../plan/load";
 import { breakPiece, fix } from "./breakfix";
+import { cniView, renderCni } from "./cni";
 import { CockpitError, loadOutputs, Outputs } from "./live";
 import { matrix, modelHolds, Pair, renderMatrix, table } from "./matrix";
 import { status } from "./status";
@@ -18,6 +19,7 @@ const USAGE = `usage: npm run podnet -- <verb> [--json] [--outputs FILE] [--stac
   matrix                       every pod to every pod and to the outside host: reached, source seen, NAT, path
   trace SRC DST                one packet's path, hop by hop (DST: a pod or the outside host)
   diagram [--svg FILE]         the lab's picture (the SVG also draws the last matrix)
+  cni POD                      the pod's last CNI ADD: the node's conflist, each plugin's CNI_* variables, stdin, result
   break route NODE PEER | break masquerade NODE | break bridge NODE
                                take one piece away on a live node (its agent is paused first)
   fix                          resume every node agent; wait until status is clean`;
@@ -84,6 +86,13 @@ async function run(a: Args): Promise<number> {
             const input = { ...out, pending: out.pendingPods ?? [], nodes: out.nodes.map((n) => ({ ...n, pods: out.pods.filter((p) => p.node === n.name).map((p) => p.name) })) };
             print(renderDiagram(input, ips), out);
             return 0;
+        }
+        case "cni": {
+            const [pod] = a.rest;
+            if (!pod) { throw new CockpitError(`cni needs a POD\n${USAGE}`); }
+            const v = await cniView(out, pod);
+            print(renderCni(v), v);
+            return v.calls.length && v.calls.every((c) => c.exit === 0) ? 0 : 1;
         }
         case "break": {
             const [what, node, peer] = a.rest;

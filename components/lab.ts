@@ -28,6 +28,8 @@ export interface LabOutputs {
     readonly clusterCidr: string;
     /** lab (the model, routed), vxlan (the model over an overlay) or docker0 (the "before" state). */
     readonly podNetwork: string;
+    /** The CNI plugin every node's configuration names: podnet or bridge (absent under docker0: no CNI). */
+    readonly cniPlugin?: string;
     readonly nodes: {
         name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
         bridge: string; bridgeIp: string;
@@ -132,6 +134,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             outside: { name: plan.outside.name, container: outside.name, ip: plan.outside.ip },
             clusterCidr: plan.clusterCidr,
             podNetwork: plan.podNetwork,
+            ...(plan.podNetwork === "docker0" ? {} : { cniPlugin: plan.cniPlugin }),
             nodes: plan.nodes.map((n, i) => ({
                 name: n.name,
                 container: nodes[i].container.name,

@@ -2,6 +2,7 @@
 // the matrix verdict and table, and the SVG.
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parseCniView, renderCni } from "../cockpit/cni";
 import { parseArgs } from "../cockpit/main";
 import { Outputs } from "../cockpit/live";
 import { modelHolds, Pair, renderMatrix } from "../cockpit/matrix";
@@ -164,5 +165,34 @@ describe("cockpit: the matrix and the picture", () => {
         assert.deepEqual(parseArgs(["trace", "a", "b", "--json", "--outputs", "f.json"]), { verb: "trace", rest: ["a", "b"], json: true, outputs: "f.json" });
         assert.throws(() => parseArgs(["status", "--jsno"]), /unknown option --jsno/);
         assert.throws(() => parseArgs(["status", "--outputs"]), /--outputs needs a value/);
+    });
+});
+
+describe("cockpit: cni POD", () => {
+    const call = (plugin: string, stdout: unknown, stderr: string[] = []) => JSON.stringify({
+        time: "2026-12-01T00:00:00Z", op: "1-2", pod: "a", plugin, exit: 0, stderr, stdout,
+        env: { CNI_COMMAND: "ADD", CNI_CONTAINERID: "abc", CNI_NETNS: "/var/run/netns/a", CNI_IFNAME: "eth0", CNI_ARGS: "K8S_POD_NAME=a", CNI_PATH: "/opt/cni/bin" },
+        stdin: { cniVersion: "1.0.0", name: "podnet", type: plugin },
+    });
+    const conflist = JSON.stringify({ cniVersion: "1.0.0", name: "podnet", plugins: [{ type: "podnet" }, { type: "portmap" }] }, null, 2);
+    const result = { cniVersion: "1.0.0", ips: [{ address: "10.244.1.2/24", gateway: "10.244.1.1", interface: 2 }] };
+
+    it("parses the conflist and the logged calls; renders each call's variables, stdin, stderr and result", () => {
+        const v = parseCniView("a", "node1", `${conflist}\n@@podnet-cni-last\n${call("podnet", result, ["podnet: IPAM ADD delegated to /opt/cni/bin/host-local: {}"])}\n${call("portmap", result)}\n`);
+        assert.deepEqual(v.calls.map((c) => c.plugin), ["podnet", "portmap"]);
+        const text = renderCni(v);
+        assert.match(text, /^pod a on node1: its last CNI ADD/);
+        assert.match(text, /network podnet, plugins podnet -> portmap/);
+        assert.match(text, /^1\. podnet: exit 0 at 2026-12-01T00:00:00Z$/m);
+        assert.match(text, /^ {3}CNI_NETNS=\/var\/run\/netns\/a$/m);
+        assert.match(text, /^ {3}stderr: podnet: IPAM ADD delegated to \/opt\/cni\/bin\/host-local: \{\}$/m);
+        assert.match(text, /^ {3}stdout: \{"cniVersion":"1\.0\.0","ips":\[\{"address":"10\.244\.1\.2\/24"/m);
+        assert.match(text, /^2\. portmap: exit 0/m);
+    });
+
+    it("no configuration and no logged ADD: says so", () => {
+        const v = parseCniView("a", "node1", "@@podnet-cni-last\n");
+        assert.equal(v.conflist, null);
+        assert.match(renderCni(v), /configuration \/etc\/cni\/net\.d\/10-podnet\.conflist: none\n\nno ADD logged for a on node1/);
     });
 });

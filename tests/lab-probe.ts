@@ -10,6 +10,7 @@ export interface LabOutputs {
     lan: { network: string; cidr: string; gateway: string };
     clusterCidr: string;
     podNetwork: string;
+    cniPlugin?: string;
     nodes: {
         name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string;
         routes: { to: string; via: string; dev?: string; remote?: string }[];

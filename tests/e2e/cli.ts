@@ -130,7 +130,8 @@ async function destroy(names: string[]): Promise<number> {
 /**
  * up; the self-healing checks (restarts, drift); the cockpit; the claims (S10 last: it destroys a pod); then `down` from a
  * broken state (one node stopped, another removed by hand), which must still leave nothing. Then the same lab in the
- * "before" state (docker0) and in the overlay model (vxlan: its own checks, then the same claims), each up and down.
+ * "before" state (docker0), in the overlay model (vxlan: its own checks, the CNI checks, then the same claims), and with the
+ * reference `bridge` CNI plugin in place of podnet (the cockpit, the CNI checks and the claims), each up and down.
  */
 function test(): number {
     const node = process.execPath;
@@ -141,6 +142,7 @@ function test(): number {
     if (status === 0) {
         status = suite("heal.e2e.js") || status;
         status = suite("cockpit.e2e.js") || status;
+        status = suite("cni.e2e.js") || status;
         status = suite("claims.e2e.js") || status;
         const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { nodes: { container: string }[] };
         log(`test:e2e: breaking the lab before down: docker stop ${out.nodes[0].container}; docker rm -f -v ${out.nodes[1].container}`);
@@ -151,10 +153,10 @@ function test(): number {
     }
     let downStatus = run([self, "down"]);
     // The "before" state (S6): the same lab on each node's docker0, and what the cockpit's matrix shows of it.
-    /** Runs node with PODNET_E2E_POD_NETWORK set: the same lab in another pod network. */
-    const inNetwork = (podNetwork: string) => (args: string[]) =>
-        spawnSync(node, args, { stdio: "inherit", cwd: root, env: { ...process.env, PODNET_E2E_POD_NETWORK: podNetwork } }).status ?? 1;
-    const before = inNetwork("docker0");
+    /** Runs node with the e2e stack's config changed by environment (cli.ts stackConfig): the same lab, another variant. */
+    const variant = (env: Record<string, string>) => (args: string[]) =>
+        spawnSync(node, args, { stdio: "inherit", cwd: root, env: { ...process.env, ...env } }).status ?? 1;
+    const before = variant({ PODNET_E2E_POD_NETWORK: "docker0" });
     if (before([self, "up"]) === 0) {
         status = before(["--test", path.join(__dirname, "before.e2e.js")]) || status;
     } else {
@@ -162,14 +164,25 @@ function test(): number {
     }
     downStatus = before([self, "down"]) || downStatus;
     // The overlay model (seed 002): the same lab over VXLAN; its own checks, then the same claims as the routed one.
-    const overlay = inNetwork("vxlan");
+    const overlay = variant({ PODNET_E2E_POD_NETWORK: "vxlan" });
     if (overlay([self, "up"]) === 0) {
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "vxlan.e2e.js")]) || status;
+        status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "cni.e2e.js")]) || status;
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
     } else {
         status = 1;
     }
     downStatus = overlay([self, "down"]) || downStatus;
+    // The CNI plugin swapped (C4): the CNI project's reference `bridge` plugin on the same subnets; the same claims.
+    const reference = variant({ PODNET_E2E_CNI_PLUGIN: "bridge" });
+    if (reference([self, "up"]) === 0) {
+        for (const file of ["cockpit.e2e.js", "cni.e2e.js", "claims.e2e.js"]) {
+            status = reference(["--test", "--test-concurrency=1", path.join(__dirname, file)]) || status;
+        }
+    } else {
+        status = 1;
+    }
+    downStatus = reference([self, "down"]) || downStatus;
     return status || downStatus;
 }
 

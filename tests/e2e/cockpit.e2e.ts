@@ -43,6 +43,21 @@ describe("cockpit on the e2e lab", () => {
         }
     });
 
+    it("cni POD: the pod's last ADD as its node's runtime ran it, plugin by plugin, with the real CNI_* variables", () => {
+        const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { cniPlugin?: string; pods: { name: string; ip: string }[] };
+        const web = out.pods.find((p) => p.name === "web-1")!;
+        const r = podnet("cni", "web-1");
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, new RegExp(`plugins ${out.cniPlugin} -> portmap`));
+        assert.match(r.stdout, /^1\. \S+: exit 0/m);
+        assert.match(r.stdout, /CNI_COMMAND=ADD\n/);
+        assert.match(r.stdout, /CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1;K8S_POD_INFRA_CONTAINER_ID=[0-9a-f]{64}/);
+        assert.ok(r.stdout.includes(`"address":"${web.ip}/`), "the result holds the pod's IP");
+        const json = JSON.parse(podnet("cni", "web-1", "--json").stdout) as { calls: { plugin: string }[] };
+        assert.deepEqual(json.calls.map((c) => c.plugin), [out.cniPlugin, "portmap"]);
+        assert.equal(podnet("cni", "no-such-pod").status, 2);
+    });
+
     it("trace: the hops of a same-node pair and of a cross-node pair", () => {
         const same = podnet("trace", "pod-net-test", "web-1");
         assert.equal(same.status, 0, same.stderr);

@@ -95,7 +95,7 @@ describe("R4: drift repairs itself, unless the node agent is paused", () => {
         const repairs = nodeLog(lab.node(p.node).container, "30s");
         assert.match(repairs, new RegExp(`pod ${p.name}: container /${app.container} started again`));
         assert.match(repairs, new RegExp(`pod ${p.name}: sandbox started again`));
-        assert.match(repairs, new RegExp(`pod ${p.name}: network wired again \\(CNI ADD replayed, same IP\\)`));
+        assert.match(repairs, new RegExp(`pod ${p.name}: network wired again \\(CNI DEL and ADD replayed, same IP\\)`));
     });
 
     it("paused, the agent leaves a deleted route deleted and says so in the node's log; resumed, it puts it back", async () => {

@@ -1,6 +1,7 @@
 // The lab's whole life under a real `pulumi` CLI, on its own stack ("real") with a local file backend:
 // up from nothing, no-change preview, add a pod, edit a container, move a pod, remove a pod, nodeCount 3 -> 4 -> 3,
-// node restarts (no deploy), a node removed by hand (up --refresh), podNetwork docker0 and back, vxlan and back, destroy, and
+// node restarts (no deploy), a node removed by hand (up --refresh), podNetwork docker0 and back, vxlan and back, the CNI
+// plugin swapped (cniPlugin bridge) and back, destroy, and
 // destroy from a broken lab. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside.
 // Run by tests/real/run.ts, which skips it, saying why, when no CLI and plugins are present.
 import * as assert from "node:assert/strict";
@@ -247,6 +248,36 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         for (const p of out.pods) { assert.match(lab.inPod(p.name, p.containers[0].name, "ip", "link", "show", "eth0"), / mtu 1500 /, p.name); }
         claimsHold("back to the routed model");
         pulumi("no-change preview after the switches", stack.preview(true));
+    });
+
+    step("cniPlugin podnet -> bridge -> podnet: the same pods wired again by the reference plugin and back; the claims and the CNI checks hold in both, a node restart heals under bridge", async () => {
+        /** Each node's conflist plugin, and the plugin of each pod's last logged ADD. */
+        const plugins = () => ({
+            conflists: out.nodes.map((n) => JSON.parse(lab.onNode(n.name, "cat", "/etc/cni/net.d/10-podnet.conflist")).plugins[0].type as string),
+            pods: out.pods.map((p) => JSON.parse(lab.onNode(p.node, "podnet-cni", "LAST", p.name).split("\n")[0]).plugin as string),
+        });
+        const sandboxes = () => new Map([...placement()].map(([name, p]) => [name, `${p.node} ${p.sandboxId}`]));
+        const before = sandboxes();
+        for (const plugin of ["bridge", "podnet"]) {
+            stack.setConfig(plugin === "podnet" ? {} : { cniPlugin: plugin });
+            const c = pulumi(`cniPlugin -> ${plugin}`, stack.up());
+            assert.equal(c.replaced, out.nodes.length + out.pods.length, `each node's conflist and each pod's network are replaced: ${JSON.stringify(c)}`);
+            assert.ok(!c.created && !c.deleted, JSON.stringify(c));
+            refresh();
+            assert.equal(out.cniPlugin, plugin);
+            const seen = plugins();
+            assert.deepEqual(seen, { conflists: out.nodes.map(() => plugin), pods: out.pods.map(() => plugin) }, "every pod's last ADD ran the new plugin");
+            assert.deepEqual(sandboxes(), before, "the same pods: same nodes, same sandboxes");
+            claimsHold(`cniPlugin ${plugin}`);
+            const cni = runClaims(stack.outputsFile, "", "cni.e2e.js");
+            log(`cniPlugin ${plugin}: the CNI checks (cnitool, the reference plugin side by side, bad calls, the runtime's call): ${cni.summary}`);
+            assert.ok(cni.ok, `the CNI checks failed:\n${cni.failures}`);
+            if (plugin === "bridge") {
+                await restartAndHeal([lab.node("node2").container]);
+                claimsHold("node2 restarted under the bridge plugin");
+            }
+        }
+        pulumi("no-change preview after the plugin switches", stack.preview(true));
     });
 
     step("destroy: nothing labelled with the stack is left", () => {

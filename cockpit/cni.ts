@@ -1,0 +1,61 @@
+// `cni POD`: the pod's last CNI ADD as its node's runtime (podnet-cni) made it: the node's network configuration,
+// then each plugin's call in order, with the CNI_* variables, the configuration it read on stdin, what it said on
+// stderr (podnet's call to its IPAM plugin) and the result it printed.
+import { CNI_CONFLIST } from "../plan/cni";
+import { CockpitError, onNode, Outputs, q } from "./live";
+
+/** One plugin call, as podnet-cni logs it (one JSON line each). */
+export interface CniCall {
+    readonly time: string;
+    readonly plugin: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly stdin: unknown;
+    readonly stdout: unknown;
+    readonly exit: number;
+    readonly stderr: readonly string[];
+}
+export interface CniView { readonly pod: string; readonly node: string; readonly conflist: unknown; readonly calls: readonly CniCall[]; }
+
+const SEP = "@@podnet-cni-last";
+
+/** The node's conflist and `podnet-cni LAST POD`, in one exec. */
+export async function cniView(out: Outputs, podName: string): Promise<CniView> {
+    const pod = out.pods.find((p) => p.name === podName);
+    if (!pod) { throw new CockpitError(`cni: no pod ${podName}; pods: ${out.pods.map((p) => p.name).join(", ")}`); }
+    if (out.podNetwork === "docker0") { throw new CockpitError("cni: this lab runs podNetwork docker0 (the \"before\" state), where Docker wires the pods and no CNI runs"); }
+    const node = out.nodes.find((n) => n.name === pod.node)!;
+    const text = await onNode(node.container, `cat ${CNI_CONFLIST} 2>/dev/null; echo ${SEP}; podnet-cni LAST ${q(pod.name)}`);
+    return parseCniView(pod.name, node.name, text);
+}
+
+/** Pure: what cniView's exec printed -> the view. */
+export function parseCniView(pod: string, node: string, text: string): CniView {
+    const [conf, last = ""] = text.split(`${SEP}\n`);
+    let conflist: unknown = null;
+    try { conflist = conf.trim() ? JSON.parse(conf) : null; } catch { conflist = conf.trim(); }
+    const calls = last.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as CniCall);
+    return { pod, node, conflist, calls };
+}
+
+const compact = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** For people: the configuration's plugins, then each call as the plugin saw it. */
+export function renderCni(v: CniView): string {
+    const list = v.conflist as { name?: string; plugins?: { type?: string }[] } | null;
+    const lines = [
+        `pod ${v.pod} on ${v.node}: its last CNI ADD, as the node's runtime (podnet-cni) ran it`,
+        `network configuration ${CNI_CONFLIST}: ${list?.plugins ? `network ${list.name}, plugins ${list.plugins.map((p) => p.type).join(" -> ")}` : "none"}`,
+    ];
+    if (!v.calls.length) {
+        lines.push("", `no ADD logged for ${v.pod} on ${v.node} (the log keeps the last 2 MB of calls)`);
+        return lines.join("\n");
+    }
+    v.calls.forEach((c, i) => {
+        lines.push("", `${i + 1}. ${c.plugin}: exit ${c.exit} at ${c.time}`);
+        for (const [k, val] of Object.entries(c.env)) { lines.push(`   ${k}=${val}`); }
+        lines.push(`   stdin:  ${compact(c.stdin)}`);
+        for (const e of c.stderr) { lines.push(`   stderr: ${e}`); }
+        lines.push(`   stdout: ${compact(c.stdout)}`);
+    });
+    return lines.join("\n");
+}

@@ -1,0 +1,226 @@
+// The CNI contract, judged by tools nobody here wrote: the CNI project's own runtime (cnitool, built from the Go
+// module proxy into the e2e node image) runs the node's own configuration, and the reference `bridge` plugin
+// (containernetworking-plugins) wires a namespace beside the lab's `podnet` for a side-by-side comparison. Runs on
+// node1 of a running lab (routed or overlay, either plugin); leaves nothing behind.
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CNI_BIN_DIR, CNI_CONFLIST, cniConfList, CniPlugin, IPAM_DATA_DIR } from "../../plan/cni";
+import { projectRoot } from "../../plan/load";
+import { LabOutputs, LabProbe, readOutputs } from "../lab-probe";
+
+const root = projectRoot();
+const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
+const RESULTS = "/var/lib/cni/results";
+let out: LabOutputs;
+let lab: LabProbe;
+let node: LabOutputs["nodes"][number];
+
+/** Runs a shell script on node1; never throws. */
+function sh(script: string, stdin?: string): { status: number; stdout: string; stderr: string } {
+    const r = spawnSync("docker", ["exec", "-i", node.container, "sh", "-c", script], { encoding: "utf8", input: stdin ?? "", timeout: 60_000 });
+    return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+function ok(script: string, stdin?: string): string {
+    const r = sh(script, stdin);
+    assert.equal(r.status, 0, `${script}\n${r.stdout}${r.stderr}`);
+    return r.stdout.trim();
+}
+/** cnitool VERB NETWORK NETNS with a configuration folder, as the CNI project's runtime does it. */
+const cnitool = (verb: string, netns: string, confDir = "/etc/cni/net.d", cniArgs = "") =>
+    sh(`CNI_PATH=${CNI_BIN_DIR} NETCONFPATH=${confDir} ${cniArgs ? `CNI_ARGS='${cniArgs}' ` : ""}cnitool ${verb} podnet /var/run/netns/${netns}`);
+const ipamRecords = () => ok(`ls -1 ${IPAM_DATA_DIR}/podnet | grep -v -e lock -e last_reserved || true`).split("\n").filter(Boolean).sort();
+
+before(() => {
+    out = readOutputs(OUTPUTS);
+    lab = new LabProbe(out);
+    node = out.nodes[0];
+    assert.ok(out.podNetwork !== "docker0", "the CNI checks need a lab with a CNI (podNetwork lab or vxlan)");
+});
+// Whatever a failed check left: its attachments (cnitool del), namespaces and configuration folders.
+after(() => {
+    for (const [ns, dir] of [["cni-judge-a", "/etc/cni/net.d"], ["cni-judge-b", "/tmp/cni-judge/podnet"], ["cni-judge-c", "/tmp/cni-judge/bridge"]]) {
+        if (sh(`ip netns exec ${ns} true`).status === 0) { cnitool("del", ns, dir); }
+    }
+    sh("for n in cni-judge-a cni-judge-b cni-judge-c; do ip netns del $n 2>/dev/null; done; rm -rf /tmp/cni-judge; docker rm -f cni-judge-sandbox >/dev/null 2>&1");
+});
+
+describe("where a real node keeps its CNI", () => {
+    it(`${CNI_CONFLIST}: the network podnet, CNI 1.0.0, the chosen plugin on the node's bridge, subnet and MTU, then portmap; binaries in ${CNI_BIN_DIR}`, () => {
+        const list = JSON.parse(ok(`cat ${CNI_CONFLIST}`));
+        assert.equal(list.cniVersion, "1.0.0");
+        assert.equal(list.name, "podnet");
+        assert.deepEqual(list.plugins.map((p: { type: string }) => p.type), [out.cniPlugin ?? "podnet", "portmap"]);
+        assert.equal(list.plugins[0].bridge, node.bridge);
+        assert.equal(list.plugins[0].mtu, node.podMtu);
+        assert.deepEqual(list.plugins[0].ipam.ranges, [[{ subnet: node.podCidr, gateway: node.bridgeIp }]]);
+        for (const bin of ["podnet", "host-local", "bridge", "portmap"]) { ok(`test -x ${CNI_BIN_DIR}/${bin}`); }
+        assert.deepEqual(JSON.parse(ok(`echo '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION ${CNI_BIN_DIR}/podnet`)),
+            { cniVersion: "1.0.0", supportedVersions: ["1.0.0"] });
+    });
+});
+
+describe("cnitool (the CNI project's runtime) with the node's own configuration", () => {
+    it("add: a valid 1.0.0 result from the node's subnet; check passes; del leaves no veth, address record or cached result", () => {
+        const before = ipamRecords();
+        ok("ip netns add cni-judge-a");
+        const add = cnitool("add", "cni-judge-a");
+        assert.equal(add.status, 0, add.stdout + add.stderr);
+        const result = JSON.parse(add.stdout);
+        assert.equal(result.cniVersion, "1.0.0");
+        const [address, prefix] = result.ips[0].address.split("/");
+        assert.equal(`${address.split(".").slice(0, 3).join(".")}.0/${prefix}`, node.podCidr, "an address of the node's subnet");
+        assert.equal(result.ips[0].gateway, node.bridgeIp);
+        const pod = result.interfaces[result.ips[0].interface];
+        assert.deepEqual({ name: pod.name, sandbox: pod.sandbox }, { name: "eth0", sandbox: "/var/run/netns/cni-judge-a" });
+        const veth = result.interfaces.find((i: { name: string; sandbox?: string }) => !i.sandbox && i.name !== node.bridge).name as string;
+        assert.match(ok(`ip -n cni-judge-a -o -4 addr show dev eth0`), new RegExp(` ${address.replace(/\./g, "\\.")}/${prefix} `));
+        assert.match(ok(`ip -o link show ${veth}`), new RegExp(`master ${node.bridge} `));
+        assert.ok(ok(`ls ${RESULTS}`).split("\n").some((f) => /^podnet-cnitool-[0-9a-f]+-eth0$/.test(f)), "libcni cached the result");
+        assert.deepEqual(ipamRecords(), [...before, address].sort());
+
+        const check = cnitool("check", "cni-judge-a");
+        assert.equal(check.status, 0, `check: ${check.stdout}${check.stderr}`);
+        // CHECK must also fail when the network is not as the ADD left it.
+        ok("ip -n cni-judge-a route del default");
+        const broken = cnitool("check", "cni-judge-a");
+        assert.notEqual(broken.status, 0, "check passed with the default route gone");
+        assert.match(broken.stdout + broken.stderr, /route/i, "CHECK names the missing route");
+
+        const del = cnitool("del", "cni-judge-a");
+        assert.equal(del.status, 0, del.stdout + del.stderr);
+        assert.equal(sh(`ip link show ${veth}`).status, 1, `${veth} is gone`);
+        assert.equal(sh("ip -n cni-judge-a link show eth0").status, 1, "eth0 is gone from the namespace");
+        assert.deepEqual(ipamRecords(), before, "the address is released");
+        assert.ok(!ok(`ls ${RESULTS}`).split("\n").some((f) => f.startsWith("podnet-cnitool-")), "no cached result left");
+        const again = cnitool("del", "cni-judge-a");
+        assert.equal(again.status, 0, `a second del succeeds too: ${again.stdout}${again.stderr}`);
+        ok("ip netns del cni-judge-a");
+        const gone = cnitool("del", "cni-judge-a");
+        assert.equal(gone.status, 0, `del succeeds when the namespace is gone: ${gone.stdout}${gone.stderr}`);
+    });
+});
+
+/** What must agree between two plugins: everything but names, MACs and interface indexes. */
+function comparable(result: any, live: { addr: any[]; route: any[]; veth: any }) {
+    return {
+        result: {
+            cniVersion: result.cniVersion,
+            interfaces: result.interfaces.map((i: any) => ({ inSandbox: !!i.sandbox })),
+            ips: result.ips, routes: result.routes, dns: result.dns,
+        },
+        addr: live.addr.map((l: any) => ({
+            ifname: l.ifname, flags: l.flags, mtu: l.mtu, qdisc: l.qdisc, operstate: l.operstate, txqlen: l.txqlen, link_type: l.link_type,
+            // The IPv6 link-local address is made from the MAC.
+            addr_info: l.addr_info.filter((a: any) => !(a.family === "inet6" && a.scope === "link")),
+        })),
+        route: live.route,
+        veth: { master: live.veth.master, mtu: live.veth.mtu, operstate: live.veth.operstate },
+    };
+}
+
+describe("the lab's podnet against the reference bridge plugin, on the same subnet", () => {
+    it("both wire a fresh namespace the same way: the result (interfaces, ips, routes) and the live addresses, routes and host veth", () => {
+        const wired: Record<string, ReturnType<typeof comparable>> = {};
+        // The same address for both (host-local's IP argument), one after the other.
+        const last = node.podCidr.replace(/\.0\/\d+$/, ".250");
+        for (const [plugin, ns] of [["podnet", "cni-judge-b"], ["bridge", "cni-judge-c"]] as [CniPlugin, string][]) {
+            const list = cniConfList(plugin, { bridge: node.bridge, podCidr: node.podCidr, gateway: node.bridgeIp, mtu: node.podMtu });
+            ok(`mkdir -p /tmp/cni-judge/${plugin} && cat > /tmp/cni-judge/${plugin}/10-judge.conflist && ip netns add ${ns}`, JSON.stringify(list));
+            const add = cnitool("add", ns, `/tmp/cni-judge/${plugin}`, `IgnoreUnknown=1;IP=${last}`);
+            assert.equal(add.status, 0, `${plugin}: ${add.stdout}${add.stderr}`);
+            const result = JSON.parse(add.stdout);
+            const veth = result.interfaces.find((i: any) => !i.sandbox && i.name !== node.bridge).name;
+            wired[plugin] = comparable(result, {
+                addr: JSON.parse(ok(`ip -n ${ns} -j addr`)),
+                route: JSON.parse(ok(`ip -n ${ns} -j route`)),
+                veth: JSON.parse(ok(`ip -j link show ${veth}`))[0],
+            });
+            const del = cnitool("del", ns, `/tmp/cni-judge/${plugin}`);
+            assert.equal(del.status, 0, `${plugin} del: ${del.stdout}${del.stderr}`);
+            ok(`ip netns del ${ns}`);
+        }
+        assert.equal(wired.podnet.result.ips[0].address, `${last}/${node.podCidr.split("/")[1]}`);
+        assert.deepEqual(wired.podnet, wired.bridge);
+    });
+});
+
+describe("bad calls get the spec's error JSON and code, and change nothing", () => {
+    const conf = () => ok(`cat ${CNI_CONFLIST}`);
+    const call = (env: string, stdin: string) => {
+        const r = sh(`env ${env} ${CNI_BIN_DIR}/podnet`, stdin);
+        let answer: { cniVersion?: string; code?: number; msg?: string } = {};
+        try { answer = JSON.parse(r.stdout); } catch { assert.fail(`not JSON on stdout: ${r.stdout}${r.stderr}`); }
+        return { status: r.status, answer };
+    };
+    /** The first plugin's configuration as the runtime hands it over (name and cniVersion injected). */
+    const pluginConf = (edit: (c: any) => void = () => undefined) => {
+        const list = JSON.parse(conf());
+        const c = { ...list.plugins[0], name: list.name, cniVersion: list.cniVersion, type: "podnet" };
+        edit(c);
+        return JSON.stringify(c);
+    };
+    const cases: [string, string, () => string, number, RegExp][] = [
+        ["ADD without CNI_NETNS", "CNI_COMMAND=ADD CNI_CONTAINERID=judge1 CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin", () => pluginConf(), 4, /CNI_NETNS/],
+        ["an unsupported cniVersion", "CNI_COMMAND=ADD CNI_CONTAINERID=judge1 CNI_NETNS=/var/run/netns/cni-judge-x CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin",
+            () => pluginConf((c) => { c.cniVersion = "9.9.9"; }), 1, /9\.9\.9/],
+        ["a malformed configuration on stdin", "CNI_COMMAND=ADD CNI_CONTAINERID=judge1 CNI_NETNS=/var/run/netns/cni-judge-x CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin",
+            () => "{\"cniVersion\": \"1.0.0\", \"name\": ", 6, /decode/],
+        ["a configuration without a bridge", "CNI_COMMAND=ADD CNI_CONTAINERID=judge1 CNI_NETNS=/var/run/netns/cni-judge-x CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin",
+            () => pluginConf((c) => { delete c.bridge; }), 7, /bridge/],
+        ["an ADD into a namespace that does not exist", "CNI_COMMAND=ADD CNI_CONTAINERID=judge1 CNI_NETNS=/var/run/netns/no-such-namespace CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin",
+            () => pluginConf(), 3, /no-such-namespace/],
+        ["an unknown CNI_COMMAND", "CNI_COMMAND=FROB CNI_CONTAINERID=judge1 CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin", () => pluginConf(), 4, /FROB/],
+    ];
+    for (const [what, env, stdin, code, msg] of cases) {
+        it(`${what}: code ${code}`, () => {
+            const before = ipamRecords();
+            const { status, answer } = call(env, stdin());
+            assert.notEqual(status, 0, "a non-zero exit");
+            assert.equal(answer.code, code, JSON.stringify(answer));
+            assert.match(answer.msg ?? "", msg);
+            assert.equal(answer.cniVersion, "1.0.0");
+            assert.deepEqual(ipamRecords(), before, "no address taken");
+        });
+    }
+});
+
+describe("the runtime's call (podnet-cni, libcni's semantics), on a sandbox of its own", () => {
+    it("ADD runs the plugins in order with prevResult and the pod's CNI_ARGS, caches the result as libcni does, CHECK passes, DEL runs them in reverse and leaves nothing", () => {
+        const pause = ok("docker ps --filter label=io.kubernetes.container.name=POD --format '{{.Image}}' | head -n1");
+        const id = ok(`docker rm -f cni-judge-sandbox >/dev/null 2>&1; docker run -d --network none --name cni-judge-sandbox ${pause}`);
+        try {
+            const before = ipamRecords();
+            const result = JSON.parse(ok(`podnet-cni ADD cni-judge ${id}`));
+            const calls = ok("podnet-cni LAST cni-judge").split("\n").map((l) => JSON.parse(l));
+            assert.deepEqual(calls.map((c) => c.plugin), [out.cniPlugin ?? "podnet", "portmap"], "the conflist's plugins, in order");
+            assert.deepEqual(calls[0].env, {
+                CNI_COMMAND: "ADD", CNI_CONTAINERID: id, CNI_NETNS: "/var/run/netns/cni-judge", CNI_IFNAME: "eth0",
+                CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=cni-judge;K8S_POD_INFRA_CONTAINER_ID=${id}`, CNI_PATH: CNI_BIN_DIR,
+            });
+            assert.equal(calls[0].stdin.name, "podnet", "the list's name is injected");
+            assert.equal(calls[0].stdin.prevResult, undefined, "the first plugin has no prevResult");
+            assert.deepEqual(calls[1].stdin.prevResult, calls[0].stdout, "the next plugin gets the previous one's result");
+            assert.deepEqual(calls[1].stdout, result, "the last plugin's result is the ADD's");
+            // The cache, in libcni's format (cnitool's cache file has the same keys: checked in the cnitool test's run).
+            const cache = JSON.parse(ok(`cat ${RESULTS}/podnet-${id}-eth0`));
+            assert.deepEqual(Object.keys(cache).sort(), ["cniArgs", "config", "containerId", "ifName", "kind", "netns", "networkName", "result"]);
+            assert.equal(cache.kind, "cniCacheV1");
+            assert.deepEqual(JSON.parse(Buffer.from(cache.config, "base64").toString()), JSON.parse(ok(`cat ${CNI_CONFLIST}`)));
+            assert.deepEqual(cache.cniArgs[2], ["K8S_POD_NAME", "cni-judge"]);
+            ok("podnet-cni CHECK cni-judge");
+            const ip = result.ips[0].address.split("/")[0];
+            assert.deepEqual(ipamRecords(), [...before, ip].sort());
+
+            ok(`podnet-cni DEL cni-judge ${id}`);
+            const dels = ok(`jq -c 'select(.pod == "cni-judge" and .env.CNI_COMMAND == "DEL") | .plugin' $(sed -n 's/^CNI_LOG=//p' /usr/local/bin/podnet-lib)`).split("\n");
+            assert.deepEqual(dels.slice(-2), ['"portmap"', `"${out.cniPlugin ?? "podnet"}"`], "DEL runs the plugins in reverse order");
+            assert.deepEqual(ipamRecords(), before, "the address is released");
+            assert.equal(sh(`test -e ${RESULTS}/podnet-${id}-eth0`).status, 1, "the cached result is gone");
+            assert.notEqual(sh("ip netns exec cni-judge true").status, 0, "the namespace's name is gone");
+        } finally {
+            sh("docker rm -f cni-judge-sandbox");
+        }
+    });
+});
