@@ -8,13 +8,12 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CNI_BIN_DIR, CNI_CONFLIST, cniConfList, CniPlugin, IPAM_DATA_DIR } from "../../plan/cni";
 import { projectRoot } from "../../plan/load";
-import { LabOutputs, LabProbe, readOutputs } from "../lab-probe";
+import { LabOutputs, readOutputs } from "../lab-probe";
 
 const root = projectRoot();
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
 const RESULTS = "/var/lib/cni/results";
 let out: LabOutputs;
-let lab: LabProbe;
 let node: LabOutputs["nodes"][number];
 
 /** Runs a shell script on node1; never throws. */
@@ -34,7 +33,6 @@ const ipamRecords = () => ok(`ls -1 ${IPAM_DATA_DIR}/podnet | grep -v -e lock -e
 
 before(() => {
     out = readOutputs(OUTPUTS);
-    lab = new LabProbe(out);
     node = out.nodes[0];
     assert.ok(out.podNetwork !== "docker0", "the CNI checks need a lab with a CNI (podNetwork lab or vxlan)");
 });
