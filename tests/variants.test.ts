@@ -61,9 +61,25 @@ describe("program variants", () => {
         assert.match(run.outputs.diagram, /pending \(not run\): web-3: spec\.nodeName 'node3'/);
     });
 
+    it("cniPlugin bridge: every node's conflist names the reference plugin on the same bridge, subnet, gateway and MTU, without masquerade; the same pods and CNI calls", async () => {
+        const run = await runProgram({ ...DEV_CONFIG, cniPlugin: "bridge" });
+        for (const i of [1, 2, 3]) {
+            const list = JSON.parse(run.mocks.named(`node${i}-cni`).inputs.stdin);
+            assert.deepEqual(list.plugins.map((p: { type: string }) => p.type), ["bridge", "portmap"]);
+            assert.deepEqual(list.plugins[0], {
+                type: "bridge", bridge: "v-net-0", isDefaultGateway: true, ipMasq: false, hairpinMode: false, mtu: 1500,
+                ipam: { type: "host-local", ranges: [[{ subnet: `10.244.${i}.0/24`, gateway: `10.244.${i}.1` }]], dataDir: "/var/lib/cni/networks" },
+            });
+        }
+        assert.equal(run.mocks.named("web-2-net").inputs.create, "docker exec podnet-dev-node2 podnet-cni ADD web-2 sandbox-id-of-web-2");
+        assert.deepEqual(run.mocks.named("web-2-net").inputs.triggers, [run.mocks.named("node2-cni").inputs.stdin]);
+        assert.equal(run.outputs.cniPlugin, "bridge");
+    });
+
     it("podNetwork docker0 (the 'before' state): no lab bridge, no routes, no CNI; sandboxes on each node's docker0", async () => {
         const run = await runProgram({ ...DEV_CONFIG, podNetwork: "docker0" });
-        assert.deepEqual(run.mocks.resources.filter((r) => /-(bridge|route-to-node\d)$/.test(r.name)), []);
+        assert.deepEqual(run.mocks.resources.filter((r) => /-(bridge|cni|route-to-node\d)$/.test(r.name)), []);
+        assert.equal(run.outputs.cniPlugin, undefined, "no CNI configuration, so no plugin");
         assert.match(run.mocks.named("web-2-pause").inputs.create, / --network bridge /);
         assert.equal(run.mocks.named("web-2-net").inputs.create, "docker exec podnet-dev-node2 podnet-cni DOCKER0 web-2 sandbox-id-of-web-2");
         assert.match(run.mocks.named("web-2-net").inputs.delete, /podnet-cni UNNAME web-2; fi$/);
