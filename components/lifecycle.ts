@@ -31,6 +31,16 @@ export function insideNode(nodeContainer: pulumi.Resource): pulumi.CustomResourc
 }
 
 /**
+ * The node's CNI configuration file (a Command): replaced create-before-delete, so the node is never without one
+ * (a pod wired or repaired in between would find none); its delete removes the file only while the file still
+ * holds the content it was created with (podnet-cni UNCONFIG compares), so the old delete cannot remove the
+ * new file. Any change replaces it; it goes with the node.
+ */
+export function nodeConfigFile(nodeContainer: pulumi.Resource): pulumi.CustomResourceOptions {
+    return { deletedWith: nodeContainer, replaceOnChanges: ["*"] };
+}
+
+/**
  * A Command that only reads or copies into a node (readiness wait, image load): it has no delete, so a
  * replacement is just a fresh run; it goes with the node.
  */

@@ -5,7 +5,7 @@ import { bridgeCommand, cniConfigCommand, imagePullCommand, imagesLoadCommand, l
 import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeInitUpload } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
-import { insideNode, NODE_CONTAINER, readsNode } from "./lifecycle";
+import { insideNode, NODE_CONTAINER, nodeConfigFile, readsNode } from "./lifecycle";
 
 /**
  * Flags for hosts that refuse --privileged (see README): all capabilities but CAP_SYS_RESOURCE, no AppArmor or
@@ -119,7 +119,7 @@ export class LabNode extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
         // The CNI configuration a real node keeps in /etc/cni/net.d; the preview shows its content (the command's stdin).
         this.cniConfig = node.cni && new command.local.Command(node.cni.resourceName, { ...cniConfigCommand(node, node.cni), triggers },
-            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
+            { parent: this, dependsOn: [this.ready], ...nodeConfigFile(this.container) });
         this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
             { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
         // The overlay: the device, then its peers (children of the device in the tree: deleted before it).

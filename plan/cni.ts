@@ -6,7 +6,7 @@ export type CniPlugin = "podnet" | "bridge";
 export const CNI_PLUGINS: readonly CniPlugin[] = ["podnet", "bridge"];
 /** The CNI spec version the configuration and the lab's plugin speak. */
 export const CNI_VERSION = "1.0.0";
-/** The network's name: host-local keeps its addresses under IPAM_DATA_DIR/<name>, libcni its cache under it. */
+/** The network's name: host-local keeps its addresses under IPAM_DATA_DIR/<name>; the runtime caches each result in /var/lib/cni/results/<name>-<sandbox id>-eth0. */
 export const CNI_NETWORK = "podnet";
 export const CNI_CONF_DIR = "/etc/cni/net.d";
 export const CNI_CONFLIST = `${CNI_CONF_DIR}/10-podnet.conflist`;
@@ -26,7 +26,8 @@ export interface CniNodeInputs { readonly bridge: string; readonly podCidr: stri
 
 /**
  * One node's network configuration list: the chosen plugin wires the pod to the node's bridge and delegates its
- * address to host-local (the node's subnet), then the standard `portmap` plugin is chained, as on a kubeadm node.
+ * address to host-local (the node's subnet), then the standard `portmap` plugin is chained, as on most clusters
+ * (here it passes the result on: the lab's pods declare no hostPort, so the runtime hands it no portMappings).
  * The reference `bridge` plugin gets the same subnet and gateway, and no masquerade of its own (the lab's rule
  * keeps pod-to-pod traffic un-NATed).
  */

@@ -16,8 +16,9 @@ const exec = (node: NodePlan, ...ws: string[]) => `docker exec ${shq(node.contai
  * Undo steps run only while the node runs: a node that is stopped or was removed by hand has nothing of its
  * own state left to undo from outside (its namespaces, veths and routes went with it), so the undo is skipped.
  */
-const undo = (node: NodePlan, ...ws: string[]) =>
-    `if [ "$(docker inspect -f '{{.State.Running}}' ${shq(node.container)} 2>/dev/null)" = true ]; then ${exec(node, ...ws)}; fi`;
+const whileRunning = (node: NodePlan, cmd: string) =>
+    `if [ "$(docker inspect -f '{{.State.Running}}' ${shq(node.container)} 2>/dev/null)" = true ]; then ${cmd}; fi`;
+const undo = (node: NodePlan, ...ws: string[]) => whileRunning(node, exec(node, ...ws));
 
 export interface CreateDelete { readonly create: string; readonly delete?: string; readonly stdin?: string; }
 
@@ -177,13 +178,14 @@ export function appCommand(node: NodePlan, pod: PodPlan, c: ContainerPlan, label
 
 /**
  * The node's CNI configuration: `podnet-cni CONFIG` writes the conflist it reads on stdin to
- * /etc/cni/net.d/10-podnet.conflist (so the preview shows the file's content as the command's stdin).
+ * /etc/cni/net.d/10-podnet.conflist (so the preview shows the file's content as the command's stdin). pulumi-command
+ * gives the delete the same stdin: `podnet-cni UNCONFIG` removes the file only while it still holds that content.
  */
 export function cniConfigCommand(node: NodePlan, cni: NodeCniPlan): CreateDelete {
     return {
         create: `docker exec -i ${shq(node.container)} podnet-cni CONFIG`,
         stdin: cni.text,
-        delete: undo(node, "podnet-cni", "UNCONFIG"),
+        delete: whileRunning(node, `docker exec -i ${shq(node.container)} podnet-cni UNCONFIG`),
     };
 }
 

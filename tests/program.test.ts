@@ -74,8 +74,8 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     };
 
     it("every Command that changes a node is replaced on any change, deleted before its replacement, and goes with its node", () => {
-        const changing = names(T.command).filter((n) => n !== "lan" && !n.endsWith("-ready") && !/-(images|pull-.*)$/.test(n));
-        assert.equal(changing.length, 3 * 4 + 4 + 4 + 5, "bridge, CNI configuration and routes per node; pause, CNI and apps per pod");
+        const changing = names(T.command).filter((n) => n !== "lan" && !/-(ready|cni|images|pull-.*)$/.test(n));
+        assert.equal(changing.length, 3 * 3 + 4 + 4 + 5, "bridge and routes per node; pause, CNI and apps per pod");
         for (const n of changing) {
             // (the SDK adds "triggers[*]", which the Command type declares itself)
             assert.deepEqual({ ...run.options.get(n), replaceOnChanges: run.options.get(n)?.replaceOnChanges.filter((k) => k !== "triggers[*]") }, {
@@ -94,6 +94,14 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
             assert.ok(o.replaceOnChanges.includes("*"), n);
             assert.equal(o.deletedWith, `${nodeOf(n)}-container`, n);
             assert.equal(run.mocks.named(n).inputs.delete, undefined, `${n} has nothing to undo`);
+        }
+    });
+
+    it("each node's CNI configuration is replaced create-before-delete (never a node without one), on any change, and goes with its node; its delete is handed the content to remove", () => {
+        for (const i of [1, 2, 3]) {
+            const o = run.options.get(`node${i}-cni`)!;
+            assert.deepEqual({ dbr: o.deleteBeforeReplace, roc: o.replaceOnChanges.includes("*"), dw: o.deletedWith }, { dbr: false, roc: true, dw: `node${i}-container` });
+            assert.match(run.mocks.named(`node${i}-cni`).inputs.delete, new RegExp(`then docker exec -i podnet-dev-node${i} podnet-cni UNCONFIG; fi$`));
         }
     });
 
@@ -239,7 +247,7 @@ describe("pods", () => {
         for (const i of [1, 2, 3]) {
             const c = run.mocks.named(`node${i}-cni`).inputs;
             assert.equal(c.create, `docker exec -i podnet-dev-node${i} podnet-cni CONFIG`);
-            assert.match(c.delete, new RegExp(`then docker exec podnet-dev-node${i} podnet-cni UNCONFIG; fi$`));
+            assert.match(c.delete, new RegExp(`then docker exec -i podnet-dev-node${i} podnet-cni UNCONFIG; fi$`));
             assert.deepEqual(JSON.parse(c.stdin), {
                 cniVersion: "1.0.0", name: "podnet", plugins: [
                     { type: "podnet", bridge: "v-net-0", mtu: 1500,

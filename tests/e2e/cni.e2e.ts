@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CNI_BIN_DIR, CNI_CONFLIST, cniConfList, CniPlugin, IPAM_DATA_DIR } from "../../plan/cni";
+import { formatCidr, ipToNumber, numberToIp, parseCidr, size } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
 import { LabOutputs, readOutputs } from "../lab-probe";
 
@@ -15,6 +16,8 @@ const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "ou
 const RESULTS = "/var/lib/cni/results";
 let out: LabOutputs;
 let node: LabOutputs["nodes"][number];
+/** The cache libcni (cnitool) wrote for its ADD, kept for the comparison with podnet-cni's. */
+let libcniCache: Record<string, unknown> | undefined;
 
 /** Runs a shell script on node1; never throws. */
 function sh(script: string, stdin?: string): { status: number; stdout: string; stderr: string } {
@@ -68,14 +71,21 @@ describe("cnitool (the CNI project's runtime) with the node's own configuration"
         const result = JSON.parse(add.stdout);
         assert.equal(result.cniVersion, "1.0.0");
         const [address, prefix] = result.ips[0].address.split("/");
-        assert.equal(`${address.split(".").slice(0, 3).join(".")}.0/${prefix}`, node.podCidr, "an address of the node's subnet");
+        assert.equal(formatCidr({ base: (ipToNumber(address)! & ~(size(parseCidr(node.podCidr)!) - 1)) >>> 0, prefix: Number(prefix) }), node.podCidr,
+            "an address of the node's subnet");
         assert.equal(result.ips[0].gateway, node.bridgeIp);
         const pod = result.interfaces[result.ips[0].interface];
         assert.deepEqual({ name: pod.name, sandbox: pod.sandbox }, { name: "eth0", sandbox: "/var/run/netns/cni-judge-a" });
         const veth = result.interfaces.find((i: { name: string; sandbox?: string }) => !i.sandbox && i.name !== node.bridge).name as string;
         assert.match(ok(`ip -n cni-judge-a -o -4 addr show dev eth0`), new RegExp(` ${address.replace(/\./g, "\\.")}/${prefix} `));
         assert.match(ok(`ip -o link show ${veth}`), new RegExp(`master ${node.bridge} `));
-        assert.ok(ok(`ls ${RESULTS}`).split("\n").some((f) => /^podnet-cnitool-[0-9a-f]+-eth0$/.test(f)), "libcni cached the result");
+        const cacheFile = ok(`ls ${RESULTS}`).split("\n").find((f) => /^podnet-cnitool-[0-9a-f]+-eth0$/.test(f));
+        assert.ok(cacheFile, "libcni cached the result");
+        // libcni's own cache, against which podnet-cni's is held (the runtime test below).
+        const cache = JSON.parse(ok(`cat ${RESULTS}/${cacheFile}`)) as { kind: string; config: string };
+        libcniCache = cache;
+        assert.equal(cache.kind, "cniCacheV1");
+        assert.deepEqual(JSON.parse(Buffer.from(cache.config, "base64").toString()), JSON.parse(ok(`cat ${CNI_CONFLIST}`)));
         assert.deepEqual(ipamRecords(), [...before, address].sort());
 
         const check = cnitool("check", "cni-judge-a");
@@ -85,6 +95,10 @@ describe("cnitool (the CNI project's runtime) with the node's own configuration"
         const broken = cnitool("check", "cni-judge-a");
         assert.notEqual(broken.status, 0, "check passed with the default route gone");
         assert.match(broken.stdout + broken.stderr, /route/i, "CHECK names the missing route");
+        ok(`ip -n cni-judge-a route add default via ${node.bridgeIp} dev eth0 && ip link set ${veth} nomaster`);
+        const loose = cnitool("check", "cni-judge-a");
+        assert.notEqual(loose.status, 0, "check passed with the host veth off the bridge");
+        assert.ok((loose.stdout + loose.stderr).includes(veth), `CHECK names ${veth}: ${loose.stdout}${loose.stderr}`);
 
         const del = cnitool("del", "cni-judge-a");
         assert.equal(del.status, 0, del.stdout + del.stderr);
@@ -122,7 +136,8 @@ describe("the lab's podnet against the reference bridge plugin, on the same subn
     it("both wire a fresh namespace the same way: the result (interfaces, ips, routes) and the live addresses, routes and host veth", () => {
         const wired: Record<string, ReturnType<typeof comparable>> = {};
         // The same address for both (host-local's IP argument), one after the other.
-        const last = node.podCidr.replace(/\.0\/\d+$/, ".250");
+        const sub = parseCidr(node.podCidr)!;
+        const last = numberToIp(sub.base + size(sub) - 6);
         for (const [plugin, ns] of [["podnet", "cni-judge-b"], ["bridge", "cni-judge-c"]] as [CniPlugin, string][]) {
             const list = cniConfList(plugin, { bridge: node.bridge, podCidr: node.podCidr, gateway: node.bridgeIp, mtu: node.podMtu });
             ok(`mkdir -p /tmp/cni-judge/${plugin} && cat > /tmp/cni-judge/${plugin}/10-judge.conflist && ip netns add ${ns}`, JSON.stringify(list));
@@ -139,7 +154,7 @@ describe("the lab's podnet against the reference bridge plugin, on the same subn
             assert.equal(del.status, 0, `${plugin} del: ${del.stdout}${del.stderr}`);
             ok(`ip netns del ${ns}`);
         }
-        assert.equal(wired.podnet.result.ips[0].address, `${last}/${node.podCidr.split("/")[1]}`);
+        assert.equal(wired.podnet.result.ips[0].address, `${last}/${sub.prefix}`);
         assert.deepEqual(wired.podnet, wired.bridge);
     });
 });
@@ -185,7 +200,7 @@ describe("bad calls get the spec's error JSON and code, and change nothing", () 
 });
 
 describe("the runtime's call (podnet-cni, libcni's semantics), on a sandbox of its own", () => {
-    it("ADD runs the plugins in order with prevResult and the pod's CNI_ARGS, caches the result as libcni does, CHECK passes, DEL runs them in reverse and leaves nothing", () => {
+    it("ADD runs the plugins in order with prevResult and the pod's CNI_ARGS, caches the result as libcni does, CHECK passes, DEL runs the ADD's plugins in reverse (even after the configuration changed) and leaves nothing", () => {
         const pause = ok("docker ps --filter label=io.kubernetes.container.name=POD --format '{{.Image}}' | head -n1");
         const id = ok(`docker rm -f cni-judge-sandbox >/dev/null 2>&1; docker run -d --network none --name cni-judge-sandbox ${pause}`);
         try {
@@ -201,19 +216,27 @@ describe("the runtime's call (podnet-cni, libcni's semantics), on a sandbox of i
             assert.equal(calls[0].stdin.prevResult, undefined, "the first plugin has no prevResult");
             assert.deepEqual(calls[1].stdin.prevResult, calls[0].stdout, "the next plugin gets the previous one's result");
             assert.deepEqual(calls[1].stdout, result, "the last plugin's result is the ADD's");
-            // The cache, in libcni's format (cnitool's cache file has the same keys: checked in the cnitool test's run).
+            // The cache, in libcni's format: the keys libcni's own cache had (cnitool, above; it omits cniArgs when empty).
             const cache = JSON.parse(ok(`cat ${RESULTS}/podnet-${id}-eth0`));
             assert.deepEqual(Object.keys(cache).sort(), ["cniArgs", "config", "containerId", "ifName", "kind", "netns", "networkName", "result"]);
-            assert.equal(cache.kind, "cniCacheV1");
+            assert.ok(libcniCache, "the cnitool test ran first and kept libcni's cache");
+            assert.deepEqual(Object.keys(libcniCache).filter((k) => k !== "cniArgs").sort(), Object.keys(cache).filter((k) => k !== "cniArgs").sort());
+            assert.equal(cache.kind, libcniCache.kind);
             assert.deepEqual(JSON.parse(Buffer.from(cache.config, "base64").toString()), JSON.parse(ok(`cat ${CNI_CONFLIST}`)));
             assert.deepEqual(cache.cniArgs[2], ["K8S_POD_NAME", "cni-judge"]);
             ok("podnet-cni CHECK cni-judge");
             const ip = result.ips[0].address.split("/")[0];
             assert.deepEqual(ipamRecords(), [...before, ip].sort());
 
-            ok(`podnet-cni DEL cni-judge ${id}`);
-            const dels = ok(`jq -c 'select(.pod == "cni-judge" and .env.CNI_COMMAND == "DEL") | .plugin' $(sed -n 's/^CNI_LOG=//p' /usr/local/bin/podnet-lib)`).split("\n");
-            assert.deepEqual(dels.slice(-2), ['"portmap"', `"${out.cniPlugin ?? "podnet"}"`], "DEL runs the plugins in reverse order");
+            // The node's configuration changes under the pod (the other plugin): its DEL still runs the plugins of its ADD.
+            const original = ok(`cat ${CNI_CONFLIST}`);
+            const other: CniPlugin = (out.cniPlugin ?? "podnet") === "podnet" ? "bridge" : "podnet";
+            ok("podnet-cni CONFIG", JSON.stringify(cniConfList(other, { bridge: node.bridge, podCidr: node.podCidr, gateway: node.bridgeIp, mtu: node.podMtu })));
+            try { ok(`podnet-cni DEL cni-judge ${id}`); } finally { ok("podnet-cni CONFIG", original); }
+            const dels = ok(`jq -c 'select(.env.CNI_CONTAINERID == "${id}" and .env.CNI_COMMAND == "DEL")' $(sed -n 's/^CNI_LOG=//p' /usr/local/bin/podnet-lib)`)
+                .split("\n").map((l) => JSON.parse(l));
+            assert.deepEqual(dels.map((d) => d.plugin), ["portmap", out.cniPlugin ?? "podnet"], "DEL runs the ADD's plugins in reverse order, the configuration changed or not");
+            for (const d of dels) { assert.deepEqual(d.stdin.prevResult, result, `${d.plugin}'s DEL gets the cached result as prevResult`); }
             assert.deepEqual(ipamRecords(), before, "the address is released");
             assert.equal(sh(`test -e ${RESULTS}/podnet-${id}-eth0`).status, 1, "the cached result is gone");
             assert.notEqual(sh("ip netns exec cni-judge true").status, 0, "the namespace's name is gone");

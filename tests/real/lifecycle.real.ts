@@ -256,8 +256,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
             conflists: out.nodes.map((n) => JSON.parse(lab.onNode(n.name, "cat", "/etc/cni/net.d/10-podnet.conflist")).plugins[0].type as string),
             pods: out.pods.map((p) => JSON.parse(lab.onNode(p.node, "podnet-cni", "LAST", p.name).split("\n")[0]).plugin as string),
         });
-        const sandboxes = () => new Map([...placement()].map(([name, p]) => [name, `${p.node} ${p.sandboxId}`]));
-        const before = sandboxes();
+        const before = placement();
         for (const plugin of ["bridge", "podnet"]) {
             stack.setConfig(plugin === "podnet" ? {} : { cniPlugin: plugin });
             const c = pulumi(`cniPlugin -> ${plugin}`, stack.up());
@@ -267,7 +266,12 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
             assert.equal(out.cniPlugin, plugin);
             const seen = plugins();
             assert.deepEqual(seen, { conflists: out.nodes.map(() => plugin), pods: out.pods.map(() => plugin) }, "every pod's last ADD ran the new plugin");
-            assert.deepEqual(sandboxes(), before, "the same pods: same nodes, same sandboxes");
+            assert.deepEqual(placement(), before, "the same pods: same nodes, sandboxes and IPs (a re-wired sandbox asks IPAM for its address again)");
+            for (const n of out.nodes) {
+                const ips = out.pods.filter((p) => p.node === n.name).map((p) => p.ip).sort();
+                assert.deepEqual(lab.ipamRecords(n.name), ips, `${n.name}: one address record per pod, none left by the old plugin`);
+                assert.equal(lab.onNode(n.name, "sh", "-c", "ls /var/lib/cni/results | wc -l"), String(ips.length), `${n.name}: one cached result per pod`);
+            }
             claimsHold(`cniPlugin ${plugin}`);
             const cni = runClaims(stack.outputsFile, "", "cni.e2e.js");
             log(`cniPlugin ${plugin}: the CNI checks (cnitool, the reference plugin side by side, bad calls, the runtime's call): ${cni.summary}`);
