@@ -109,9 +109,12 @@ async function run(a: Args): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    (async () => run(parseArgs(process.argv.slice(2))))().then((code) => process.exit(code), (e) => {
+/** Runs one verb and exits with its code (bin/podnet.js calls this after its build check). */
+export function cli(argv: readonly string[]): void {
+    (async () => run(parseArgs(argv)))().then((code) => process.exit(code), (e) => {
         console.error(e instanceof CockpitError ? `podnet: ${e.message}` : `podnet: ${(e as Error).stack ?? e}`);
         process.exit(2);
     });
 }
+
+if (require.main === module) { cli(process.argv.slice(2)); }
