@@ -20,7 +20,10 @@ describe("README commands on a fresh clone", () => {
     const called = path.join(dir, "pulumi-was-called");
     const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
     const { setup, test } = readmeCommands(fs.readFileSync(path.join(root, "README.md"), "utf8"));
-    const env = { ...process.env, PATH: `${shims}:${process.env.PATH ?? ""}`, PULUMI_BACKEND_URL: "", npm_config_audit: "false", npm_config_fund: "false" };
+    // Without NODE_TEST_CONTEXT, or the clone's `node --test` would see itself inside this test and run nothing.
+    const parent: NodeJS.ProcessEnv = { ...process.env };
+    delete parent.NODE_TEST_CONTEXT;
+    const env = { ...parent, PATH: `${shims}:${process.env.PATH ?? ""}`, PULUMI_BACKEND_URL: "", npm_config_audit: "false", npm_config_fund: "false" };
     const sh = (script: string) => {
         const t0 = Date.now();
         const r = spawnSync("bash", ["-c", script], { cwd: clone, env, encoding: "utf8", timeout: 600_000 });
