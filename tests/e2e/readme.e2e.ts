@@ -1,6 +1,6 @@
 // The README's set-up and test commands, typed as written on a fresh clone of this commit, with no Pulumi CLI:
 // the set-up up to its first `pulumi` call (which must leave the file backend's folder in place), and the test
-// command up to `npm run test:e2e` (the run this suite is part of). A `pulumi` on PATH that fails the test if called.
+// command up to `npm run test:e2e` (the run this suite is part of). A `pulumi` on PATH that fails if called, and records it.
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -57,7 +57,10 @@ describe("README commands on a fresh clone", () => {
         log(`exit ${r.status} in ${r.seconds.toFixed(1)}s; ${(/^# pass \d+$/m.exec(r.output) ?? ["no summary"])[0]}`);
         assert.equal(r.status, 0, r.output.slice(-4000));
         assert.match(r.output, /^# fail 0$/m);
-        assert.ok(!fs.existsSync(called), `pulumi was called: ${fs.existsSync(called) ? fs.readFileSync(called, "utf8") : ""}`);
+        // @pulumi/command's and @pulumi/kubernetes' npm install scripts try `pulumi plugin install` when a pulumi is on
+        // PATH and go on when it fails, as on a machine without a CLI; any other call would be the README's own.
+        const calls = fs.existsSync(called) ? fs.readFileSync(called, "utf8").split("\n").filter(Boolean) : [];
+        assert.deepEqual(calls.filter((c) => !/^plugin install resource \S+ \S+$/.test(c)), [], "pulumi was called by the README's steps");
         fs.rmSync(dir, { recursive: true, force: true });
     });
 });
