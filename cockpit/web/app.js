@@ -51,7 +51,7 @@ function draw() {
   const podLine = (p) => { const l = live(p.name); return `${p.name}  ${l ? l.liveIp || "no IP" : p.ip}`; };
   const vethLine = (p) => { const l = live(p.name); return `veth ${l && l.veth ? l.veth : "?"}`; };
   const lines = out.nodes.map((n) => [
-    `${n.name}  LAN ${n.lanIp}`, `agent: ${(nodeLive(n.name) || {}).agent || "…"}`,
+    `${n.name}  LAN ${n.lanIp}`,
     ...podsOf(n).map((p) => `${podLine(p)}  ${vethLine(p)}`), `bridge ${n.bridge} ${n.bridgeIp}  ${n.podCidr}`,
     ...(n.vxlan ? [`${n.vxlan.device}  VNI ${n.vxlan.vni}  UDP ${n.vxlan.port}  VTEP ${n.vxlan.vtepIp}`] : []),
     ...n.routes.map((r) => `route ${routeText(r)}`),
@@ -62,7 +62,7 @@ function draw() {
   const G = 28, M = 16, top = 16;
   const nodeH = 58 + rows * 34 + 44 + routeRows * 16 + 16;
   const lanY = top + nodeH + 46;
-  const HW = Math.max(200, `${out.outside.name}  ${out.outside.ip}`.length * CH + 30);
+  const HW = Math.max(200, ...[`${out.outside.name}  ${out.outside.ip}`, "stands in for the internet"].map((t) => t.length * CH + 30));
   const width = M + out.nodes.length * (W + G) + HW + M;
   const height = lanY + 40;
 
@@ -75,9 +75,13 @@ function draw() {
     el("rect", { x, y, width: W, height: nodeH, rx: 10, class: "node-box" }, g);
     el("text", { x: x + 12, y: y + 22, class: "title" }, g, `${n.name}`);
     el("text", { x: x + 12 + (n.name.length + 2) * CH * 1.1, y: y + 22, class: "dim" }, g, `LAN ${n.lanIp}`);
+    // The agent's line is cut to the box; the whole of it is its tooltip (and in the differences below).
     const agent = nl ? nl.agent : "…";
     const paused = /^paused/.test(agent);
-    el("text", { x: x + 12, y: y + 40, class: paused ? "agent paused" : "agent", "data-el": `agent:${n.name}` }, g, paused ? `⏸ agent ${agent}` : `agent: ${agent}`);
+    const said = paused ? `PAUSED agent: ${agent.replace(/^paused since \S+: /, "")}` : `agent: ${agent}`;
+    const room = Math.floor((W - 24) / (CH * 0.92));
+    const at = el("text", { x: x + 12, y: y + 40, class: paused ? "agent paused" : "agent", "data-el": `agent:${n.name}` }, g, said.length > room ? `${said.slice(0, room - 1)}…` : said);
+    el("title", {}, at, `node agent: ${agent}`);
     podsOf(n).forEach((p, k) => {
       const l = live(p.name);
       const py = y + 52 + k * 34;
@@ -250,10 +254,11 @@ function drawTrace() {
     target.classList.add(h.what === "LOST" ? "lost-hop" : "hop");
     const b = target.getBBox();
     // On the LAN, the packet crosses between the nodes: mark it between the last point and the next element.
-    let x = b.x + Math.min(b.width - 14, 40 + (i % 3) * 18), y = b.y + b.height / 2;
+    // Markers sit on the element's left edge, so they cover no text.
+    let x = b.x, y = b.y + b.height / 2;
     if (hopElement(h, t) === "lan") {
       const next = t.hops[i + 1] && svg.querySelector(`[data-el="${hopElement(t.hops[i + 1], t)}"]`);
-      const nx = next ? next.getBBox().x + 40 : lastX + 80;
+      const nx = next ? next.getBBox().x : lastX + 80;
       x = (lastX + nx) / 2; y = lanY;
     }
     lastX = x;

@@ -145,6 +145,8 @@ function test(): number {
     if (upStatus === 0) {
         status = suite("heal.e2e.js") || status;
         status = suite("cockpit.e2e.js") || status;
+        // The live page (podnet serve) in headless chromium: pods, a trace on the picture, break and fix, the token.
+        status = suite("web.e2e.js") || status;
         status = suite("cni.e2e.js") || status;
         status = suite("claims.e2e.js") || status;
         const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { nodes: { container: string }[] };
