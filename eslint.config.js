@@ -17,4 +17,6 @@ module.exports = tseslint.config(
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
         },
     },
+    // Plain CommonJS launchers (bin/): require() is how they load the build.
+    { files: ["bin/**/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" } },
 );

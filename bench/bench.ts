@@ -1,6 +1,8 @@
 // `npm run bench`: wall time of e2e:up and e2e:down through the engine stand-in, for 3 and 6 nodes, and of the
 // cockpit's full matrix on each lab (with more pods for the larger lab: how it grows with the pod count).
-// A benchmark, not a test: it prints a table and fails only if the lab itself fails.
+// The cockpit's status and matrix are timed twice: the verb itself (`node build/cockpit/main.js`), and as typed
+// (`npm run podnet -- …`, through bin/podnet.js's build check). A benchmark, not a test: it prints tables and fails
+// only if the lab itself fails.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -26,9 +28,9 @@ function podFolder(nodes: number): string {
     return dir;
 }
 
-function timed(args: string[], nodes: number, pods: string): { seconds: number; ok: boolean; output: string } {
+function timed(args: string[], nodes: number, pods: string, command: string = process.execPath): { seconds: number; ok: boolean; output: string } {
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, PODNET_E2E_NODES: String(nodes), PODNET_E2E_PODS: pods } });
+    const r = spawnSync(command, args, { cwd: root, encoding: "utf8", env: { ...process.env, PODNET_E2E_NODES: String(nodes), PODNET_E2E_PODS: pods } });
     return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: r.status === 0, output: r.stdout + r.stderr };
 }
 const cockpit = path.join(root, "build", "cockpit", "main.js");
@@ -41,7 +43,19 @@ function manualRow(t: ManualTiming): string {
 }
 
 const rows: string[] = [];
+const typedRows: string[] = [];
 let failed = false;
+
+/** A verb's own time and its time as the README types it, median of 3 each (after one call that builds if a source changed). */
+function asTyped(n: number, folder: string, verb: string): void {
+    spawnSync(process.execPath, [path.join(root, "bin", "podnet.js"), "help"], { cwd: root, stdio: "ignore" });
+    const own = [0, 1, 2].map(() => timed([cockpit, verb, "--outputs", outputs], n, folder));
+    const typed = [0, 1, 2].map(() => timed(["run", "podnet", "--", verb, "--outputs", outputs], n, folder, "npm"));
+    const median = (xs: { seconds: number }[]) => xs.map((x) => x.seconds).sort((a, b) => a - b)[1];
+    const ok = [...own, ...typed].every((x) => x.ok);
+    if (!ok) { failed = true; process.stdout.write(`bench: ${verb} failed:\n${[...own, ...typed].filter((x) => !x.ok).map((x) => x.output).join("")}\n`); }
+    typedRows.push(`| ${`${verb}, ${n} nodes`.padEnd(18)} | ${median(own).toFixed(2).padStart(8)} | ${median(typed).toFixed(2).padStart(12)} | ${(median(typed) - median(own)).toFixed(2).padStart(12)} |${ok ? "" : " FAILED"}`);
+}
 for (const n of sizes) {
     process.stdout.write(`bench: ${n} nodes: up...`);
     const folder = podFolder(n);
@@ -50,6 +64,11 @@ for (const n of sizes) {
     const pods = fs.existsSync(outputs) ? (JSON.parse(fs.readFileSync(outputs, "utf8")) as { pods: unknown[] }).pods.length : 0;
     process.stdout.write(" matrix...");
     const m = timed([cockpit, "matrix", "--outputs", outputs], n, folder);
+    if (up.ok) {
+        process.stdout.write(" as typed...");
+        asTyped(n, folder, "status");
+        asTyped(n, folder, "matrix");
+    }
     process.stdout.write(" down...");
     const down = timed([cli, "down"], n, folder);
     process.stdout.write(" done\n");
@@ -90,6 +109,9 @@ if (missing) {
 }
 console.log(`\n| ${"run".padEnd(22)} | resources | pods | up (s) | down (s) | matrix (s) |\n|${"-".repeat(24)}|----------:|-----:|-------:|---------:|-----------:|`);
 for (const r of rows) { console.log(r); }
+console.log(`\n| ${"cockpit verb".padEnd(18)} | verb (s) | as typed (s) | typed - verb |\n|${"-".repeat(20)}|---------:|-------------:|-------------:|`);
+for (const r of typedRows) { console.log(r); }
+console.log("(verb: `node build/cockpit/main.js VERB --outputs …`; as typed: `npm run podnet -- VERB --outputs …`; median of 3 each)");
 console.log("");
 for (const r of realRows) { console.log(r); }
 if (!missing) {

@@ -8,6 +8,8 @@ export interface Outputs {
     clusterCidr: string;
     /** lab (routed), vxlan (overlay) or docker0 ("before"); absent in outputs older than the overlay. */
     podNetwork?: string;
+    /** The CNI plugin that wires the pods (podnet or bridge); absent in outputs older than the plugin swap. */
+    cniPlugin?: string;
     nodes: {
         name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string;
         routes: { to: string; via: string; dev?: string; remote?: string }[];

@@ -1,7 +1,6 @@
 // `npm run podnet -- <verb>`: the learner's cockpit. It reads the lab's stack outputs and looks at the live
 // nodes and pods from outside; only `break` and `fix` change anything. Tables for people, --json for scripts,
 // and a non-zero exit when what a verb checks does not hold.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderDiagram } from "../plan/diagram";
@@ -9,11 +8,13 @@ import { projectRoot } from "../plan/load";
 import { breakPiece, fix } from "./breakfix";
 import { cniView, renderCni } from "./cni";
 import { CockpitError, loadOutputs, Outputs } from "./live";
-import { matrix, modelHolds, Pair, renderMatrix, table } from "./matrix";
+import { liveMatrix, modelHolds, Pair, renderMatrix, table } from "./matrix";
+import { serve } from "./serve";
 import { status } from "./status";
 import { renderSvg } from "./svg";
 import { renderTrace, trace } from "./trace";
 
+const DEFAULT_PORT = 8080;
 const USAGE = `usage: npm run podnet -- <verb> [--json] [--outputs FILE] [--stack NAME]
   status                       declared vs live: nodes, bridges, routes, pods; every difference marked
   matrix                       every pod to every pod and to the outside host: reached, source seen, NAT, path
@@ -22,9 +23,11 @@ const USAGE = `usage: npm run podnet -- <verb> [--json] [--outputs FILE] [--stac
   cni POD                      the pod's last CNI ADD: the node's conflist, each plugin's CNI_* variables, stdin, result
   break route NODE PEER | break masquerade NODE | break bridge NODE
                                take one piece away on a live node (its agent is paused first)
-  fix                          resume every node agent; wait until status is clean`;
+  fix                          resume every node agent; wait until status is clean
+  serve [--port N]             the lab as a live page on http://127.0.0.1:N/ (default ${DEFAULT_PORT}): picture, status, matrix,
+                               trace, break and fix; prints the address with its per-run token`;
 
-interface Args { verb: string; rest: string[]; json: boolean; outputs?: string; stack?: string; svg?: string; }
+interface Args { verb: string; rest: string[]; json: boolean; outputs?: string; stack?: string; svg?: string; port?: number; }
 
 export function parseArgs(argv: readonly string[]): Args {
     const a: Args = { verb: "", rest: [], json: false };
@@ -32,7 +35,12 @@ export function parseArgs(argv: readonly string[]): Args {
         const w = argv[i];
         const value = () => { const v = argv[++i]; if (!v) { throw new CockpitError(`${w} needs a value\n${USAGE}`); } return v; };
         if (w === "--json") { a.json = true; } else if (w === "--outputs") { a.outputs = value(); } else if (w === "--stack") { a.stack = value(); }
-        else if (w === "--svg") { a.svg = value(); } else if (w.startsWith("--")) { throw new CockpitError(`unknown option ${w}\n${USAGE}`); }
+        else if (w === "--svg") { a.svg = value(); }
+        else if (w === "--port") {
+            const v = value();
+            if (!/^\d+$/.test(v) || Number(v) > 65535) { throw new CockpitError(`--port ${v}: give a port number, 0 to 65535 (0: any free port)`); }
+            a.port = Number(v);
+        } else if (w.startsWith("--")) { throw new CockpitError(`unknown option ${w}\n${USAGE}`); }
         else if (!a.verb) { a.verb = w; } else { a.rest.push(w); }
     }
     return a;
@@ -59,8 +67,7 @@ async function run(a: Args): Promise<number> {
             return s.differences.length ? 1 : 0;
         }
         case "matrix": {
-            const since = new Date().toISOString();
-            const pairs = await matrix(out, () => execFileSync("sh", ["-c", `docker logs --since ${since} ${out.outside.container} 2>&1`], { encoding: "utf8" }));
+            const pairs = await liveMatrix(out);
             fs.mkdirSync(path.dirname(matrixFile(out)), { recursive: true });
             fs.writeFileSync(matrixFile(out), JSON.stringify({ pairs }, null, 2));
             const holds = modelHolds(pairs);
@@ -104,14 +111,26 @@ async function run(a: Args): Promise<number> {
             for (const line of lines) { console.log(line); }
             return lines.length > 1 ? 1 : 0;
         }
+        case "serve": {
+            const s = await serve(out, { port: a.port ?? DEFAULT_PORT });
+            console.log(`podnet serve: the lab ${out.lan.network} live on ${s.url} (127.0.0.1 only)`);
+            console.log(`podnet serve: open ${s.url}#token=${s.token}`);
+            console.log(`podnet serve: break and fix need this run's token: ${s.token} (header x-podnet-token); Ctrl-C stops`);
+            await new Promise<void>((resolve) => { process.once("SIGINT", resolve); process.once("SIGTERM", resolve); });
+            await s.close();
+            return 0;
+        }
         default:
             throw new CockpitError(`unknown verb '${a.verb}'\n${USAGE}`);
     }
 }
 
-if (require.main === module) {
-    (async () => run(parseArgs(process.argv.slice(2))))().then((code) => process.exit(code), (e) => {
+/** Runs one verb and exits with its code (bin/podnet.js calls this after its build check). */
+export function cli(argv: readonly string[]): void {
+    (async () => run(parseArgs(argv)))().then((code) => process.exit(code), (e) => {
         console.error(e instanceof CockpitError ? `podnet: ${e.message}` : `podnet: ${(e as Error).stack ?? e}`);
         process.exit(2);
     });
 }
+
+if (require.main === module) { cli(process.argv.slice(2)); }

@@ -2,6 +2,7 @@
 // pods' network namespaces, with the node's own busybox (so whatever images the pods run): a throwaway httpd
 // in each destination pod's namespace answers with its pod's name and logs each client's address; the outside
 // host logs its clients too. Everything the probes start is removed afterwards.
+import { execFileSync } from "node:child_process";
 import { onNode, Outputs, q } from "./live";
 import { parseProbeLog, sections } from "./parse";
 
@@ -74,6 +75,12 @@ export async function matrix(out: Outputs, outsideLog: () => string): Promise<Pa
         pairs.push({ from: p.name, to: out.outside.name, reached: /\S/.test(body), sourceSeen: seen, nat: seen ? seen !== p.ip : null, path: "outside" });
     }
     return pairs;
+}
+
+/** The matrix on the live lab: the outside host's log read from the moment the probes start. */
+export function liveMatrix(out: Outputs): Promise<Pair[]> {
+    const since = new Date().toISOString();
+    return matrix(out, () => execFileSync("sh", ["-c", `docker logs --since ${since} ${q(out.outside.container)} 2>&1`], { encoding: "utf8" }));
 }
 
 /** The matrix as a table for people. */

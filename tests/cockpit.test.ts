@@ -8,7 +8,8 @@ import { Outputs } from "../cockpit/live";
 import { modelHolds, Pair, renderMatrix } from "../cockpit/matrix";
 import { parseAddrs, parseLinks, parseProbeLog, parseRouteGet, sections } from "../cockpit/parse";
 import { compare, parseNodeReport } from "../cockpit/status";
-import { COLORS, pairColor, renderSvg } from "../cockpit/svg";
+import { COLORS, pairColor, renderSvg, textWidth } from "../cockpit/svg";
+import { labOutputs } from "./lab-outputs";
 
 const OUT: Outputs = {
     lan: { network: "podnet-t-lan", cidr: "192.168.1.0/24", gateway: "192.168.1.1" },
@@ -148,7 +149,7 @@ describe("cockpit: the matrix and the picture", () => {
     it("the SVG names every node and pod with its IP, and colours the matrix", () => {
         const svg = renderSvg(OUT, [...pairs, { from: "a", to: "b", reached: false, sourceSeen: null, nat: null, path: "across nodes" }]);
         assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-        for (const s of ["node1  (LAN 192.168.1.11)", "pod a  10.244.1.2", "pod b  10.244.2.2", "bridge v-net-0 10.244.2.1", "route 10.244.2.0/24 via 192.168.1.12", "outside host outside 192.168.1.254"]) {
+        for (const s of ["node1  (LAN 192.168.1.11)", "pod a  10.244.1.2", "pod b  10.244.2.2", "bridge v-net-0 10.244.2.1", "route 10.244.2.0/24 via 192.168.1.12", "outside  (LAN 192.168.1.254)"]) {
             assert.ok(svg.includes(s), `svg lacks ${s}`);
         }
         assert.equal(pairColor(pairs[0]), COLORS.ok);
@@ -159,6 +160,46 @@ describe("cockpit: the matrix and the picture", () => {
         const closed = (svg.match(/<\/(rect|text|svg|title)>|\/>/g) ?? []).length;
         assert.equal(opened, closed, "every element is closed");
         assert.match(renderSvg(OUT, undefined), /no matrix yet/);
+    });
+
+    /** Each text (by the renderer's own width estimate) inside the picture, and inside the innermost box it starts in. */
+    function overflows(svg: string): string[] {
+        const num = (tag: string, k: string) => Number(new RegExp(`\\b${k}="([\\d.]+)"`).exec(tag)?.[1] ?? NaN);
+        const width = num(/<svg[^>]*>/.exec(svg)![0], "width");
+        const rects = [...svg.matchAll(/<rect [^>]*>/g)].map((m) => m[0]).filter((r) => !r.includes("100%"))
+            .map((r) => ({ x: num(r, "x"), y: num(r, "y"), w: num(r, "width"), h: num(r, "height") }));
+        const bad: string[] = [];
+        for (const m of svg.matchAll(/<text ([^>]*)>([^<]*)<\/text>/g)) {
+            const [attrs, raw] = [m[1], m[2].replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')];
+            if (attrs.includes("rotate")) { continue; }
+            const x = num(attrs, "x"), y = num(attrs, "y");
+            const end = x + textWidth(raw, Number(/font-size="(\d+)"/.exec(attrs)?.[1] ?? 11), attrs.includes("bold"));
+            if (end > width) { bad.push(`"${raw}" ends at ${end}, the picture at ${width}`); }
+            const box = rects.filter((r) => x >= r.x && x <= r.x + r.w && y >= r.y && y <= r.y + r.h).sort((a, b) => a.w - b.w)[0];
+            if (box && end > box.x + box.w) { bad.push(`"${raw}" ends at ${end}, its box at ${box.x + box.w}`); }
+        }
+        return bad;
+    }
+
+    for (const n of [3, 6, 10]) {
+        for (const model of ["lab", "vxlan"] as const) {
+            it(`the SVG fits its own text at ${n} nodes (${model}): the title, every box, the matrix; the outside host is a host on the LAN`, () => {
+                const out = labOutputs(n, model);
+                const all: Pair[] = out.pods.flatMap((p) => [...out.pods.filter((t) => t !== p).map((t) => ({ from: p.name, to: t.name, reached: true, sourceSeen: p.ip, nat: false, path: "across nodes" as const })),
+                    { from: p.name, to: "outside", reached: true, sourceSeen: "192.168.1.11", nat: true, path: "outside" as const }]);
+                const svg = renderSvg(out, all);
+                assert.deepEqual(overflows(svg), []);
+                assert.ok(svg.includes(model === "vxlan" ? "VXLAN: each node's vxlan.1" : "each node routes every peer's pod subnet via that peer's LAN IP"), "the whole model line");
+                assert.ok(svg.includes(`podnet-lab: ${n} nodes, cluster range 10.244.0.0/16, CNI plugin podnet`));
+                assert.ok(svg.includes(">outside host</text>") && svg.includes("outside  (LAN 192.168.1.254)"), "the outside host's own box");
+                assert.equal((svg.match(/<line /g) ?? []).length, n + 2, "one line per node and one for the outside host down to the LAN, and the LAN");
+            });
+        }
+    }
+
+    it("the fit check can fail: a text wider than its box is named", () => {
+        const svg = renderSvg(OUT, undefined).replace("pod a  10.244.1.2", `pod a  10.244.1.2${"x".repeat(150)}`);
+        assert.deepEqual(overflows(svg).map((b) => b.replace(/(at) \d+/g, "$1 N")), [`"pod a  10.244.1.2${"x".repeat(150)}" ends at N, the picture at N`, `"pod a  10.244.1.2${"x".repeat(150)}" ends at N, its box at N`]);
     });
 
     it("arguments: verb, rest, options; an unknown option is refused", () => {

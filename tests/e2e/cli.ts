@@ -138,10 +138,15 @@ function test(): number {
     const self = __filename;
     const run = (args: string[]) => spawnSync(node, args, { stdio: "inherit", cwd: root }).status ?? 1;
     const suite = (file: string) => run(["--test", "--test-concurrency=1", path.join(__dirname, file)]);
-    let status = run([self, "up"]);
-    if (status === 0) {
+    // The README's commands on a fresh clone (no lab needed): the set-up up to its first pulumi call, the tests up to this run.
+    const readme = suite("readme.e2e.js");
+    const upStatus = run([self, "up"]);
+    let status = upStatus || readme;
+    if (upStatus === 0) {
         status = suite("heal.e2e.js") || status;
         status = suite("cockpit.e2e.js") || status;
+        // The live page (podnet serve) in headless chromium: pods, a trace on the picture, break and fix, the token.
+        status = suite("web.e2e.js") || status;
         status = suite("cni.e2e.js") || status;
         status = suite("claims.e2e.js") || status;
         const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { nodes: { container: string }[] };

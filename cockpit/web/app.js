@@ -1,0 +1,344 @@
+// The live page: draws the lab from /api/diagram (the stack outputs) and /api/status (what is live), the matrix from
+// /api/matrix, a trace from /api/trace on the picture; break and fix are POSTs with the run's token. No framework.
+"use strict";
+
+const SVGNS = "http://www.w3.org/2000/svg";
+const $ = (id) => document.getElementById(id);
+const state = { out: null, status: null, pairs: null, trace: null, busy: {} };
+
+// The token comes in the address printed at start (#token=…), and stays for this tab only.
+(function takeToken() {
+  const m = /token=([0-9a-f]+)/.exec(location.hash);
+  if (m) { sessionStorage.setItem("podnet-token", m[1]); history.replaceState(null, "", location.pathname); }
+  $("token").value = sessionStorage.getItem("podnet-token") || "";
+  $("token").addEventListener("change", () => sessionStorage.setItem("podnet-token", $("token").value.trim()));
+})();
+
+async function api(path, init) {
+  const r = await fetch(path, init);
+  const text = await r.text();
+  if (!r.ok) { throw new Error(`${r.status}: ${text.trim()}`); }
+  return JSON.parse(text);
+}
+
+/** One request per kind at a time: a click while one runs waits for that one instead of starting another. */
+function once(kind, run) {
+  if (state.busy[kind]) { return state.busy[kind]; }
+  state.busy[kind] = run().finally(() => { delete state.busy[kind]; });
+  return state.busy[kind];
+}
+
+// ---------- the picture ----------
+const CH = 7.3; // px per character of the 12px monospace font (0.6 em, with room)
+const el = (name, attrs, parent, text) => {
+  const e = document.createElementNS(SVGNS, name);
+  for (const [k, v] of Object.entries(attrs || {})) { e.setAttribute(k, String(v)); }
+  if (text !== undefined) { e.textContent = text; }
+  if (parent) { parent.appendChild(e); }
+  return e;
+};
+const routeText = (r) => `${r.to} via ${r.via}${r.dev ? ` dev ${r.dev}` : ""}${r.remote ? ` -> UDP to ${r.remote}` : ""}`;
+
+function draw() {
+  const out = state.out;
+  if (!out) { return; }
+  const st = state.status;
+  const live = (name) => st && st.pods.find((p) => p.name === name);
+  const nodeLive = (name) => st && st.nodes.find((n) => n.name === name);
+  const diffsOf = (name) => (st ? st.differences.filter((d) => d.startsWith(`${name}:`)) : []);
+  const podsOf = (n) => out.pods.filter((p) => p.node === n.name);
+
+  const podLine = (p) => { const l = live(p.name); return `${p.name}  ${l ? l.liveIp || "no IP" : p.ip}`; };
+  const vethLine = (p) => { const l = live(p.name); return `veth ${l && l.veth ? l.veth : "?"}`; };
+  const lines = out.nodes.map((n) => [
+    `${n.name}  LAN ${n.lanIp}`,
+    ...podsOf(n).map((p) => `${podLine(p)}  ${vethLine(p)}`), `bridge ${n.bridge} ${n.bridgeIp}  ${n.podCidr}`,
+    ...(n.vxlan ? [`${n.vxlan.device}  VNI ${n.vxlan.vni}  UDP ${n.vxlan.port}  VTEP ${n.vxlan.vtepIp}`] : []),
+    ...n.routes.map((r) => `route ${routeText(r)}`),
+  ]);
+  const W = Math.max(250, ...lines.flat().map((s) => s.length * CH + 40));
+  const rows = Math.max(1, ...out.nodes.map((n) => podsOf(n).length));
+  const routeRows = Math.max(1, ...out.nodes.map((n) => n.routes.length)) + (out.nodes.some((n) => n.vxlan) ? 1 : 0);
+  const G = 28, M = 16, top = 16;
+  const nodeH = 58 + rows * 34 + 44 + routeRows * 16 + 16;
+  const lanY = top + nodeH + 46;
+  const HW = Math.max(200, ...[`${out.outside.name}  ${out.outside.ip}`, "stands in for the internet"].map((t) => t.length * CH + 30));
+  const width = M + out.nodes.length * (W + G) + HW + M;
+  const height = lanY + 40;
+
+  const svg = el("svg", { xmlns: SVGNS, width, height, viewBox: `0 0 ${width} ${height}`, id: "lab-svg" });
+  const hopLayer = el("g", { id: "hops" });
+  out.nodes.forEach((n, i) => {
+    const x = M + i * (W + G), y = top;
+    const nl = nodeLive(n.name);
+    const g = el("g", { "data-el": `node:${n.name}`, class: `node${diffsOf(n.name).length ? " diff" : ""}${nl && !nl.running ? " down" : ""}` }, svg);
+    el("rect", { x, y, width: W, height: nodeH, rx: 10, class: "node-box" }, g);
+    el("text", { x: x + 12, y: y + 22, class: "title" }, g, `${n.name}`);
+    el("text", { x: x + 12 + (n.name.length + 2) * CH * 1.1, y: y + 22, class: "dim" }, g, `LAN ${n.lanIp}`);
+    // The agent's line is cut to the box; the whole of it is its tooltip (and in the differences below).
+    const agent = nl ? nl.agent : "…";
+    const paused = /^paused/.test(agent);
+    const said = paused ? `PAUSED agent: ${agent.replace(/^paused since \S+: /, "")}` : `agent: ${agent}`;
+    const room = Math.floor((W - 24) / (CH * 0.92));
+    const at = el("text", { x: x + 12, y: y + 40, class: paused ? "agent paused" : "agent", "data-el": `agent:${n.name}` }, g, said.length > room ? `${said.slice(0, room - 1)}…` : said);
+    el("title", {}, at, `node agent: ${agent}`);
+    podsOf(n).forEach((p, k) => {
+      const l = live(p.name);
+      const py = y + 52 + k * 34;
+      const pg = el("g", { "data-el": `pod:${p.name}`, class: `pod${diffsOf(p.name).length ? " diff" : ""}` }, g);
+      el("rect", { x: x + 10, y: py, width: W - 20, height: 28, rx: 5, class: "pod-box" }, pg);
+      el("text", { x: x + 18, y: py + 18, class: "pod-name" }, pg, `pod ${p.name}`);
+      const ip = l ? l.liveIp || "no IP" : p.ip;
+      el("text", { x: x + 18 + (p.name.length + 5) * CH, y: py + 18, class: `ip${l && l.liveIp !== p.ip ? " bad" : ""}`, "data-ip": p.name }, pg,
+        l && l.liveIp !== p.ip ? `${ip} (declared ${p.ip})` : ip);
+      const vg = el("g", { "data-el": `veth:${p.name}` }, g);
+      const vt = vethLine(p);
+      el("rect", { x: x + W - 20 - vt.length * CH, y: py + 5, width: vt.length * CH + 4, height: 18, rx: 3, class: "veth-box" }, vg);
+      el("text", { x: x + W - 18 - vt.length * CH, y: py + 18, class: "veth" }, vg, vt);
+    });
+    const by = y + 58 + rows * 34;
+    const bg = el("g", { "data-el": `bridge:${n.name}`, class: nl && !nl.bridge.up ? "diff" : "" }, g);
+    el("rect", { x: x + 10, y: by, width: W - 20, height: 34, rx: 5, class: "bridge-box" }, bg);
+    el("text", { x: x + 18, y: by + 15 }, bg, `bridge ${n.bridge} ${n.bridgeIp}${nl && !nl.bridge.up ? "  DOWN" : ""}`);
+    el("text", { x: x + 18, y: by + 29, class: "dim" }, bg, `pod subnet ${n.podCidr}`);
+    let ry = by + 54;
+    if (n.vxlan) {
+      const xg = el("g", { "data-el": `vxlan:${n.name}`, class: nl && nl.vxlan && !nl.vxlan.up ? "diff" : "" }, g);
+      el("rect", { x: x + 10, y: ry - 13, width: W - 20, height: 18, rx: 3, class: "vxlan-box" }, xg);
+      el("text", { x: x + 16, y: ry }, xg, `${n.vxlan.device}  VNI ${n.vxlan.vni}  UDP ${n.vxlan.port}  VTEP ${n.vxlan.vtepIp}`);
+      ry += 18;
+    }
+    const rg = el("g", { "data-el": `routes:${n.name}` }, g);
+    el("rect", { x: x + 10, y: ry - 13, width: W - 20, height: Math.max(1, n.routes.length) * 16 + 4, rx: 3, class: "routes-box" }, rg);
+    const liveRoutes = nl ? nl.routes : [];
+    (n.routes.length ? n.routes : [null]).forEach((r, k) => {
+      const missing = r && liveRoutes.some((lr) => lr.to === r.to && lr.via === r.via && !lr.present);
+      el("text", { x: x + 16, y: ry + k * 16, class: `route${missing ? " bad" : ""}` }, rg, r ? `route ${routeText(r)}${missing ? "  MISSING" : ""}` : "no routes (no peers)");
+    });
+    el("line", { x1: x + W / 2, y1: y + nodeH, x2: x + W / 2, y2: lanY, class: "link" }, svg);
+  });
+  const hx = M + out.nodes.length * (W + G), hy = top + nodeH - 90;
+  const og = el("g", { "data-el": "outside", class: "outside" }, svg);
+  el("rect", { x: hx, y: hy, width: HW, height: 90, rx: 10, class: "outside-box" }, og);
+  el("text", { x: hx + 12, y: hy + 22, class: "title" }, og, "outside host");
+  el("text", { x: hx + 12, y: hy + 42 }, og, `${out.outside.name}  ${out.outside.ip}`);
+  el("text", { x: hx + 12, y: hy + 60, class: "dim" }, og, "outside the cluster:");
+  el("text", { x: hx + 12, y: hy + 76, class: "dim" }, og, "stands in for the internet");
+  el("line", { x1: hx + HW / 2, y1: hy + 90, x2: hx + HW / 2, y2: lanY, class: "link outside-link" }, svg);
+  const lg = el("g", { "data-el": "lan" }, svg);
+  el("line", { x1: M, y1: lanY, x2: hx + HW, y2: lanY, class: "lan" }, lg);
+  el("text", { x: M, y: lanY + 22 }, lg, `LAN ${out.lan.network} ${out.lan.cidr} (gateway ${out.lan.gateway})`);
+  svg.appendChild(hopLayer);
+  const holder = $("picture");
+  holder.replaceChildren(svg);
+  drawTrace();
+}
+
+// ---------- status ----------
+async function refreshStatus() {
+  return once("status", async () => {
+    try {
+      state.status = await api("/api/status");
+      const d = state.status.differences;
+      $("status-summary").textContent = d.length ? `${d.length} difference${d.length > 1 ? "s" : ""} from the declared lab` : "no differences: the lab is as declared";
+      $("status-summary").className = `summary ${d.length ? "bad" : "good"}`;
+      $("differences").replaceChildren(...d.map((x) => { const li = document.createElement("li"); li.textContent = x; return li; }));
+    } catch (e) {
+      $("status-summary").textContent = `status failed: ${e.message}`;
+      $("status-summary").className = "summary bad";
+    }
+    draw();
+  });
+}
+
+// ---------- matrix ----------
+async function refreshMatrix() {
+  return once("matrix", async () => {
+    $("matrix-summary").textContent = "probing…";
+    $("matrix-summary").dataset.state = "running";
+    $("matrix-refresh").disabled = true;
+    try {
+      state.pairs = (await api("/api/matrix")).pairs;
+      const holds = state.pairs.length && state.pairs.every((p) => p.reached && !p.answeredBy && (p.path === "outside" ? p.nat === true : p.nat === false));
+      $("matrix-summary").textContent = `${holds ? "the model holds" : "the model does NOT hold"} (${new Date().toLocaleTimeString()})`;
+      $("matrix-summary").className = `summary ${holds ? "good" : "bad"}`;
+      drawMatrix();
+    } catch (e) {
+      $("matrix-summary").textContent = `matrix failed: ${e.message}`;
+      $("matrix-summary").className = "summary bad";
+    } finally {
+      $("matrix-summary").dataset.state = "idle";
+      $("matrix-refresh").disabled = false;
+    }
+  });
+}
+
+function drawMatrix() {
+  const out = state.out, pairs = state.pairs || [];
+  const targets = [...out.pods.map((p) => p.name), out.outside.name];
+  const t = $("matrix");
+  const head = document.createElement("tr");
+  head.appendChild(document.createElement("th"));
+  for (const to of targets) { const th = document.createElement("th"); th.textContent = to; th.className = "col"; head.appendChild(th); }
+  const rows = out.pods.map((p) => {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th"); th.textContent = p.name; tr.appendChild(th);
+    for (const to of targets) {
+      const td = document.createElement("td");
+      const pair = pairs.find((x) => x.from === p.name && x.to === to);
+      td.dataset.from = p.name; td.dataset.to = to;
+      if (to === p.name) { td.className = "self"; } else if (!pair) { td.className = "none"; } else {
+        td.className = !pair.reached || pair.answeredBy ? "fail" : pair.nat ? "masq" : "ok";
+        td.title = `${p.name} -> ${to}: ${pair.reached ? (pair.answeredBy ? `answered by ${pair.answeredBy}` : "reached") : "not reached"}; source seen ${pair.sourceSeen || "-"}; ${pair.path}. Click to trace.`;
+        td.textContent = !pair.reached ? "✕" : pair.answeredBy ? "!" : pair.nat ? "NAT" : "";
+        td.addEventListener("click", () => { $("trace-from").value = p.name; $("trace-to").value = to; runTrace(); });
+      }
+      tr.appendChild(td);
+    }
+    return tr;
+  });
+  t.replaceChildren(head, ...rows);
+}
+
+// ---------- trace ----------
+async function runTrace() {
+  const from = $("trace-from").value, to = $("trace-to").value;
+  $("trace-verdict").textContent = `tracing ${from} -> ${to}…`;
+  $("trace-verdict").dataset.state = "running";
+  try {
+    state.trace = await once(`trace ${from} ${to}`, () => api(`/api/trace?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`));
+    $("trace-verdict").textContent = state.trace.verdict;
+    $("trace-verdict").className = `verdict ${/^(lost|dropped)/.test(state.trace.verdict) ? "bad" : "good"}`;
+  } catch (e) {
+    state.trace = null;
+    $("trace-verdict").textContent = `trace failed: ${e.message}`;
+    $("trace-verdict").className = "verdict bad";
+  }
+  $("trace-verdict").dataset.state = "done";
+  const rows = (state.trace ? state.trace.hops : []).map((h, i) => {
+    const tr = document.createElement("tr");
+    tr.className = h.what === "LOST" ? "lost" : /encaps|decaps/.test(h.what) ? "encap" : "";
+    for (const c of [String(i + 1), h.at, h.what, h.interface || "", h.address || "", h.detail]) { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }
+    return tr;
+  });
+  $("trace-hops").replaceChildren(...rows);
+  drawTrace();
+}
+
+/** Which element of the picture a hop of `trace` is at. */
+function hopElement(h, t) {
+  const out = state.out;
+  if (h.at.startsWith("pod ")) { return `pod:${h.at.slice(4)}`; }
+  if (h.at.startsWith("LAN ")) { return "lan"; }
+  if (h.at === out.outside.name) { return "outside"; }
+  if (h.what === "veth") { return `veth:${t.from}`; }
+  if (h.what === "bridge") { return `bridge:${h.at}`; }
+  if (h.what === "encaps" || h.what === "decaps") { return `vxlan:${h.at}`; }
+  return `routes:${h.at}`;
+}
+
+function drawTrace() {
+  const svg = $("lab-svg");
+  if (!svg) { return; }
+  for (const e of svg.querySelectorAll(".hop, .lost-hop")) { e.classList.remove("hop", "lost-hop"); }
+  const layer = svg.querySelector("#hops");
+  layer.replaceChildren();
+  const t = state.trace;
+  if (!t) { return; }
+  const points = [];
+  const lanY = Number(svg.querySelector('[data-el="lan"] line').getAttribute("y1"));
+  let lastX = 0;
+  t.hops.forEach((h, i) => {
+    const target = svg.querySelector(`[data-el="${hopElement(h, t)}"]`);
+    if (!target) { return; }
+    target.classList.add(h.what === "LOST" ? "lost-hop" : "hop");
+    const b = target.getBBox();
+    // On the LAN, the packet crosses between the nodes: mark it between the last point and the next element.
+    // Markers sit on the element's left edge, so they cover no text.
+    let x = b.x, y = b.y + b.height / 2;
+    if (hopElement(h, t) === "lan") {
+      const next = t.hops[i + 1] && svg.querySelector(`[data-el="${hopElement(t.hops[i + 1], t)}"]`);
+      const nx = next ? next.getBBox().x : lastX + 80;
+      x = (lastX + nx) / 2; y = lanY;
+    }
+    lastX = x;
+    points.push([x, y, i + 1, h]);
+  });
+  el("polyline", { points: points.map(([x, y]) => `${x},${y}`).join(" "), class: "trace-path" }, layer);
+  for (const [x, y, n, h] of points) {
+    const g = el("g", { class: `hop-marker${h.what === "LOST" ? " lost" : ""}${/encaps|decaps/.test(h.what) ? " encap" : ""}`, "data-hop": n }, layer);
+    el("circle", { cx: x, cy: y, r: 10 }, g);
+    el("text", { x, y: y + 4, "text-anchor": "middle" }, g, String(n));
+    el("title", {}, g, `${n}. ${h.at} ${h.what} ${h.interface || ""} ${h.address || ""}: ${h.detail}`);
+  }
+}
+
+// ---------- break and fix ----------
+async function mutate(path, body, question) {
+  if (!window.confirm(question)) { return; }
+  const token = $("token").value.trim();
+  $("action-result").textContent = "…";
+  try {
+    const r = await api(path, { method: "POST", headers: { "content-type": "application/json", "x-podnet-token": token }, body: JSON.stringify(body) });
+    $("action-result").textContent = r.lines.join("\n");
+    $("action-result").className = "";
+  } catch (e) {
+    $("action-result").textContent = e.message;
+    $("action-result").className = "bad";
+  }
+  await refreshStatus();
+  await refreshMatrix();
+  if (state.trace) { await runTrace(); }
+}
+
+function wire() {
+  const out = state.out;
+  const opt = (v) => { const o = document.createElement("option"); o.value = v; o.textContent = v; return o; };
+  $("trace-from").replaceChildren(...out.pods.map((p) => opt(p.name)));
+  $("trace-to").replaceChildren(...out.pods.map((p) => opt(p.name)), opt(out.outside.name));
+  const far = out.pods.find((p) => p.node !== (out.pods[0] || {}).node);
+  if (far) { $("trace-to").value = far.name; }
+  $("break-node").replaceChildren(...out.nodes.map((n) => opt(n.name)));
+  const peers = () => {
+    $("break-peer").replaceChildren(...out.nodes.filter((n) => n.name !== $("break-node").value).map((n) => opt(n.name)));
+    $("break-peer-label").hidden = $("break-what").value !== "route";
+  };
+  $("break-node").addEventListener("change", peers);
+  $("break-what").addEventListener("change", peers);
+  peers();
+  $("status-refresh").addEventListener("click", refreshStatus);
+  $("matrix-refresh").addEventListener("click", refreshMatrix);
+  $("trace-go").addEventListener("click", runTrace);
+  $("trace-clear").addEventListener("click", () => { state.trace = null; $("trace-hops").replaceChildren(); $("trace-verdict").textContent = ""; drawTrace(); });
+  $("break-go").addEventListener("click", () => {
+    const what = $("break-what").value, node = $("break-node").value, peer = $("break-peer").value;
+    const q = what === "route" ? `Remove ${node}'s route to ${peer}'s pods?` : what === "bridge" ? `Set ${node}'s bridge down?` : `Remove ${node}'s MASQUERADE rule?`;
+    mutate("/api/break", { what, node, peer }, `${q} ${node}'s node agent is paused first, so nothing repairs it until Fix.`);
+  });
+  $("fix-go").addEventListener("click", () => mutate("/api/fix", {}, "Resume every node agent and wait until status is clean?"));
+}
+
+/** Status every 5 s and the matrix every 15 s while the box is ticked; each waits for the last to finish. */
+function loop(run, ms) {
+  const tick = async () => { if ($("auto").checked && !document.hidden) { await run(); } setTimeout(tick, ms); };
+  setTimeout(tick, ms);
+}
+
+(async function start() {
+  try {
+    state.out = await api("/api/diagram");
+  } catch (e) {
+    $("model").textContent = `could not read the lab: ${e.message}`;
+    return;
+  }
+  const out = state.out;
+  $("lan").textContent = `· ${out.lan.network}`;
+  $("model").textContent = `podNetwork: ${out.podNetwork || "lab"} · CNI plugin: ${out.cniPlugin || "podnet"} · ${out.podNetworkLine}`;
+  wire();
+  draw();
+  drawMatrix();
+  await refreshStatus();
+  await refreshMatrix();
+  loop(refreshStatus, 5000);
+  loop(refreshMatrix, 15000);
+})();

@@ -1,0 +1,180 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// `podnet serve` in a real browser (Debian's chromium, headless, driven by puppeteer-core) on the running e2e lab:
+// the page shows every pod with its live IP; a cross-node trace highlights its hops on the picture; `break route`
+// from the page turns the matrix red and the trace ends "lost"; `fix` brings it all back; a break without the token
+// is refused. Screenshots go to docs/ (the README shows them). Also: the SVG diagram's real text widths at 3, 6 and
+// 10 nodes, measured by the browser, fit their boxes.
+import * as assert from "node:assert/strict";
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "puppeteer-core";
+import puppeteer from "puppeteer-core";
+import { Outputs } from "../../cockpit/live";
+import { renderSvg } from "../../cockpit/svg";
+import { projectRoot } from "../../plan/load";
+import { labOutputs } from "../lab-outputs";
+
+const root = projectRoot();
+const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
+const CHROMIUM = process.env.PODNET_CHROMIUM ?? "/usr/bin/chromium";
+const DOCS = path.join(root, "docs");
+const log = (line: string) => process.stdout.write(`# web: ${line}\n`);
+
+async function launch(): Promise<Browser> {
+    assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium (or set PODNET_CHROMIUM)`);
+    return puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless=new", "--no-sandbox", "--disable-gpu"] });
+}
+
+describe("the SVG diagram, measured in the browser", () => {
+    let browser: Browser;
+    before(async () => { browser = await launch(); });
+    after(async () => { await browser.close(); });
+
+    for (const n of [3, 6, 10]) {
+        it(`${n} nodes: every text inside the picture and inside its box`, async () => {
+            const page = await browser.newPage();
+            await page.setContent(`<!doctype html><body style="margin:0">${renderSvg(labOutputs(n, n === 6 ? "vxlan" : "lab"), undefined)}</body>`);
+            const bad = await page.evaluate(() => {
+                const svg = document.querySelector("svg") as SVGSVGElement;
+                const W = svg.width.baseVal.value;
+                const rects = [...svg.querySelectorAll("rect")].filter((r) => r.getAttribute("width") !== "100%").map((r) => r.getBBox());
+                const out: string[] = [];
+                for (const t of svg.querySelectorAll("text")) {
+                    if (t.getAttribute("transform")) { continue; }
+                    const b = t.getBBox(), mid = b.y + b.height / 2;
+                    if (b.x + b.width > W) { out.push(`${t.textContent} ends at ${Math.round(b.x + b.width)}, the picture at ${W}`); }
+                    const box = rects.filter((r) => b.x >= r.x && b.x <= r.x + r.width && mid >= r.y && mid <= r.y + r.height).sort((a, c) => a.width - c.width)[0];
+                    if (box && b.x + b.width > box.x + box.width) { out.push(`${t.textContent} ends at ${Math.round(b.x + b.width)}, its box at ${box.x + box.width}`); }
+                }
+                return out;
+            });
+            if (n === 10) {
+                const w = await page.evaluate(() => (document.querySelector("svg") as SVGSVGElement).width.baseVal.value);
+                await page.setViewport({ width: Math.ceil(w), height: 600 });
+                await page.screenshot({ path: path.join(DOCS, "diagram-10-nodes.png"), fullPage: true });
+            }
+            await page.close();
+            assert.deepEqual(bad, []);
+        });
+    }
+});
+
+describe("podnet serve in the browser, on the e2e lab", () => {
+    const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as Outputs;
+    const src = out.pods[0];
+    const dst = out.pods.find((p) => p.node !== src.node) as Outputs["pods"][number];
+    let server: ChildProcess;
+    let url = "";
+    let token = "";
+    let browser: Browser;
+    let page: Page;
+
+    before(async () => {
+        server = spawn(process.execPath, [path.join(root, "build", "cockpit", "main.js"), "serve", "--port", "0", "--outputs", OUTPUTS], { stdio: ["ignore", "pipe", "inherit"] });
+        const printed = await new Promise<string>((resolve, reject) => {
+            let text = "";
+            server.stdout?.on("data", (c: Buffer) => { text += c.toString(); if (/#token=\w+/.test(text)) { resolve(text); } });
+            server.once("exit", (code) => reject(new Error(`serve exited ${code}: ${text}`)));
+        });
+        log(printed.trim().split("\n")[0]);
+        [, url, token] = /open (http:\/\/127\.0\.0\.1:\d+\/)#token=(\w+)/.exec(printed) ?? [];
+        browser = await launch();
+        page = await browser.newPage();
+        await page.setViewport({ width: 1440, height: 900 });
+        page.on("dialog", (d) => { void d.accept(); });
+        await page.goto(`${url}#token=${token}`);
+    });
+    after(async () => {
+        await browser?.close();
+        server?.kill("SIGTERM");
+    });
+
+    const idle = async () => {
+        await page.waitForFunction(() => document.getElementById("matrix-summary")?.dataset.state === "idle" && /model/.test(document.getElementById("matrix-summary")?.textContent ?? ""), { timeout: 60_000 });
+    };
+    const cells = () => page.$$eval("#matrix td[data-from]", (tds) => tds.map((td) => ({ from: (td as HTMLElement).dataset.from, to: (td as HTMLElement).dataset.to, cls: td.className })));
+    const shot = async (name: string) => { await page.screenshot({ path: path.join(DOCS, name), fullPage: true }); log(`screenshot docs/${name}`); };
+    const trace = async (from: string, to: string) => {
+        await page.select("#trace-from", from);
+        await page.select("#trace-to", to);
+        await page.evaluate(() => { (document.getElementById("trace-verdict") as HTMLElement).dataset.state = ""; });
+        await page.click("#trace-go");
+        await page.waitForFunction(() => document.getElementById("trace-verdict")?.dataset.state === "done", { timeout: 30_000 });
+        return page.$eval("#trace-verdict", (e) => e.textContent ?? "");
+    };
+
+    it("the page shows the model, and every pod with its live IP; no differences", async () => {
+        await page.waitForFunction(() => /differences/.test(document.getElementById("status-summary")?.textContent ?? ""), { timeout: 30_000 });
+        await idle();
+        assert.match(await page.$eval("#model", (e) => e.textContent ?? ""), new RegExp(`podNetwork: ${out.podNetwork ?? "lab"} · CNI plugin: ${out.cniPlugin ?? "podnet"}`));
+        assert.equal(await page.$eval("#status-summary", (e) => e.textContent), "no differences: the lab is as declared");
+        for (const p of out.pods) {
+            const text = await page.$eval(`[data-el="pod:${p.name}"]`, (e) => e.textContent ?? "");
+            assert.ok(text.includes(p.ip), `pod ${p.name} shows ${text}, not ${p.ip}`);
+            assert.match(await page.$eval(`[data-el="veth:${p.name}"]`, (e) => e.textContent ?? ""), /^veth veth\w+/);
+        }
+        assert.ok(await page.$('[data-el="outside"]'), "the outside host is drawn");
+        assert.match(await page.$eval("#matrix-summary", (e) => e.textContent ?? ""), /^the model holds/);
+        assert.equal((await cells()).filter((c) => c.cls === "fail").length, 0);
+        await shot("serve-healthy.png");
+    });
+
+    it(`a trace ${src.name} -> ${dst.name} (across nodes) highlights its hops on the picture`, async () => {
+        const verdict = await trace(src.name, dst.name);
+        assert.match(verdict, /^across nodes/);
+        const rows = await page.$$eval("#trace-hops tr", (trs) => trs.length);
+        assert.equal(await page.$$eval(".hop-marker", (m) => m.length), rows, "one numbered marker per hop");
+        const lit = await page.$$eval("#lab-svg .hop", (es) => es.map((e) => e.getAttribute("data-el")));
+        for (const want of [`pod:${src.name}`, `veth:${src.name}`, `routes:${src.node}`, "lan", `bridge:${dst.node}`, `pod:${dst.name}`]) {
+            assert.ok(lit.includes(want), `${want} not highlighted: ${lit.join(", ")}`);
+        }
+        await shot("serve-trace.png");
+    });
+
+    it(`break route ${src.node} ${dst.node} from the page: its cells turn red, the trace ends lost, the paused agent shows`, async () => {
+        await page.select("#break-what", "route");
+        await page.select("#break-node", src.node);
+        await page.select("#break-peer", dst.node);
+        await page.click("#break-go");
+        await page.waitForFunction(() => /removed the route/.test(document.getElementById("action-result")?.textContent ?? ""), { timeout: 30_000 });
+        await page.waitForFunction(() => /lost/.test(document.getElementById("trace-verdict")?.textContent ?? ""), { timeout: 60_000 });
+        await idle();
+        const onDst = new Set(out.pods.filter((p) => p.node === dst.node).map((p) => p.name));
+        const red = (await cells()).filter((c) => c.cls === "fail");
+        for (const p of out.pods.filter((x) => x.node === src.node)) {
+            for (const t of onDst) { assert.ok(red.some((c) => c.from === p.name && c.to === t), `${p.name} -> ${t} is not red`); }
+        }
+        assert.match(await page.$eval("#trace-verdict", (e) => e.textContent ?? ""), /^lost/);
+        assert.match(await page.$eval(`[data-el="agent:${src.node}"]`, (e) => `${e.getAttribute("class")} ${e.textContent}`), /paused.*cockpit: route to/);
+        assert.match(await page.$eval("#differences", (e) => e.textContent ?? ""), /route .* is missing/);
+        await shot("serve-broken.png");
+    });
+
+    it("a break without the token, or from another origin, is refused", async () => {
+        const r = await page.evaluate(async (node: string) => {
+            const res = await fetch("/api/break", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ what: "bridge", node }) });
+            return { code: res.status, text: await res.text() };
+        }, src.node);
+        assert.equal(r.code, 403);
+        assert.match(r.text, /needs the token/);
+        const foreign = await fetch(`${url}api/break`, { method: "POST", headers: { "content-type": "application/json", "x-podnet-token": token, origin: "http://example.invalid" },
+            body: JSON.stringify({ what: "bridge", node: src.node }) });
+        assert.equal(foreign.status, 403);
+        const s = await (await fetch(`${url}api/status`)).json() as { nodes: { name: string; bridge: { up: boolean } }[] };
+        assert.ok(s.nodes.find((n) => n.name === src.node)?.bridge.up, "the bridge is still up");
+    });
+
+    it("fix from the page: status clean, every cell back, the trace across nodes again", async () => {
+        await page.click("#fix-go");
+        await page.waitForFunction(() => /status is clean|still shows/.test(document.getElementById("action-result")?.textContent ?? ""), { timeout: 60_000 });
+        assert.match(await page.$eval("#action-result", (e) => e.textContent ?? ""), /status is clean/);
+        await page.waitForFunction(() => /across nodes/.test(document.getElementById("trace-verdict")?.textContent ?? ""), { timeout: 60_000 });
+        await idle();
+        assert.equal((await cells()).filter((c) => c.cls === "fail").length, 0);
+        assert.match(await page.$eval("#matrix-summary", (e) => e.textContent ?? ""), /^the model holds/);
+        assert.equal(await page.$eval("#status-summary", (e) => e.textContent), "no differences: the lab is as declared");
+    });
+});
