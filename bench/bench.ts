@@ -93,7 +93,7 @@ if (missing) {
     realRows.push(`bench: real CLI: skipped: ${missing}`);
 } else {
     const realSizes = (process.env.BENCH_REAL_NODES ?? "3,6,10").split(",").filter(Boolean).map(Number);
-    // The same with Pulumi's PULUMI_SKIP_CHECKPOINTS (README, "Benchmark"): what the state file's rewrites cost.
+    // The same with Pulumi's PULUMI_SKIP_CHECKPOINTS (docs/performance.md): what the state file's rewrites cost.
     const skipSizes = (process.env.BENCH_REAL_SKIP_CHECKPOINTS ?? "10").split(",").filter(Boolean).map(Number);
     const ratio = (s: number, base: number | undefined) => (base ? ` (${(s / base).toFixed(1)}x)` : "");
     realRows.push(`| ${"pulumi, nodes".padEnd(24)} | resources | up (s)          | preview (s) | edit (s) | destroy (s)     |`);

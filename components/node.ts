@@ -8,7 +8,7 @@ import { ImagePlan, NodePlan } from "../plan/plan";
 import { insideNode, NODE_CONTAINER, nodeConfigFile, readsNode } from "./lifecycle";
 
 /**
- * Flags for hosts that refuse --privileged (see README): all capabilities but CAP_SYS_RESOURCE, no AppArmor or
+ * Flags for hosts that refuse --privileged (see docs/configuration.md): all capabilities but CAP_SYS_RESOURCE, no AppArmor or
  * seccomp confinement, the host's cgroup namespace. Not `systempaths=unconfined`: the docker CLI turns that into
  * empty masked/readonly paths itself, the Engine API refuses it as a security option, and the provider passes
  * security options to the API as they are. Nested containers run without it; ip_forward is set by `sysctls`.

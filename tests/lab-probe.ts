@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** The stack outputs (README: "Stack outputs (a contract)"). */
+/** The stack outputs (docs/lifecycle.md: "Stack outputs (a contract)"). */
 export interface LabOutputs {
     lan: { network: string; cidr: string; gateway: string };
     clusterCidr: string;

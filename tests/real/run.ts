@@ -9,7 +9,7 @@ const root = projectRoot();
 
 const why = realCliMissing(root);
 if (why) {
-    console.log(`test:real: skipped: ${why} (the real-CLI lifecycle suite needs a Pulumi CLI with the command, docker and kubernetes plugins; see README)`);
+    console.log(`test:real: skipped: ${why} (the real-CLI lifecycle suite needs a Pulumi CLI with the command, docker and kubernetes plugins; see docs/testing.md)`);
     process.exit(0);
 }
 console.log(`test:real: ${spawnSync("pulumi", ["version"], { encoding: "utf8" }).stdout.trim()} found; running the lifecycle suite`);
