@@ -12,6 +12,7 @@ if (why) {
     console.log(`test:real: skipped: ${why} (the real-CLI lifecycle suite needs a Pulumi CLI with the command, docker and kubernetes plugins; see docs/testing.md)`);
     process.exit(0);
 }
-console.log(`test:real: ${spawnSync("pulumi", ["version"], { encoding: "utf8" }).stdout.trim()} found; running the lifecycle suite`);
-const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", path.join(__dirname, "lifecycle.real.js")], { cwd: root, stdio: "inherit" });
+console.log(`test:real: ${spawnSync("pulumi", ["version"], { encoding: "utf8" }).stdout.trim()} found; running the lifecycle suite, then the README's set-up command`);
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", path.join(__dirname, "lifecycle.real.js"), path.join(__dirname, "readme.real.js")],
+    { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);
