@@ -31,7 +31,7 @@ const sh = (script: string) => {
     return { status: r.status, output: `${r.stdout}${r.stderr}`, seconds: (Date.now() - t0) / 1000 };
 };
 /** The README's exports, for the commands after its set-up (the same shell would still have them). */
-const exports = () => (/(export PULUMI_BACKEND_URL=\S+ PULUMI_CONFIG_PASSPHRASE=\S+)/.exec(setup) ?? [""])[0];
+const readmeExports = () => (/(export PULUMI_BACKEND_URL=\S+ PULUMI_CONFIG_PASSPHRASE=\S+)/.exec(setup) ?? [""])[0];
 const left = () => ["ps -a", "network ls", "volume ls"].flatMap((what) =>
     docker(...what.split(" "), "-q", "--filter", `label=${LABEL_STACK}=dev`).split("\n").filter(Boolean));
 
@@ -51,7 +51,7 @@ describe("the README's set-up command, whole, on a fresh clone", () => {
         const r = sh(setup);
         log(`exit ${r.status} in ${r.seconds.toFixed(1)}s; ${(/^Resources:\n\s+\+ (\d+ created)/m.exec(r.output) ?? ["", "no summary"])[1]}`);
         assert.equal(r.status, 0, r.output.slice(-4000));
-        const out = sh(`${exports()} && pulumi stack output --json`);
+        const out = sh(`${readmeExports()} && pulumi stack output --json`);
         assert.equal(out.status, 0, out.output);
         const file = path.join(dir, "outputs.json");
         fs.writeFileSync(file, out.output);
@@ -61,7 +61,7 @@ describe("the README's set-up command, whole, on a fresh clone", () => {
     });
 
     after(() => {
-        const d = sh(`${exports()} && pulumi destroy --yes && pulumi stack rm --yes dev`);
+        const d = sh(`${readmeExports()} && pulumi destroy --yes && pulumi stack rm --yes dev`);
         log(`pulumi destroy and stack rm: exit ${d.status} in ${d.seconds.toFixed(1)}s`);
         const rest = left();
         if (rest.length) { spawnSync("sh", ["-c", `docker rm -f -v ${rest.join(" ")} 2>/dev/null; docker network rm ${rest.join(" ")} 2>/dev/null`]); }
