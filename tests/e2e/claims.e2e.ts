@@ -12,6 +12,8 @@ import { docker, LabOutputs, LabProbe, readOutputs } from "../lab-probe";
 const root = projectRoot();
 /** PODNET_OUTPUTS: the outputs of the lab to check (default: the e2e stand-in's). */
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
+/** PODNET_LAB_ROOT: the project folder the lab's program ran in, where its relative outputs (renderedManifests) resolve. */
+const LAB_ROOT = process.env.PODNET_LAB_ROOT ?? root;
 /** S10 destroys a pod through the stand-in; PODNET_CLAIMS_SKIP_S10 says why not (the real-CLI suite removes a pod with `pulumi up`). */
 const SKIP_S10 = process.env.PODNET_CLAIMS_SKIP_S10;
 let out: LabOutputs;
@@ -179,7 +181,7 @@ describe("S10: a pod's DEL leaves nothing behind", () => {
 
 describe("rendered manifests", () => {
     it("the pods are written as Kubernetes manifests, placed on their nodes", () => {
-        const file = path.join(root, out.renderedManifests, "1-manifest", "v1-pod-default-pod-net-test.yaml");
+        const file = path.join(LAB_ROOT, out.renderedManifests, "1-manifest", "v1-pod-default-pod-net-test.yaml");
         const text = fs.readFileSync(file, "utf8");
         assert.match(text, /kind: Pod/);
         assert.match(text, /nodeName: node1/);

@@ -55,7 +55,7 @@ describe("the README's set-up command, whole, on a fresh clone", () => {
         assert.equal(out.status, 0, out.output);
         const file = path.join(dir, "outputs.json");
         fs.writeFileSync(file, out.output);
-        const c = runClaims(file, "S10 is checked by the lifecycle suite");
+        const c = runClaims(file, "S10 is checked by the lifecycle suite", "claims.e2e.js", clone);
         log(`claims: ${c.summary}`);
         assert.ok(c.ok, c.failures);
     });
