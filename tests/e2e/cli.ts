@@ -173,6 +173,7 @@ function test(): number {
     if (overlay([self, "up"]) === 0) {
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "vxlan.e2e.js")]) || status;
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "cni.e2e.js")]) || status;
+        status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "web.e2e.js")]) || status;
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
     } else {
         status = 1;

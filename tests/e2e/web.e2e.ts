@@ -96,7 +96,12 @@ describe("podnet serve in the browser, on the e2e lab", () => {
         await page.waitForFunction(() => document.getElementById("matrix-summary")?.dataset.state === "idle" && /model/.test(document.getElementById("matrix-summary")?.textContent ?? ""), { timeout: 60_000 });
     };
     const cells = () => page.$$eval("#matrix td[data-from]", (tds) => tds.map((td) => ({ from: (td as HTMLElement).dataset.from, to: (td as HTMLElement).dataset.to, cls: td.className })));
-    const shot = async (name: string) => { await page.screenshot({ path: path.join(DOCS, name), fullPage: true }); log(`screenshot docs/${name}`); };
+    /** Screenshots of the overlay model's page get their own names (serve-trace-vxlan.png). */
+    const shot = async (name: string) => {
+        const file = out.podNetwork === "vxlan" ? name.replace(/\.png$/, "-vxlan.png") : name;
+        await page.screenshot({ path: path.join(DOCS, file), fullPage: true });
+        log(`screenshot docs/${file}`);
+    };
     const trace = async (from: string, to: string) => {
         await page.select("#trace-from", from);
         await page.select("#trace-to", to);
@@ -128,8 +133,15 @@ describe("podnet serve in the browser, on the e2e lab", () => {
         const rows = await page.$$eval("#trace-hops tr", (trs) => trs.length);
         assert.equal(await page.$$eval(".hop-marker", (m) => m.length), rows, "one numbered marker per hop");
         const lit = await page.$$eval("#lab-svg .hop", (es) => es.map((e) => e.getAttribute("data-el")));
-        for (const want of [`pod:${src.name}`, `veth:${src.name}`, `routes:${src.node}`, "lan", `bridge:${dst.node}`, `pod:${dst.name}`]) {
+        const overlay = out.podNetwork === "vxlan" ? [`vxlan:${src.node}`, `vxlan:${dst.node}`] : [];
+        for (const want of [`pod:${src.name}`, `veth:${src.name}`, `routes:${src.node}`, ...overlay, "lan", `bridge:${dst.node}`, `pod:${dst.name}`]) {
             assert.ok(lit.includes(want), `${want} not highlighted: ${lit.join(", ")}`);
+        }
+        if (overlay.length) {
+            // The encapsulation is a hop of its own: the VXLAN device, then the LAN in UDP 4789, then the peer's device.
+            const encap = await page.$$eval("#trace-hops tr.encap", (trs) => trs.map((tr) => tr.textContent ?? ""));
+            assert.equal(encap.length, 2, `the encaps and decaps hops: ${encap.join(" | ")}`);
+            assert.match(encap[0], /encaps.*vxlan\.1/);
         }
         await shot("serve-trace.png");
     });
