@@ -63,7 +63,8 @@ cnitool() {
   [ -x "$go" ] || { echo "build-images: Go is needed to build cnitool (github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION)" >&2; exit 1; }
   echo "build-images: building cnitool $CNITOOL_VERSION from the Go module proxy (about a minute, once per machine)"
   mkdir -p "$cnitool_cache"
-  GOBIN="$cnitool_cache" CGO_ENABLED=0 "$go" install "github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION"
+  # (Go keeps its caches under HOME, which a CI shell may not set.)
+  HOME="${HOME:-/root}" GOBIN="$cnitool_cache" CGO_ENABLED=0 "$go" install "github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION"
 }
 
 if ! have podnet-e2e/node:test; then
