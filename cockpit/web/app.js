@@ -52,7 +52,8 @@ function draw() {
   const vethLine = (p) => { const l = live(p.name); return `veth ${l && l.veth ? l.veth : "?"}`; };
   const lines = out.nodes.map((n) => [
     `${n.name}  LAN ${n.lanIp}`,
-    ...podsOf(n).map((p) => `${podLine(p)}  ${vethLine(p)}`), `bridge ${n.bridge} ${n.bridgeIp}  ${n.podCidr}`,
+    // (as drawn: "pod " in bold before the name, the veth label in a box of its own)
+    ...podsOf(n).map((p) => `pod ${podLine(p)}      ${vethLine(p)}`), `bridge ${n.bridge} ${n.bridgeIp}  ${n.podCidr}`,
     ...(n.vxlan ? [`${n.vxlan.device}  VNI ${n.vxlan.vni}  UDP ${n.vxlan.port}  VTEP ${n.vxlan.vtepIp}`] : []),
     ...n.routes.map((r) => `route ${routeText(r)}`),
   ]);
@@ -67,6 +68,8 @@ function draw() {
   const height = lanY + 40;
 
   const svg = el("svg", { xmlns: SVGNS, width, height, viewBox: `0 0 ${width} ${height}`, id: "lab-svg" });
+  // The trace's path runs behind the boxes (so it never crosses their text); its numbered markers sit on top.
+  el("g", { id: "hop-path" }, svg);
   const hopLayer = el("g", { id: "hops" });
   out.nodes.forEach((n, i) => {
     const x = M + i * (W + G), y = top;
@@ -242,7 +245,9 @@ function drawTrace() {
   if (!svg) { return; }
   for (const e of svg.querySelectorAll(".hop, .lost-hop")) { e.classList.remove("hop", "lost-hop"); }
   const layer = svg.querySelector("#hops");
+  const pathLayer = svg.querySelector("#hop-path");
   layer.replaceChildren();
+  pathLayer.replaceChildren();
   const t = state.trace;
   if (!t) { return; }
   const points = [];
@@ -254,8 +259,10 @@ function drawTrace() {
     target.classList.add(h.what === "LOST" ? "lost-hop" : "hop");
     const b = target.getBBox();
     // On the LAN, the packet crosses between the nodes: mark it between the last point and the next element.
-    // Markers sit on the element's left edge, so they cover no text.
-    let x = b.x, y = b.y + b.height / 2;
+    // Markers sit just outside the element (left of it; right of a veth label, whose left is the pod's IP), so they
+    // cover no text.
+    const outsideRight = /^veth:/.test(hopElement(h, t));
+    let x = outsideRight ? b.x + b.width + 9 : b.x - 9, y = b.y + b.height / 2;
     if (hopElement(h, t) === "lan") {
       const next = t.hops[i + 1] && svg.querySelector(`[data-el="${hopElement(t.hops[i + 1], t)}"]`);
       const nx = next ? next.getBBox().x : lastX + 80;
@@ -264,10 +271,10 @@ function drawTrace() {
     lastX = x;
     points.push([x, y, i + 1, h]);
   });
-  el("polyline", { points: points.map(([x, y]) => `${x},${y}`).join(" "), class: "trace-path" }, layer);
+  el("polyline", { points: points.map(([x, y]) => `${x},${y}`).join(" "), class: "trace-path" }, pathLayer);
   for (const [x, y, n, h] of points) {
     const g = el("g", { class: `hop-marker${h.what === "LOST" ? " lost" : ""}${/encaps|decaps/.test(h.what) ? " encap" : ""}`, "data-hop": n }, layer);
-    el("circle", { cx: x, cy: y, r: 10 }, g);
+    el("circle", { cx: x, cy: y, r: 8 }, g);
     el("text", { x, y: y + 4, "text-anchor": "middle" }, g, String(n));
     el("title", {}, g, `${n}. ${h.at} ${h.what} ${h.interface || ""} ${h.address || ""}: ${h.detail}`);
   }
