@@ -4,6 +4,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CNI_NETWORK, IPAM_DATA_DIR } from "../plan/cni";
 
 /** The stack outputs (docs/lifecycle.md: "Stack outputs (a contract)"). */
 export interface LabOutputs {
@@ -31,7 +32,7 @@ export function readOutputs(file: string): LabOutputs {
 }
 
 /** Where the CNI's IPAM (host-local) keeps one file per handed-out IP, on every node. */
-export const IPAM_DIR = "/var/lib/cni/networks/podnet";
+export const IPAM_DIR = `${IPAM_DATA_DIR}/${CNI_NETWORK}`;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { contains, formatCidr, ipToNumber, overlaps, parseCidr, size } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
-import { docker, LabOutputs, LabProbe, readOutputs } from "../lab-probe";
+import { docker, IPAM_DIR, LabOutputs, LabProbe, readOutputs } from "../lab-probe";
 
 const root = projectRoot();
 /** PODNET_OUTPUTS: the outputs of the lab to check (default: the e2e stand-in's). */
@@ -51,7 +51,7 @@ describe("nodes", () => {
             assert.deepEqual(lab.ipamRecords(n.name), pods.map((p) => p.ip).sort(), `${n.name}'s IPAM records`);
             for (const p of pods) {
                 const id = onNode(n.name, "docker", "inspect", "-f", "{{.Id}}", p.sandbox);
-                assert.equal(onNode(n.name, "head", "-n1", `/var/lib/cni/networks/podnet/${p.ip}`).replace(/\r$/, ""), id);
+                assert.equal(onNode(n.name, "head", "-n1", `${IPAM_DIR}/${p.ip}`).replace(/\r$/, ""), id);
                 assert.ok(contains(parseCidr(n.podCidr)!, ipToNumber(p.ip)!), `${p.name}'s ${p.ip} is outside ${n.name}'s ${n.podCidr}`);
             }
         }
@@ -174,7 +174,7 @@ describe("S10: a pod's DEL leaves nothing behind", () => {
         assert.ok(!onNode(p.node, "ip", "netns", "list").includes(p.name), "the pod's namespace is still named");
         assert.equal(onNode(p.node, "docker", "ps", "-aq", "--filter", `label=io.kubernetes.pod.name=${p.name}`), "");
         assert.equal(onNode(p.node, "sh", "-c", `ip -o link | grep -c veth || true`), "0");
-        assert.equal(onNode(p.node, "sh", "-c", `test -e /var/lib/cni/networks/podnet/${p.ip} && echo kept || echo released`), "released",
+        assert.equal(onNode(p.node, "sh", "-c", `test -e ${IPAM_DIR}/${p.ip} && echo kept || echo released`), "released",
             "the DEL did not release the pod's address");
     });
 });

@@ -6,10 +6,10 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CNI_BIN_DIR, CNI_CONFLIST, cniConfList, CniPlugin, IPAM_DATA_DIR } from "../../plan/cni";
+import { CNI_BIN_DIR, CNI_CONFLIST, cniConfList, CniPlugin } from "../../plan/cni";
 import { formatCidr, ipToNumber, numberToIp, parseCidr, size } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
-import { LabOutputs, readOutputs } from "../lab-probe";
+import { IPAM_DIR, LabOutputs, readOutputs } from "../lab-probe";
 
 const root = projectRoot();
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
@@ -32,7 +32,7 @@ function ok(script: string, stdin?: string): string {
 /** cnitool VERB NETWORK NETNS with a configuration folder, as the CNI project's runtime does it. */
 const cnitool = (verb: string, netns: string, confDir = "/etc/cni/net.d", cniArgs = "") =>
     sh(`CNI_PATH=${CNI_BIN_DIR} NETCONFPATH=${confDir} ${cniArgs ? `CNI_ARGS='${cniArgs}' ` : ""}cnitool ${verb} podnet /var/run/netns/${netns}`);
-const ipamRecords = () => ok(`ls -1 ${IPAM_DATA_DIR}/podnet | grep -v -e lock -e last_reserved || true`).split("\n").filter(Boolean).sort();
+const ipamRecords = () => ok(`ls -1 ${IPAM_DIR} | grep -v -e lock -e last_reserved || true`).split("\n").filter(Boolean).sort();
 
 before(() => {
     out = readOutputs(OUTPUTS);
