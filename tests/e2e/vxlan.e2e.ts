@@ -147,8 +147,11 @@ describe("the overlay heals like the routed network", () => {
         const n = lab.node(from.node), peer = lab.node(to.node);
         const entry = `${peer.vxlan!.mac} dst ${peer.lanIp}`;
         const fdb = () => lab.onNode(n.name, "bridge", "fdb", "show", "dev", n.vxlan!.device);
-        lab.onNode(n.name, "bridge", "fdb", "del", peer.vxlan!.mac, "dev", n.vxlan!.device, "dst", peer.lanIp, "self");
-        assert.ok(!fdb().includes(entry), "the FDB entry was not deleted");
+        // Deleted and looked at under the node scripts' lock, so the agent (which repairs under it) cannot put the
+        // entry back in between: the check sees the deletion itself.
+        const after = lab.onNode(n.name, "sh", "-c", `. /usr/local/bin/podnet-lib && locked && ` +
+            `bridge fdb del ${peer.vxlan!.mac} dev ${n.vxlan!.device} dst ${peer.lanIp} self && bridge fdb show dev ${n.vxlan!.device}`);
+        assert.ok(!after.includes(entry), "the FDB entry was not deleted");
         const t0 = Date.now();
         while (!fdb().includes(entry)) {
             assert.ok(Date.now() - t0 < 20_000, `${n.name}'s agent did not put back ${entry} within 20s`);
