@@ -46,6 +46,7 @@ export const outside = lab.outputs.outside;
 export const clusterCidr = lab.outputs.clusterCidr;
 export const podNetwork = lab.outputs.podNetwork;
 export const cniPlugin = lab.outputs.cniPlugin;
+export const podRuntime = lab.outputs.podRuntime;
 export const nodes = lab.outputs.nodes;
 export const pods = lab.outputs.pods;
 export const pendingPods = lab.outputs.pendingPods;

@@ -30,6 +30,8 @@ export interface LabOutputs {
     readonly podNetwork: string;
     /** The CNI plugin every node's configuration names: podnet or bridge (absent under docker0: no CNI). */
     readonly cniPlugin?: string;
+    /** Who builds the pods: docker (the lab's explicit steps through each node's Docker) or kubelet (a real kubelet). */
+    readonly podRuntime: string;
     readonly nodes: {
         name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
         bridge: string; bridgeIp: string;
@@ -45,7 +47,13 @@ export interface LabOutputs {
     }[];
     /** Running pods; `ip` is what the node's IPAM handed out at CNI ADD. */
     readonly pods: {
-        name: string; node: string; ip: pulumi.Output<string>; sandbox: string;
+        name: string; node: string; ip: pulumi.Output<string>;
+        /** Docker mode: the pause container's name in the node's Docker. Kubelet mode: the name kubelet gives the pod (POD-NODE). */
+        sandbox: string;
+        /** Who built it: docker or kubelet. */
+        runtime: string;
+        /** Kubelet mode: the static pod manifest on its node. */
+        manifest?: string;
         containers: { name: string; container: string; image: string }[];
     }[];
     /** Pods not run, like Kubernetes' Pending: their spec.nodeName names no node of the lab. */
@@ -105,6 +113,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             labels: plan.labels,
             images: plan.images,
             hostImages,
+            ...(plan.podRuntime === "kubelet" ? { kubelet: { sandboxImage: plan.pauseImage.ref } } : {}),
         }, { parent: this }));
 
         const pods = plan.pods.map((p) => {
@@ -135,6 +144,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             clusterCidr: plan.clusterCidr,
             podNetwork: plan.podNetwork,
             ...(plan.podNetwork === "docker0" ? {} : { cniPlugin: plan.cniPlugin }),
+            podRuntime: plan.podRuntime,
             nodes: plan.nodes.map((n, i) => ({
                 name: n.name,
                 container: nodes[i].container.name,
@@ -150,7 +160,9 @@ export class PodnetLab extends pulumi.ComponentResource {
                 name: p.name,
                 node: p.node,
                 ip: pods[i].ip,
-                sandbox: p.sandbox,
+                sandbox: p.staticPod ? p.staticPod.kubeletName : p.sandbox,
+                runtime: plan.podRuntime,
+                ...(p.staticPod ? { manifest: p.staticPod.path } : {}),
                 containers: pods[i].containers.map((c) => ({ name: c.name, container: c.container, image: c.image })),
             })),
             pendingPods: plan.pending.map((p) => ({ name: p.name, nodeName: p.nodeName, reason: p.reason })),

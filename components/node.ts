@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { bridgeCommand, cniConfigCommand, imagePullCommand, imagesLoadCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
+import { bridgeCommand, cniConfigCommand, imagePullCommand, imagesImportCommand, imagesLoadCommand, kubeletReadyCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeInitUpload } from "../plan/load";
 import { ImagePlan, NodePlan } from "../plan/plan";
@@ -43,6 +43,29 @@ export interface LabNodeArgs {
     readonly images: readonly ImagePlan[];
     /** Host-side image resources to load into the node (preloading); absent: the node pulls them itself. */
     readonly hostImages?: Readonly<Record<string, docker.RemoteImage>>;
+    /** Kubelet mode: the node also runs containerd (CRI) and kubelet, whose sandboxes start from this pause image. */
+    readonly kubelet?: { readonly sandboxImage: string };
+}
+
+/**
+ * What a node container needs to run kubelet and containerd inside (kubelet mode), beyond a Docker-in-Docker node:
+ * - an init as PID 1 (`docker run --init`): containerd's shims and kubelet's children are re-parented to it, and
+ *   without one that reaps them they stay zombies;
+ * - /dev/kmsg, which kubelet's OOM watcher reads;
+ * - /run on tmpfs: after a restart containerd and its shims find no state of processes that are gone (a real
+ *   node's /run is emptied by a reboot too);
+ * - containerd's and kubelet's state in volumes of their own, on the host's filesystem (containerd's overlayfs
+ *   snapshots cannot sit on the node's own overlay root); kept across restarts, removed with the node.
+ * - the mode and the sandbox image, in the environment the node's entrypoint reads.
+ */
+export function kubeletNodeSettings(sandboxImage: string) {
+    return {
+        init: true,
+        devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "rwm" }],
+        tmpfs: { "/run": "rw,exec,mode=755" },
+        volumes: [{ containerPath: "/var/lib/containerd" }, { containerPath: "/var/lib/kubelet" }],
+        envs: ["PODNET_POD_RUNTIME=kubelet", `PODNET_SANDBOX_IMAGE=${sandboxImage}`],
+    };
 }
 
 /** An image inside a node: the Command that put it there, and its id inside the node. */
@@ -53,6 +76,8 @@ export class LabNode extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     /** The node's inner dockerd answers. */
     public readonly ready: command.local.Command;
+    /** Kubelet mode: the node's kubelet answers (absent in docker mode). */
+    public readonly kubelet?: command.local.Command;
     /** The step pods are wired after: the bridge set-up, or (docker0, no lab bridge) the readiness wait. */
     public readonly podNetworkReady: command.local.Command;
     /** The node's CNI configuration, /etc/cni/net.d/10-podnet.conflist (absent under docker0). */
@@ -74,6 +99,7 @@ export class LabNode extends pulumi.ComponentResource {
         }
         const labels = Object.entries(args.labels).map(([label, value]) => ({ label, value }));
         const caps = args.security === "capabilities";
+        const kube = args.kubelet && kubeletNodeSettings(args.kubelet.sandboxImage);
 
         this.container = new docker.Container(`${name}-container`, {
             name: node.container,
@@ -90,7 +116,9 @@ export class LabNode extends pulumi.ComponentResource {
                 { containerPath: "/var/lib/cni" },
                 // Without it, inner containers fail: "mkdir /sys/fs/cgroup/cpuset/docker: read-only file system".
                 ...(caps ? [{ hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" }] : []),
+                ...(kube ? kube.volumes : []),
             ],
+            ...(kube ? { init: kube.init, devices: kube.devices, tmpfs: kube.tmpfs, envs: kube.envs } : {}),
             // Routing pods is the node's job; /proc/sys is read-only in capabilities mode, so set it at creation.
             sysctls: { "net.ipv4.ip_forward": "1" },
             uploads: [{ file: args.init.file, source: args.init.source, sourceHash: args.init.sourceHash, executable: true }],
@@ -113,6 +141,9 @@ export class LabNode extends pulumi.ComponentResource {
         this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
+        this.kubelet = kube && new command.local.Command(`${name}-kubelet`, { ...kubeletReadyCommand(node), triggers },
+            { parent: this, dependsOn: [this.ready], ...readsNode(this.container) });
+
         // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
         this.podNetworkReady = args.podNetwork === "docker0" ? this.ready
             : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
@@ -133,15 +164,16 @@ export class LabNode extends pulumi.ComponentResource {
         const images: Record<string, NodeImage> = {};
         const hostImages = args.hostImages;
         if (hostImages) {
-            // Preloading: every image in one transfer per node. It runs again when the node or any image changes.
+            // Preloading: every image in one transfer per node (kubelet mode: into containerd, where the CRI looks).
+            // It runs again when the node or any image changes.
             const refs = args.images.map((im) => im.ref);
             const step = new command.local.Command(`${name}-images`, {
-                ...imagesLoadCommand(node, refs),
+                ...(this.kubelet ? imagesImportCommand(node, refs) : imagesLoadCommand(node, refs)),
                 triggers: [this.container.id, ...refs.map((r) => hostImages[r].imageId)],
-            }, { parent: this, dependsOn: [this.ready, ...refs.map((r) => hostImages[r])], ...readsNode(this.container) });
+            }, { parent: this, dependsOn: [this.kubelet ?? this.ready, ...refs.map((r) => hostImages[r])], ...readsNode(this.container) });
             refs.forEach((ref, i) => { images[ref] = { step, id: step.stdout.apply((out) => loadedImageId(out, i, ref)) }; });
-        } else {
-            // Pulling: one pull per image, so a pod starts as soon as its own images are in.
+        } else if (!this.kubelet) {
+            // Pulling (kubelet mode: kubelet pulls what its pods need through the CRI): one pull per image, so a pod starts as soon as its own images are in.
             for (const im of args.images) {
                 const step = new command.local.Command(`${name}-pull-${im.key}`, { ...imagePullCommand(node, im.ref), triggers },
                     { parent: this, dependsOn: [this.ready], ...readsNode(this.container) });

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { appCommand, cniCommand, podIpFromCniResult, sandboxCommand } from "../plan/commands";
+import { appCommand, cniCommand, podIpFromCniResult, sandboxCommand, staticPodCommand } from "../plan/commands";
 import { PodNetwork } from "../plan/config";
 import { NodePlan, PodPlan } from "../plan/plan";
 import { insideNode } from "./lifecycle";
@@ -24,13 +24,14 @@ export interface LabPodArgs {
 export interface LabPodContainer { readonly name: string; readonly container: string; readonly image: string; }
 
 /**
- * A pod as kubelet builds it, through the node's own Docker: the pause container holding the network namespace,
- * the CNI ADD (which hands out the pod IP), then the app containers joined to the namespace.
+ * A pod. Docker mode: built as kubelet builds it, in the open, through the node's own Docker: the pause container
+ * holding the network namespace, the CNI ADD (which hands out the pod IP), then the app containers joined to the
+ * namespace. Kubelet mode: a static pod manifest on its node, which the node's real kubelet builds the same way.
  */
 export class LabPod extends pulumi.ComponentResource {
-    /** `docker run` of the pause container; prints the sandbox's container id. */
-    public readonly pause: command.local.Command;
-    /** The CNI ADD (create) and DEL (delete); prints the CNI result. */
+    /** Docker mode: `docker run` of the pause container; prints the sandbox's container id. */
+    public readonly pause?: command.local.Command;
+    /** The step that prints the pod's CNI result: the CNI ADD (docker mode), or the static pod (kubelet mode). */
     public readonly network: command.local.Command;
     /** The pod IP the node's IPAM gave it (unknown until the ADD has run). */
     public readonly ip: pulumi.Output<string>;
@@ -45,6 +46,24 @@ export class LabPod extends pulumi.ComponentResource {
             return im;
         };
         const lifecycle = insideNode(on.container);
+
+        if (pod.staticPod) {
+            // Kubelet mode: the manifest is the whole declaration; kubelet, containerd and the CNI do the rest. A changed
+            // manifest or image, or a re-created node, replaces it: the old pod goes (CNI DEL) before the new one comes.
+            const images = pod.containers.map((c) => on.images[c.runImage]).filter((im) => im !== undefined);
+            this.network = new command.local.Command(pod.staticPod.resourceName, {
+                ...staticPodCommand(node, pod, pod.staticPod),
+                triggers: [on.container.id, ...images.map((im) => im.id)],
+            }, {
+                parent: this, ...lifecycle,
+                dependsOn: [on.podNetworkReady, ...(on.kubelet ? [on.kubelet] : []), ...(on.cniConfig ? [on.cniConfig] : []), ...images.map((im) => im.step)],
+            });
+            this.ip = this.network.stdout.apply(podIpFromCniResult);
+            // containerd names a container after its spec (kubelet keeps the pod in the CRI's metadata).
+            this.containers = pod.containers.map((c) => ({ name: c.name, container: c.name, image: c.image }));
+            this.registerOutputs({ manifest: pod.staticPod.path, ip: this.ip });
+            return;
+        }
 
         const pauseImage = image(args.pauseImage);
         this.pause = new command.local.Command(`${name}-pause`, {

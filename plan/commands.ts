@@ -3,6 +3,7 @@
 // what will run, down to seed 000's `docker run --network container:<pause>`.
 import { PodNetwork } from "./config";
 import type { NodeScript } from "./load";
+import { containerdImageName, StaticPodPlan } from "./kubelet";
 import { ContainerPlan, LabPlan, NodeCniPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
 
 /** Single-quotes a word for /bin/sh. */
@@ -218,4 +219,30 @@ export function podIpFromCniResult(stdout: string): string {
     const address = result.ips?.[0]?.address;
     if (!address || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(address)) { throw new Error(`podnet-cni ADD result has no ips[0].address: ${stdout.slice(0, 200)}`); }
     return address.split("/")[0];
+}
+
+/** Kubelet mode: waits until the node's kubelet answers on /healthz; prints its version and containerd's. */
+export function kubeletReadyCommand(node: NodePlan): CreateDelete {
+    return { create: exec(node, "podnet-kubelet", "ready", "120") };
+}
+
+/**
+ * Kubelet mode, like `kind load docker-image`: every image in one `docker save`, imported into containerd's k8s.io
+ * namespace (where the CRI finds them). Prints each image's digest inside the node, one line per reference, in order.
+ */
+export function imagesImportCommand(node: NodePlan, refs: readonly string[]): CreateDelete {
+    return { create: `docker save ${words(refs)} | docker exec -i ${shq(node.container)} ${words(["podnet-kubelet", "images", ...refs.map(containerdImageName)])}` };
+}
+
+/**
+ * Kubelet mode: the pod as a static pod. The create writes the manifest (its stdin, so the preview shows it) into
+ * the node's /etc/kubernetes/manifests, where kubelet picks it up; it waits for the pod's CNI ADD, which containerd
+ * runs, and prints that result (with the pod IP). The delete removes the manifest and waits for the CNI DEL.
+ */
+export function staticPodCommand(node: NodePlan, pod: PodPlan, sp: StaticPodPlan): CreateDelete {
+    return {
+        create: `docker exec -i ${shq(node.container)} ${words(["podnet-kubelet", "pod", "add", pod.name, node.name])}`,
+        stdin: sp.text,
+        delete: undo(node, "podnet-kubelet", "pod", "del", pod.name, node.name),
+    };
 }

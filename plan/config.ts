@@ -1,6 +1,7 @@
 // The lab's configuration: every key, its default and its meaning, and the pure function that validates it.
 import { CNI_PLUGINS, CniPlugin } from "./cni";
 import { Problems } from "./errors";
+import { POD_RUNTIMES, PodRuntime } from "./kubelet";
 import { Cidr, contains, formatCidr, hasHostBits, ipToNumber, networkOf, numberToIp, overlaps, parseCidr, size } from "./ip";
 
 export type NodeSecurity = "privileged" | "capabilities";
@@ -31,6 +32,7 @@ export interface LabConfig {
     readonly outsideHostImage: string;
     readonly podNetwork: PodNetwork;
     readonly cniPlugin: CniPlugin;
+    readonly podRuntime: PodRuntime;
 }
 
 /** Docker's default bridge network inside every node (docker0): the lab's ranges must stay off it. */
@@ -60,6 +62,7 @@ export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default:
     outsideHostIp: { default: "", description: "LAN address of the outside host, a web server standing in for the internet (traffic leaving the cluster is masqueraded); empty: the LAN's last usable address." },
     podNetwork: { default: "lab", description: "'lab': the model, routed (a bridge per node with its own subnet, a static route per peer subnet via the peer's LAN IP, the CNI script). 'vxlan': the same, but peers are reached through an overlay: a VXLAN device per node (VNI 1, UDP 4789) and per peer a route, neighbour and FDB entry; pods get MTU 1450. 'docker0': the 'before' state (S6): the same pods on each node's default docker0, with no lab bridge, no routes and no CNI; pulumi up switches between them." },
     cniPlugin: { default: "podnet", description: "The CNI plugin every node's /etc/cni/net.d/10-podnet.conflist names: 'podnet', the lab's own (node/cni/podnet), or 'bridge', the CNI project's reference plugin on the same subnets; pulumi up swaps it under the same pods." },
+    podRuntime: { default: "docker", description: "Who builds the pods on each node: 'docker', the lab's explicit steps through the node's Docker (a pause container, the CNI ADD, app containers joined to its namespace), or 'kubelet', a real kubelet (standalone, static pods from /etc/kubernetes/manifests) and containerd's CRI, which calls the same CNI configuration; pulumi up switches between them (the nodes are re-created)." },
     outsideHostImage: { default: "nginx:1.27", description: "Image of the outside host: a web server on port 80 that logs each client's address (imageSubstitutions apply)." },
 };
 
@@ -230,6 +233,13 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         problems.add(`${field("cniPlugin")} is '${cniPlugin}'; valid: 'podnet' (the lab's own CNI plugin) or 'bridge' (the CNI project's reference plugin)`);
     }
 
+    const podRuntime = str("podRuntime");
+    if (!(POD_RUNTIMES as string[]).includes(podRuntime)) {
+        problems.add(`${field("podRuntime")} is '${podRuntime}'; valid: 'docker' (the lab's explicit steps through each node's Docker) or 'kubelet' (a real kubelet and containerd)`);
+    } else if (podRuntime === "kubelet" && podNetwork === "docker0") {
+        problems.add(`${field("podRuntime")} is 'kubelet' but ${field("podNetwork")} is 'docker0', which has no CNI for kubelet's runtime to call; use podNetwork 'lab' or 'vxlan' with kubelet, or podRuntime 'docker' with docker0`);
+    }
+
     const podsRaw = json("pods");
     let pods: string[] = [...CONFIG_KEYS.pods.default];
     if (!Array.isArray(podsRaw) || podsRaw.length === 0 || !podsRaw.every((p) => typeof p === "string" && p.length > 0)) {
@@ -244,6 +254,7 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
             lanCidr: str("lanCidr"), firstNodeIp, nodeCount, clusterCidr: str("clusterCidr"), nodeSubnetPrefix, bridgeName,
             nodeImage, pauseImage, imageSubstitutions, nodeSecurity: sec as NodeSecurity, preloadImages: pre === "true", pods,
             outsideHostIp, outsideHostImage, podNetwork: podNetwork as PodNetwork, cniPlugin: cniPlugin as CniPlugin,
+            podRuntime: podRuntime as PodRuntime,
         },
     };
 }

@@ -3,6 +3,7 @@ import { createHash } from "crypto";
 import { CniConfList, cniConfList, CniPlugin, conflistText } from "./cni";
 import { LabConfig, NODE_DOCKER0_CIDR, NodeSecurity, PodNetwork } from "./config";
 import { Problems } from "./errors";
+import { PodRuntime, StaticPodPlan, staticPodPlan } from "./kubelet";
 import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size, subnet } from "./ip";
 import { PodSpec } from "./pods";
 
@@ -93,6 +94,8 @@ export interface PodPlan {
     readonly sandbox: string;
     readonly containers: readonly ContainerPlan[];
     readonly source: PodSpec;
+    /** Kubelet mode: the pod as a static pod manifest on its node (absent in docker mode). */
+    readonly staticPod?: StaticPodPlan;
 }
 /** A pod that names a node the lab does not have: not run, like a Pending pod in Kubernetes. */
 export interface PendingPodPlan {
@@ -124,6 +127,8 @@ export interface LabPlan {
     readonly podNetwork: PodNetwork;
     /** The CNI plugin every node's configuration names (unused under docker0). */
     readonly cniPlugin: CniPlugin;
+    /** Who builds the pods: the lab's explicit steps through each node's Docker, or a real kubelet with containerd. */
+    readonly podRuntime: PodRuntime;
     readonly preloadImages: boolean;
     readonly pauseImage: ImagePlan;
     /** Every distinct image a node runs (pause first), after substitution. */
@@ -235,6 +240,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             problems.add(`${name}'s pod subnet ${formatCidr(sub)} has room for ${room} pod(s), but ${onNode.length} are placed on it (${onNode.map((p) => p.name).join(", ")}); use a smaller config podnet-lab:nodeSubnetPrefix or more nodes`);
         }
         for (const s of onNode) {
+            const runImages = s.containers.map((c) => image(c.image, subs).ref);
             pods.push({
                 name: s.name,
                 node: name,
@@ -242,15 +248,16 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 gateway: numberToIp(bridgeIp),
                 sandbox: `k8s_POD_${s.name}`,
                 source: s,
-                containers: s.containers.map((c) => ({
+                containers: s.containers.map((c, j) => ({
                     name: c.name,
                     container: `k8s_${c.name}_${s.name}`,
                     image: c.image,
-                    runImage: image(c.image, subs).ref,
+                    runImage: runImages[j],
                     ...(c.command ? { entrypoint: c.command } : {}),
                     ...(c.args ? { command: c.args } : {}),
                     envs: c.env.map((e) => `${e.name}=${e.value}`),
                 })),
+                ...(config.podRuntime === "kubelet" ? { staticPod: staticPodPlan(s, name, runImages, config.preloadImages) } : {}),
             });
         }
         return {
@@ -308,6 +315,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             security: config.nodeSecurity,
             podNetwork: config.podNetwork,
             cniPlugin: config.cniPlugin,
+            podRuntime: config.podRuntime,
             preloadImages: config.preloadImages,
             pauseImage,
             images,

@@ -27,6 +27,8 @@ export const BAD_CONFIG: [string, Record<string, string>, string[]][] = [
     ["outside host not an IP", { outsideHostIp: "internet" }, ["podnet-lab:outsideHostIp is 'internet', which is not an IPv4 address"]],
     ["unknown pod network", { podNetwork: "flannel" }, ["podnet-lab:podNetwork is 'flannel'", "'lab'", "'vxlan'", "'docker0'"]],
     ["unknown CNI plugin", { cniPlugin: "flannel" }, ["podnet-lab:cniPlugin is 'flannel'", "'podnet'", "'bridge'"]],
+    ["unknown pod runtime", { podRuntime: "cri-o" }, ["podnet-lab:podRuntime is 'cri-o'", "'docker'", "'kubelet'"]],
+    ["kubelet under docker0 (no CNI to call)", { podRuntime: "kubelet", podNetwork: "docker0" }, ["podnet-lab:podRuntime is 'kubelet'", "podnet-lab:podNetwork is 'docker0'", "'lab' or 'vxlan'"]],
     ["bridge named like the node's LAN interface", { bridgeName: "eth0" }, ["podnet-lab:bridgeName is 'eth0'", "its LAN interface", "like v-net-0"]],
     ["bridge named like loopback", { bridgeName: "lo" }, ["podnet-lab:bridgeName is 'lo'", "loopback"]],
     ["bridge named like the node's Docker bridge", { bridgeName: "docker0" }, ["podnet-lab:bridgeName is 'docker0'", "Docker's own bridge"]],

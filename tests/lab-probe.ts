@@ -12,13 +12,18 @@ export interface LabOutputs {
     clusterCidr: string;
     podNetwork: string;
     cniPlugin?: string;
+    /** docker (the lab's explicit steps) or kubelet (a real kubelet and containerd); absent in outputs of older labs. */
+    podRuntime?: string;
     nodes: {
         name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string;
         routes: { to: string; via: string; dev?: string; remote?: string }[];
         vxlan?: { device: string; vni: number; port: number; vtepIp: string; mac: string; mtu: number };
         podMtu: number;
     }[];
-    pods: { name: string; node: string; ip: string; sandbox: string; containers: { name: string; container: string; image: string }[] }[];
+    pods: {
+        name: string; node: string; ip: string; sandbox: string; runtime?: string; manifest?: string;
+        containers: { name: string; container: string; image: string }[];
+    }[];
     pendingPods: { name: string; nodeName: string; reason: string }[];
     renderedManifests: string;
 }
@@ -87,12 +92,28 @@ export class LabProbe {
     /** Runs a command on a node (the DinD container). */
     onNode(node: string, ...cmd: string[]): string { return docker("exec", this.node(node).container, ...cmd); }
 
-    /** Runs a command in a pod's container, through its node's Docker. */
+    /** Kubelet mode: a real kubelet and containerd built the pods (not the node's Docker). */
+    get kubelet(): boolean { return this.out.podRuntime === "kubelet"; }
+
+    /** Runs a command in a pod's container: through its node's Docker, or (kubelet mode) containerd's, as kubectl exec would. */
     inPod(pod: string, container: string, ...cmd: string[]): string {
         const p = this.pod(pod);
         const c = p.containers.find((x) => x.name === container);
         assert.ok(c, `no container ${container} in ${pod}`);
+        if (this.kubelet) { return this.onNode(p.node, "podnet-kubelet", "exec", p.name, p.node, c.name, ...cmd); }
         return this.onNode(p.node, "docker", "exec", c.container, ...cmd);
+    }
+
+    /**
+     * A pod's running containers, with their ids and processes: the sandbox (name POD) first. Docker mode from the
+     * node's Docker, kubelet mode from containerd (podnet-kubelet containers).
+     */
+    containersOf(pod: string): { name: string; id: string; pid: string }[] {
+        const p = this.pod(pod);
+        const lines = this.kubelet ? this.onNode(p.node, "podnet-kubelet", "containers", p.name, p.node)
+            : this.onNode(p.node, "sh", "-c", `docker ps -q --filter label=io.kubernetes.pod.name=${p.name} | xargs -r docker inspect -f '{{index .Config.Labels "io.kubernetes.container.name"}} {{.Id}} {{.State.Pid}}'`);
+        return lines.split("\n").filter(Boolean).map((l) => { const [name, id, pid] = l.split(" "); return { name, id, pid }; })
+            .sort((a, b) => (a.name === "POD" ? -1 : b.name === "POD" ? 1 : 0));
     }
 
     /** An HTTP GET with busybox nc from a pod container (busybox's wget segfaults). */
@@ -102,6 +123,7 @@ export class LabProbe {
 
     logsOf(pod: string, container: string): string {
         const p = this.pod(pod);
+        if (this.kubelet) { return this.onNode(p.node, "podnet-kubelet", "logs", p.name, p.node, container); }
         return this.onNode(p.node, "sh", "-c", `docker logs ${p.containers.find((c) => c.name === container)!.container} 2>&1`);
     }
 
@@ -122,7 +144,8 @@ export class LabProbe {
         const found: string[] = [];
         if (this.onNode(node, "ip", "netns", "list").split("\n").some((l) => l.split(" ")[0] === pod)) { found.push(`netns ${pod}`); }
         if (ip && this.onNode(node, "sh", "-c", `test -e ${IPAM_DIR}/${ip} && echo yes || echo no`) === "yes") { found.push(`IPAM record ${ip}`); }
-        const containers = this.onNode(node, "docker", "ps", "-a", "--format", "{{.Names}}", "--filter", `label=io.kubernetes.pod.name=${pod}`);
+        const containers = this.kubelet ? this.onNode(node, "sh", "-c", `podnet-kubelet containers ${pod} ${node} | cut -d' ' -f1,2`)
+            : this.onNode(node, "docker", "ps", "-a", "--format", "{{.Names}}", "--filter", `label=io.kubernetes.pod.name=${pod}`);
         if (containers) { found.push(...containers.split("\n").map((c) => `container ${c}`)); }
         return found;
     }

@@ -16,7 +16,9 @@ export interface Recorded {
  * command, recorded before), from .2 up, in the order the ADDs arrive.
  */
 function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>, recorded: readonly Recorded[]): string {
-    const add = /^docker exec (\S+) podnet-cni ADD (\S+) (\S+)$/.exec(String(r.inputs.create ?? ""));
+    // The runtime's ADD: podnet-cni's (docker mode), or containerd's for a static pod (kubelet mode).
+    const add = /^docker exec (\S+) podnet-cni ADD (\S+) (\S+)$/.exec(String(r.inputs.create ?? ""))
+        ?? /^docker exec -i (\S+) podnet-kubelet pod add (\S+) (\S+)$/.exec(String(r.inputs.create ?? ""));
     if (add) {
         const config = recorded.find((c) => c.inputs.create === `docker exec -i ${add[1]} podnet-cni CONFIG`);
         if (!config) { throw new Error(`mocks: ${r.name}: CNI ADD on ${add[1]}, which has no network configuration yet`); }
@@ -35,6 +37,7 @@ function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>, recor
     }
     if (r.name.endsWith("-pause")) { return `sandbox-id-of-${r.name.slice(0, -"-pause".length)}`; }
     if (/-pull-/.test(r.name)) { return `sha256:loaded-by-${r.name}`; }
+    if (r.name.endsWith("-kubelet")) { return `${r.name.slice(0, -"-kubelet".length)}: kubelet v1.34.0 is running`; }
     const load = /^docker save (.*?) \| docker exec/.exec(String(r.inputs.create ?? ""));
     if (load && r.name.endsWith("-images")) {
         // One id per image, in order; a recognisable fake sha256 made from the node and the reference.

@@ -285,7 +285,7 @@ describe("stack outputs (the contract)", () => {
     it("pods with node, IP, sandbox and containers", () => {
         const byName = Object.fromEntries(run.outputs.pods.map((p: { name: string }) => [p.name, p]));
         assert.deepEqual(byName["pod-net-test"], {
-            name: "pod-net-test", node: "node1", ip: byName["pod-net-test"].ip, sandbox: "k8s_POD_pod-net-test",
+            name: "pod-net-test", node: "node1", ip: byName["pod-net-test"].ip, sandbox: "k8s_POD_pod-net-test", runtime: "docker",
             containers: [
                 { name: "nginx", container: "k8s_nginx_pod-net-test", image: "nginx:1.27" },
                 { name: "ubuntu", container: "k8s_ubuntu_pod-net-test", image: "ubuntu:24.04" },

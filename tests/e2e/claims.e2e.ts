@@ -50,7 +50,8 @@ describe("nodes", () => {
             const pods = out.pods.filter((p) => p.node === n.name);
             assert.deepEqual(lab.ipamRecords(n.name), pods.map((p) => p.ip).sort(), `${n.name}'s IPAM records`);
             for (const p of pods) {
-                const id = onNode(n.name, "docker", "inspect", "-f", "{{.Id}}", p.sandbox);
+                const id = lab.containersOf(p.name)[0]?.id;
+                assert.equal(lab.containersOf(p.name)[0]?.name, "POD", `${p.name} has no running sandbox`);
                 assert.equal(onNode(n.name, "head", "-n1", `${IPAM_DIR}/${p.ip}`).replace(/\r$/, ""), id);
                 assert.ok(contains(parseCidr(n.podCidr)!, ipToNumber(p.ip)!), `${p.name}'s ${p.ip} is outside ${n.name}'s ${n.podCidr}`);
             }
@@ -73,22 +74,41 @@ describe("pods share one network namespace, held by pause", () => {
         assert.match(httpGet("pod-net-test", "ubuntu", "localhost"), /^HTTP\/1\.[01] 200[\s\S]*hello from podnet-lab web/);
     });
 
-    it("S4: every app container's NetworkMode is container:<pause id>", () => {
+    it("S4: every app container runs in the pause container's network namespace (docker mode: NetworkMode container:<pause id>)", () => {
         for (const p of out.pods) {
-            const pauseId = onNode(p.node, "docker", "inspect", "-f", "{{.Id}}", p.sandbox);
-            assert.equal(onNode(p.node, "docker", "inspect", "-f", "{{.HostConfig.NetworkMode}}", p.sandbox), "none");
-            for (const c of p.containers) {
-                assert.equal(onNode(p.node, "docker", "inspect", "-f", "{{.HostConfig.NetworkMode}}", c.container), `container:${pauseId}`);
+            const [pause, ...apps] = lab.containersOf(p.name);
+            assert.equal(pause?.name, "POD", `${p.name}: no sandbox first in ${JSON.stringify(lab.containersOf(p.name))}`);
+            assert.deepEqual(apps.map((a) => a.name).sort(), p.containers.map((c) => c.name).sort());
+            const netns = (pid: string) => onNode(p.node, "readlink", `/proc/${pid}/ns/net`);
+            for (const a of apps) { assert.equal(netns(a.pid), netns(pause.pid), `${p.name}/${a.name} is not in the sandbox's namespace`); }
+            if (!lab.kubelet) {
+                assert.equal(onNode(p.node, "docker", "inspect", "-f", "{{.HostConfig.NetworkMode}}", p.sandbox), "none");
+                for (const c of p.containers) {
+                    assert.equal(onNode(p.node, "docker", "inspect", "-f", "{{.HostConfig.NetworkMode}}", c.container), `container:${pause.id}`);
+                }
             }
         }
     });
 
-    it("S5: restarting an app container keeps the pod IP (it lives with pause)", () => {
+    it("S5: restarting an app container keeps the pod IP (it lives with pause)", async () => {
         const p = podOf("pod-net-test");
         const c = p.containers.find((x) => x.name === "ubuntu")!;
-        const startedBefore = onNode(p.node, "docker", "inspect", "-f", "{{.State.StartedAt}}", c.container);
-        onNode(p.node, "docker", "restart", "-t", "1", c.container);
-        assert.notEqual(onNode(p.node, "docker", "inspect", "-f", "{{.State.StartedAt}}", c.container), startedBefore, "the container did not restart");
+        if (lab.kubelet) {
+            // Killed under kubelet, which starts it again (restartPolicy Always), a new container in the same sandbox.
+            const before = lab.containersOf(p.name).find((x) => x.name === "ubuntu")!;
+            onNode(p.node, "ctr", "-n", "k8s.io", "tasks", "kill", "-s", "KILL", before.id);
+            const t0 = Date.now();
+            let again: { id: string } | undefined;
+            while (!again && Date.now() - t0 < 60_000) {
+                await new Promise((r) => setTimeout(r, 500));
+                again = lab.containersOf(p.name).find((x) => x.name === "ubuntu" && x.id !== before.id);
+            }
+            assert.ok(again, "kubelet did not start the killed container again within 60s");
+        } else {
+            const startedBefore = onNode(p.node, "docker", "inspect", "-f", "{{.State.StartedAt}}", c.container);
+            onNode(p.node, "docker", "restart", "-t", "1", c.container);
+            assert.notEqual(onNode(p.node, "docker", "inspect", "-f", "{{.State.StartedAt}}", c.container), startedBefore, "the container did not restart");
+        }
         assert.equal(eth0("pod-net-test", "ubuntu").inet?.split("/")[0], p.ip);
         assert.match(httpGet("pod-net-test", "ubuntu", "localhost"), /200/);
     });
@@ -167,12 +187,15 @@ describe("S10: a pod's DEL leaves nothing behind", () => {
         assert.match(onNode(p.node, "ip", "link", "show", veth), new RegExp(`master ${nodeOf(p.node).bridge}`));
 
         const cli = path.join(__dirname, "cli.js");
-        const r = spawnSync(process.execPath, [cli, "destroy", "web-2-nginx", "web-2-net", "web-2-pause"], { encoding: "utf8" });
+        // Kubelet mode: the manifest goes, and kubelet stops the pod; containerd runs the DEL.
+        const steps = lab.kubelet ? ["web-2-static"] : ["web-2-nginx", "web-2-net", "web-2-pause"];
+        const r = spawnSync(process.execPath, [cli, "destroy", ...steps], { encoding: "utf8" });
         assert.equal(r.status, 0, r.stdout + r.stderr);
 
         assert.throws(() => onNode(p.node, "ip", "link", "show", veth), /does not exist/);
         assert.ok(!onNode(p.node, "ip", "netns", "list").includes(p.name), "the pod's namespace is still named");
-        assert.equal(onNode(p.node, "docker", "ps", "-aq", "--filter", `label=io.kubernetes.pod.name=${p.name}`), "");
+        assert.deepEqual(lab.containersOf(p.name), [], "the pod's containers are still running");
+        if (!lab.kubelet) { assert.equal(onNode(p.node, "docker", "ps", "-aq", "--filter", `label=io.kubernetes.pod.name=${p.name}`), ""); }
         assert.equal(onNode(p.node, "sh", "-c", `ip -o link | grep -c veth || true`), "0");
         assert.equal(onNode(p.node, "sh", "-c", `test -e ${IPAM_DIR}/${p.ip} && echo kept || echo released`), "released",
             "the DEL did not release the pod's address");

@@ -21,7 +21,8 @@ const log = (line: string) => process.stdout.write(line + "\n");
 
 /**
  * The e2e stack's config (Pulumi.e2e.yaml), as Pulumi would hand it to the program; PODNET_E2E_NODES overrides
- * nodeCount, PODNET_E2E_PODS the pod folder, PODNET_E2E_POD_NETWORK podNetwork, PODNET_E2E_CNI_PLUGIN cniPlugin.
+ * nodeCount, PODNET_E2E_PODS the pod folder, PODNET_E2E_POD_NETWORK podNetwork, PODNET_E2E_CNI_PLUGIN cniPlugin,
+ * PODNET_E2E_POD_RUNTIME podRuntime.
  */
 function stackConfig(): Record<string, string> {
     const file = yaml.load(fs.readFileSync(path.join(root, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
@@ -31,6 +32,7 @@ function stackConfig(): Record<string, string> {
     if (process.env.PODNET_E2E_PODS) { out["podnet-lab:pods"] = JSON.stringify([process.env.PODNET_E2E_PODS]); }
     if (process.env.PODNET_E2E_POD_NETWORK) { out["podnet-lab:podNetwork"] = process.env.PODNET_E2E_POD_NETWORK; }
     if (process.env.PODNET_E2E_CNI_PLUGIN) { out["podnet-lab:cniPlugin"] = process.env.PODNET_E2E_CNI_PLUGIN; }
+    if (process.env.PODNET_E2E_POD_RUNTIME) { out["podnet-lab:podRuntime"] = process.env.PODNET_E2E_POD_RUNTIME; }
     return out;
 }
 
@@ -131,7 +133,8 @@ async function destroy(names: string[]): Promise<number> {
  * up; the self-healing checks (restarts, drift); the cockpit; the claims (S10 last: it destroys a pod); then `down` from a
  * broken state (one node stopped, another removed by hand), which must still leave nothing. Then the same lab in the
  * "before" state (docker0), in the overlay model (vxlan: its own checks, the CNI checks, then the same claims), and with the
- * reference `bridge` CNI plugin in place of podnet (the cockpit, the CNI checks and the claims), each up and down.
+ * reference `bridge` CNI plugin in place of podnet (the cockpit, the CNI checks and the claims), and in kubelet mode, routed
+ * and overlay (the claims and the kubelet checks), each up and down.
  */
 function test(): number {
     const node = process.execPath;
@@ -189,6 +192,20 @@ function test(): number {
         status = 1;
     }
     downStatus = reference([self, "down"]) || downStatus;
+    // Kubelet mode: the same pods built by a real kubelet and containerd, routed and over the overlay. The same claims
+    // (S10 skipped: the kubelet suite removes a pod itself and checks containerd's DEL), then the kubelet suite, last
+    // since it removes web-1 and restarts node3.
+    for (const podNetwork of ["lab", "vxlan"]) {
+        const kubelet = variant({ PODNET_E2E_POD_RUNTIME: "kubelet", PODNET_E2E_POD_NETWORK: podNetwork });
+        if (kubelet([self, "up"]) === 0) {
+            const skipS10 = { PODNET_CLAIMS_SKIP_S10: "in kubelet mode kubelet.e2e removes a pod (web-1) and checks kubelet's and containerd's part of it" };
+            status = variant({ PODNET_E2E_POD_RUNTIME: "kubelet", ...skipS10 })(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
+            status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, "kubelet.e2e.js")]) || status;
+        } else {
+            status = 1;
+        }
+        downStatus = kubelet([self, "down"]) || downStatus;
+    }
     return status || downStatus;
 }
 

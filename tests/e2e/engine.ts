@@ -21,7 +21,7 @@ const SUPPORTED: Record<string, readonly string[]> = {
     "docker:index/container:Container": [
         "name", "hostname", "image", "entrypoints", "command", "envs", "labels", "networksAdvanced", "networkMode",
         "ports", "volumes", "uploads", "mustRun", "privileged", "capabilities", "securityOpts", "cgroupnsMode", "sysctls",
-        "restart",
+        "restart", "init", "devices", "tmpfs",
     ],
     "command:local:Command": ["create", "delete", "environment", "triggers", "logging", "stdin"],
     // deleteUnreachable only shapes a refresh, which the stand-in never does.
@@ -202,6 +202,10 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 CgroupnsMode: inputs.cgroupnsMode,
                 Sysctls: inputs.sysctls,
                 RestartPolicy: inputs.restart ? { Name: inputs.restart } : undefined,
+                Init: inputs.init,
+                // As the provider maps them: the container path defaults to the host's, permissions to rwm.
+                Devices: inputs.devices?.map((d: any) => ({ PathOnHost: d.hostPath, PathInContainer: d.containerPath ?? d.hostPath, CgroupPermissions: d.permissions ?? "rwm" })),
+                Tmpfs: inputs.tmpfs,
             } as Docker.HostConfig,
             NetworkingConfig: nets.length
                 ? { EndpointsConfig: { [nets[0].name]: { IPAMConfig: { IPv4Address: nets[0].ipv4Address } } } }
