@@ -1,8 +1,11 @@
 // Kubelet mode: the static pod manifests (pure, plan/kubelet.ts) and the resources the mode declares (under mocks).
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { containerdImageName, kubeletPodName, staticPodManifest, toYaml } from "../plan/kubelet";
+import { containerdImageName, KUBELET_VERSION, kubeletPodName, STATIC_POD_DIR, staticPodManifest, toYaml } from "../plan/kubelet";
+import { projectRoot } from "../plan/load";
 import { PodSpec } from "../plan/pods";
 import { DEV_CONFIG, runProgram } from "./harness";
 
@@ -57,6 +60,13 @@ describe("static pod manifests (plan/kubelet.ts)", () => {
     }
 
     it("kubelet names a static pod after the manifest and the node", () => assert.equal(kubeletPodName("web-1", "node3"), "web-1-node3"));
+
+    it("one kubelet version and one manifest folder: the users' node image, the e2e image and the node script agree with plan/kubelet.ts", () => {
+        const read = (f: string) => fs.readFileSync(path.join(projectRoot(), f), "utf8");
+        assert.equal(/^ARG KUBELET_VERSION=(\S+)$/m.exec(read("node/Dockerfile"))?.[1], KUBELET_VERSION);
+        assert.equal(/^KUBELET_VERSION=(\S+)$/m.exec(read("tests/e2e/images/build.sh"))?.[1], KUBELET_VERSION);
+        assert.equal(/^MANIFESTS=(\S+)$/m.exec(read("node/bin/podnet-kubelet"))?.[1], STATIC_POD_DIR);
+    });
 });
 
 describe("podRuntime kubelet (the program under mocks)", () => {

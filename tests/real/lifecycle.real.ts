@@ -1,7 +1,7 @@
 // The lab's whole life under a real `pulumi` CLI, on its own stack ("real") with a local file backend:
 // up from nothing, no-change preview, add a pod, edit a container, move a pod, remove a pod, nodeCount 3 -> 4 -> 3,
 // node restarts (no deploy), a node removed by hand (up --refresh), podNetwork docker0 and back, vxlan and back, the CNI
-// plugin swapped (cniPlugin bridge) and back, destroy, and
+// plugin swapped (cniPlugin bridge) and back, podRuntime kubelet (a pod edited and removed there) and back, destroy, and
 // destroy from a broken lab. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside.
 // Run by tests/real/run.ts, which skips it, saying why, when no CLI and plugins are present.
 import * as assert from "node:assert/strict";
@@ -71,6 +71,14 @@ async function restartAndHeal(containers: string[]): Promise<void> {
 /** A pod's rendered manifest, as the render-only Kubernetes provider wrote it. */
 function manifest(pod: string): string {
     return fs.readFileSync(path.join(root, "rendered", STACK, "1-manifest", `v1-pod-default-${pod}.yaml`), "utf8");
+}
+
+/** The names of the resources in the stack's state (`pulumi stack export`). */
+function stateNames(): string[] {
+    const r = stack.run(["stack", "export"]);
+    assert.equal(r.status, 0, r.output);
+    const state = JSON.parse(r.output.slice(r.output.indexOf("{"))) as { deployment: { resources?: { urn: string }[] } };
+    return (state.deployment.resources ?? []).map((x) => x.urn.split("::").pop() ?? "");
 }
 
 function nothingLeft(): void {
@@ -282,6 +290,54 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
             }
         }
         pulumi("no-change preview after the plugin switches", stack.preview(true));
+    });
+
+    step("podRuntime docker -> kubelet -> docker: the same pods built by a real kubelet and containerd, and back; under kubelet a pod edited or removed is its manifest rewritten or removed (containerd's CNI DEL); the claims hold in both", () => {
+        stack.setConfig({ podRuntime: "kubelet" });
+        const k = pulumi("podRuntime docker -> kubelet", stack.up());
+        // The nodes are re-created (they run containerd and kubelet now), with what lives in them; each pod's manifest and
+        // each node's kubelet step come. Each pod's own steps go with the old nodes (deletedWith: not run, not counted).
+        assert.ok(k.replaced >= out.nodes.length && k.created === out.pods.length + out.nodes.length, JSON.stringify(k));
+        assert.deepEqual(stateNames().filter((n) => /-(pause|net)$/.test(n)), [], "the pods' own steps are still in the state");
+        refresh();
+        assert.equal(out.podRuntime, "kubelet");
+        for (const n of out.nodes) {
+            assert.equal(lab.onNode(n.name, "docker", "ps", "-aq"), "", `${n.name}'s own Docker runs no pod`);
+            assert.deepEqual(lab.onNode(n.name, "ls", "/etc/kubernetes/manifests").split("\n").filter(Boolean).sort(),
+                out.pods.filter((p) => p.node === n.name).map((p) => `${p.name}.yaml`).sort());
+        }
+        claimsHold("podRuntime kubelet");
+        pulumi("no-change preview in kubelet mode", stack.preview(true));
+
+        stack.writePod("web-3", podYaml("web-3", "node3", { GREETING: "from-kubelet" }));
+        const e = pulumi("edit web-3 under kubelet", stack.up());
+        assert.deepEqual({ replaced: e.replaced, created: e.created ?? 0, deleted: e.deleted ?? 0 }, { replaced: 2, created: 0, deleted: 0 },
+            "web-3-static and web-3-manifest are replaced, nothing else");
+        refresh();
+        assert.match(lab.inPod("web-3", "nginx", "env"), /GREETING=from-kubelet/);
+        const klog = lab.onNode("node3", "grep", "-E", "SyncLoop (ADD|REMOVE).*default/web-3-node3", "/var/log/kubelet.log").split("\n");
+        assert.deepEqual(klog.map((l) => /SyncLoop (ADD|REMOVE)/.exec(l)?.[1]).slice(-2), ["REMOVE", "ADD"], `kubelet's log:\n${klog.join("\n")}`);
+
+        const gone = lab.pod("aaa");
+        const sandbox = lab.containersOf("aaa").find((c) => c.name === "POD")?.id;
+        stack.removePod("aaa");
+        const r = pulumi("remove aaa under kubelet", stack.up());
+        assert.ok(r.deleted > 0 && !r.created && !r.replaced, JSON.stringify(r));
+        refresh();
+        assert.deepEqual(lab.traces(gone.node, "aaa", gone.ip), []);
+        const del = lab.onNode(gone.node, "sh", "-c", `grep -h '"CNI_COMMAND":"DEL"' /var/log/podnet-cni.log | grep -F '${sandbox}' | tail -n 1`);
+        assert.match(del, /"caller":"containerd"/, `no CNI DEL by containerd for aaa's sandbox ${sandbox}`);
+        claimsHold("kubelet: web-3 edited, aaa removed");
+
+        stack.setConfig({});
+        const d = pulumi("podRuntime kubelet -> docker", stack.up());
+        assert.ok(d.replaced >= out.nodes.length && d.created >= out.pods.length * 3, JSON.stringify(d));
+        assert.deepEqual(stateNames().filter((n) => /-(static|kubelet)$/.test(n)), [], "kubelet mode's steps are still in the state");
+        refresh();
+        assert.equal(out.podRuntime, "docker");
+        for (const p of out.pods) { assert.match(lab.onNode(p.node, "docker", "inspect", "-f", "{{.State.Running}}", p.sandbox), /true/, p.name); }
+        claimsHold("back to docker mode");
+        pulumi("no-change preview after the runtime switches", stack.preview(true));
     });
 
     step("destroy: nothing labelled with the stack is left", () => {
