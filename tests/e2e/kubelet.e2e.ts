@@ -125,6 +125,9 @@ describe("a pod's life under kubelet", () => {
         assert.equal(del[0].caller, "containerd");
         assert.equal(del[0].exit, 0);
         console.log(`${p.node} podnet DEL (by ${del[0].caller}): ${del[0].stderr.join(" | ")}`);
+        const stop = onNode(p.node, "grep", "-F", sandbox, "/var/log/containerd.log").split("\n").filter((l) => /StopPodSandbox|TearDown network/.test(l));
+        assert.ok(stop.some((l) => /StopPodSandbox/.test(l)), `containerd's log has no StopPodSandbox for ${sandbox}`);
+        for (const l of stop) { console.log(`${p.node} containerd: ${l.slice(0, 240)}`); }
         assert.deepEqual(lab.containersOf(p.name), []);
         assert.equal(onNode(p.node, "sh", "-c", `test -e ${IPAM_DIR}/${p.ip} && echo kept || echo released`), "released");
         assert.ok(veth, "web-1 had no veth");
@@ -152,7 +155,14 @@ describe("a pod's life under kubelet", () => {
         assert.ok(contains(parseCidr(n.podCidr)!, ipToNumber(ip)!), `${ip} is outside ${n.podCidr}`);
         const from = lab.pod("pod-net-test");
         const before = lab.logsOf(p.name, "nginx").split("\n").length;
-        assert.match(lab.inPod(from.name, "ubuntu", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 80`), /^HTTP\/1\.[01] 200/);
+        // The node's own network (its routes, or its VXLAN device and peers) is the node agent's to re-apply, every 2 s.
+        const t1 = Date.now();
+        let answer = "";
+        while (!/^HTTP\/1\.[01] 200/.test(answer) && Date.now() - t1 < 30_000) {
+            try { answer = lab.inPod(from.name, "ubuntu", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 80`); } catch (e) { answer = (e as Error).message; await sleep(500); }
+        }
+        assert.match(answer, /^HTTP\/1\.[01] 200/, `pod-net-test does not reach ${p.name} at ${ip} 30s after it came back`);
+        console.log(`pod-net-test -> ${p.name} (${ip}) answered ${((Date.now() - t1) / 1000).toFixed(1)}s after the pod was back`);
         const seen = lab.logsOf(p.name, "nginx").split("\n").slice(before - 1).join("\n");
         assert.ok(seen.includes(`[::ffff:${from.ip}]`), `${p.name} did not log pod-net-test's own IP ${from.ip}:\n${seen}`);
     });
