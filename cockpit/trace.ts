@@ -132,7 +132,7 @@ function routeText(r: RouteGet | undefined): string {
 }
 
 export function renderTrace(t: TraceView): string {
-    const notes = (t.notes ?? []).map((n) => `  (${n})`);
+    const notes = (t.notes ?? []).map((n) => `  note: ${n}`);
     const rows = t.hops.map((h, i) => `  ${String(i + 1).padStart(2)}  ${h.at.padEnd(22)} ${h.what.padEnd(8)} ${(h.interface ?? "").padEnd(13)} ${(h.address ?? "").padEnd(28)} ${h.detail}`.trimEnd());
     return [`trace ${t.from.name} (${t.from.ip}) -> ${t.to.name} (${t.to.ip})`, ...notes, ...rows, `  => ${t.verdict}`].join("\n");
 }

@@ -232,7 +232,7 @@ describe("cockpit: kubelet mode (status, live IPs)", () => {
     it("trace: the notes of the pods traced at a new sandbox's IP are shown under its first line", () => {
         const note = "a: a new sandbox has 10.244.1.7 (the stack output says 10.244.1.2: kubelet mode gives a new sandbox a new IP, as Kubernetes does)";
         const text = renderTrace({ from: { ...K.pods[2] }, to: { ...K.pods[0], ip: "10.244.1.7" }, hops: [{ at: "pod b", what: "leaves", interface: "eth0", detail: "x" }], verdict: "across nodes", notes: [note] });
-        assert.deepEqual(text.split("\n").slice(0, 2), ["trace b (10.244.2.2) -> a (10.244.1.7)", `  (${note})`]);
+        assert.deepEqual(text.split("\n").slice(0, 2), ["trace b (10.244.2.2) -> a (10.244.1.7)", `  note: ${note}`]);
     });
 });
 
