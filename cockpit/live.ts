@@ -10,13 +10,22 @@ export interface Outputs {
     podNetwork?: string;
     /** The CNI plugin that wires the pods (podnet or bridge); absent in outputs older than the plugin swap. */
     cniPlugin?: string;
+    /** Who built the pods: docker (the lab's steps) or kubelet (a real kubelet and containerd); absent in older outputs. */
+    podRuntime?: string;
     nodes: {
         name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string;
         routes: { to: string; via: string; dev?: string; remote?: string }[];
         vxlan?: { device: string; vni: number; port: number; vtepIp: string; mac: string; mtu: number };
         podMtu?: number;
     }[];
-    pods: { name: string; node: string; ip: string; sandbox: string; containers: { name: string; container: string; image: string }[] }[];
+    /**
+     * In kubelet mode: `sandbox` is the name kubelet gave the pod (web-3-node3), `manifest` its static pod's path,
+     * each container's `container` its name in the pod (nginx), and `ip` the address at creation (a new sandbox gets a new one).
+     */
+    pods: {
+        name: string; node: string; ip: string; sandbox: string; runtime?: string; manifest?: string;
+        containers: { name: string; container: string; image: string }[];
+    }[];
     pendingPods: { name: string; nodeName: string; reason: string }[];
 }
 

@@ -8,7 +8,7 @@ import { projectRoot } from "../plan/load";
 import { breakPiece, fix } from "./breakfix";
 import { cniView, renderCni } from "./cni";
 import { CockpitError, loadOutputs, Outputs } from "./live";
-import { liveMatrix, modelHolds, Pair, renderMatrix, table } from "./matrix";
+import { liveMatrix, modelHolds, Pair, probedIpNotes, renderMatrix, table } from "./matrix";
 import { serve } from "./serve";
 import { status } from "./status";
 import { renderSvg } from "./svg";
@@ -59,11 +59,15 @@ async function run(a: Args): Promise<number> {
                 n.name, n.container, n.running ? "yes" : "NO", `${n.bridge.name} ${n.bridge.address ?? "-"} ${n.bridge.up ? "up" : "DOWN"}`,
                 `${n.routes.filter((r) => r.present).length}/${n.routes.length}`, n.agent,
             ]));
-            const pods = table(["POD", "NODE", "IP (declared)", "IP (live)", "SANDBOX", "CONTAINERS", "VETH"], s.pods.map((p) => [
+            // Kubelet mode: the stack output has each pod's IP at creation; a new sandbox gets a new one (a note, not a difference).
+            const declared = s.pods.some((p) => p.runtime === "kubelet") ? "IP (at creation)" : "IP (declared)";
+            const pods = table(["POD", "NODE", declared, "IP (live)", "SANDBOX", "CONTAINERS", "VETH"], s.pods.map((p) => [
                 p.name, p.node, p.ip, p.liveIp ?? "-", p.sandboxState, p.containers.map((c) => `${c.name} ${c.state}`).join(", "), p.veth ?? "-",
             ]));
+            const built = s.pods.map((p) => `  ${p.name}: ${p.builtBy}`).join("\n");
+            const notes = s.notes.length ? `\n\nnotes (not differences):\n${s.notes.map((n) => `  - ${n}`).join("\n")}` : "";
             const diffs = s.differences.length ? ["differences:", ...s.differences.map((d) => `  ! ${d}`)].join("\n") : "no differences: the lab is as declared";
-            print(`${nodes}\n\n${pods}\n\n${diffs}`, s);
+            print(`${nodes}\n\n${pods}\n\n${built}${notes}\n\n${diffs}`, s);
             return s.differences.length ? 1 : 0;
         }
         case "matrix": {
@@ -71,15 +75,16 @@ async function run(a: Args): Promise<number> {
             fs.mkdirSync(path.dirname(matrixFile(out)), { recursive: true });
             fs.writeFileSync(matrixFile(out), JSON.stringify({ pairs }, null, 2));
             const holds = modelHolds(pairs);
-            print(`${renderMatrix(pairs, out)}\n\n${holds ? "the model holds: every pod reaches every pod with its own address, and leaves the cluster masqueraded"
-                : "the model does NOT hold: see the UNEXPECTED rows"}`, { pairs });
+            const notes = probedIpNotes(pairs, out);
+            print(`${renderMatrix(pairs, out)}\n\n${notes.map((n) => `note: ${n}\n`).join("")}${holds ? "the model holds: every pod reaches every pod with its own address, and leaves the cluster masqueraded"
+                : "the model does NOT hold: see the UNEXPECTED rows"}`, { pairs, notes });
             return holds ? 0 : 1;
         }
         case "trace": {
             const [src, dst] = a.rest;
             if (!src || !dst) { throw new CockpitError(`trace needs SRC and DST\n${USAGE}`); }
             const t = await trace(out, src, dst);
-            print(renderTrace(t), { from: t.from.name, to: t.to.name, hops: t.hops, verdict: t.verdict });
+            print(renderTrace(t), { from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [] });
             return 0;
         }
         case "diagram": {

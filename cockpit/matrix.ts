@@ -5,9 +5,12 @@
 import { execFileSync } from "node:child_process";
 import { onNode, Outputs, q } from "./live";
 import { parseProbeLog, sections } from "./parse";
+import { newIpNote, withLiveIps } from "./runtime";
 
 export interface Pair {
     from: string; to: string; reached: boolean; sourceSeen: string | null; nat: boolean | null;
+    /** The address probed: the pod's (kubelet mode: its live one), or the outside host's. Absent in older saved matrices. */
+    toIp?: string;
     path: "same node" | "across nodes" | "outside";
     /** Set when the answer came from another pod than the one addressed (the "before" state's duplicate IPs). */
     answeredBy?: string;
@@ -66,28 +69,40 @@ export async function matrix(out: Outputs, outsideLog: () => string): Promise<Pa
             const who = /podnet-probe (\S+)/.exec(body)?.[1];
             const seenBy = logs.get(who ?? t.name)?.get(p.name) ?? null;
             pairs.push({
-                from: p.name, to: t.name, reached: !!who, sourceSeen: who ? seenBy : null, nat: who && seenBy ? seenBy !== p.ip : null,
+                from: p.name, to: t.name, toIp: t.ip, reached: !!who, sourceSeen: who ? seenBy : null, nat: who && seenBy ? seenBy !== p.ip : null,
                 path: p.node === t.node ? "same node" : "across nodes", ...(who && who !== t.name ? { answeredBy: who } : {}),
             });
         }
         const body = answers.get(p.name)?.get(out.outside.name) ?? "";
         const seen = outsideSeen.get(p.name) ?? null;
-        pairs.push({ from: p.name, to: out.outside.name, reached: /\S/.test(body), sourceSeen: seen, nat: seen ? seen !== p.ip : null, path: "outside" });
+        pairs.push({ from: p.name, to: out.outside.name, toIp: out.outside.ip, reached: /\S/.test(body), sourceSeen: seen, nat: seen ? seen !== p.ip : null, path: "outside" });
     }
     return pairs;
 }
 
-/** The matrix on the live lab: the outside host's log read from the moment the probes start. */
-export function liveMatrix(out: Outputs): Promise<Pair[]> {
+/**
+ * The matrix on the live lab: the outside host's log read from the moment the probes start. In kubelet mode each pod
+ * is probed at its live address (a new sandbox has a new one); in docker mode at the stack output's.
+ */
+export async function liveMatrix(out: Outputs): Promise<Pair[]> {
+    const live = (await withLiveIps(out)).out;
     const since = new Date().toISOString();
-    return matrix(out, () => execFileSync("sh", ["-c", `docker logs --since ${since} ${q(out.outside.container)} 2>&1`], { encoding: "utf8" }));
+    return matrix(live, () => execFileSync("sh", ["-c", `docker logs --since ${since} ${q(out.outside.container)} 2>&1`], { encoding: "utf8" }));
+}
+
+/** Pods probed at another address than the stack output's (kubelet mode, a new sandbox): one note each. Pure. */
+export function probedIpNotes(pairs: readonly Pair[], out: Outputs): string[] {
+    return out.pods.flatMap((p) => {
+        const probed = pairs.find((x) => x.to === p.name && x.toIp)?.toIp;
+        return probed && probed !== p.ip ? [newIpNote(p, probed)] : [];
+    });
 }
 
 /** The matrix as a table for people. */
 export function renderMatrix(pairs: readonly Pair[], out: Outputs): string {
-    const ipOf = (name: string) => out.pods.find((p) => p.name === name)?.ip ?? out.outside.ip;
+    const ipOf = (p: Pair) => p.toIp ?? out.pods.find((x) => x.name === p.to)?.ip ?? out.outside.ip;
     const rows = pairs.map((p) => [
-        p.from, `${p.to} (${ipOf(p.to)})`, p.reached ? (p.answeredBy ? `WRONG POD (${p.answeredBy})` : "yes") : "NO",
+        p.from, `${p.to} (${ipOf(p)})`, p.reached ? (p.answeredBy ? `WRONG POD (${p.answeredBy})` : "yes") : "NO",
         p.sourceSeen ?? "-", p.nat === null ? "-" : p.nat ? "yes" : "no", p.path,
         p.reached && !p.answeredBy && (p.path === "outside" ? p.nat === true : p.nat === false) ? "ok" : "UNEXPECTED",
     ]);

@@ -143,7 +143,7 @@ export function serve(out: Outputs, opts: { port: number; token?: string; verbs?
                     throw new HttpError(404, `no pod or outside host '${to}'; pods: ${out.pods.map((p) => p.name).join(", ")}, outside host: ${out.outside.name}`);
                 }
                 const t = await once(`trace ${from} ${to}`, () => verbs.trace(out, from, to)) as TraceView;
-                return json({ from: t.from.name, to: t.to.name, hops: t.hops, verdict: t.verdict });
+                return json({ from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [] });
             }
             case "/api/break": {
                 const b = parseBreak(await readBody(req), out);

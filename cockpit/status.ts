@@ -1,7 +1,9 @@
 // `status`: nodes, bridges, routes and pods as declared (the stack outputs) and as they are live on the nodes;
-// every difference is named. One `docker exec` per node.
+// every difference is named. One `docker exec` per node. Each pod's containers come from whoever built it: the node's
+// Docker (podRuntime docker) or containerd (podRuntime kubelet, through podnet-kubelet), keyed per pod.
 import { hostDocker, onNode, Outputs, q } from "./live";
 import { Link, parseAddrs, parseLinks, parseRouteGet, sections } from "./parse";
+import { builtBy, inSubnet, kubeletNameOf, manifestOf, newIpNote, Runtime, runtimeOf } from "./runtime";
 
 export interface NodeStatus {
     name: string; container: string; running: boolean; agent: string;
@@ -13,17 +15,27 @@ export interface NodeStatus {
 export interface PodStatus {
     name: string; node: string; ip: string; liveIp?: string; sandbox: string; sandboxState: string;
     containers: { name: string; state: string }[]; veth?: string;
+    /** Who built it, and in a sentence (kubelet mode: its static pod's manifest and the name kubelet gave it). */
+    runtime: Runtime; builtBy: string; kubeletName?: string; manifest?: string;
 }
-export interface Status { nodes: NodeStatus[]; pods: PodStatus[]; differences: string[]; }
+/** `notes`: what is worth seeing but not a fault (kubelet mode: a new sandbox's new IP); only `differences` make status unclean. */
+export interface Status { nodes: NodeStatus[]; pods: PodStatus[]; differences: string[]; notes: string[]; }
 
-/** What one node reports about itself, in sections (see `parseNodeReport`). */
-export function nodeScript(bridge: string, pods: readonly string[]): string {
+/**
+ * What one node reports about itself, in sections (see `parseNodeReport`). `kubelet`: the node's pods are kubelet's
+ * (their containers from containerd, and whether each static pod's manifest is there), else the node's Docker's.
+ */
+export function nodeScript(bridge: string, pods: readonly string[], kubelet?: { node: string; manifests: readonly string[] }): string {
+    const containers = kubelet
+        ? [...pods.map((p) => `echo @kubelet ${p}; podnet-kubelet containers ${q(p)} ${q(kubelet.node)} 2>/dev/null`),
+            `echo @manifests; ls -1d ${kubelet.manifests.map(q).join(" ")} 2>/dev/null`]
+        : [`echo @containers; docker ps -a --format '{{.Names}} {{.State}}'`];
     return [
         `echo @addr; ip -4 -o addr show dev ${q(bridge)} 2>/dev/null`,
         `echo @bridgelink; ip -o link show ${q(bridge)} 2>/dev/null`,
         "echo @routes; ip -4 route",
         "echo @links; ip -o link show",
-        `echo @containers; docker ps -a --format '{{.Names}} {{.State}}'`,
+        ...containers,
         "echo @agent; podnet-node-agent status 2>/dev/null || echo unknown",
         ...pods.map((p) => `echo @pod ${p}; ip -n ${q(p)} -4 -o addr show dev eth0 2>/dev/null; ip -n ${q(p)} -o link show dev eth0 2>/dev/null`),
     ].join("; ");
@@ -31,29 +43,38 @@ export function nodeScript(bridge: string, pods: readonly string[]): string {
 
 export interface NodeReport {
     bridgeAddrs: string[]; bridgeUp: boolean; routes: string[]; links: Link[];
-    containers: Map<string, string>; agent: string; pods: Map<string, { ip?: string; peerIndex?: number }>;
+    /** Docker mode: the node's Docker containers by name (unique: k8s_<container>_<pod>) and their state. */
+    containers: Map<string, string>;
+    /** Kubelet mode: per pod, its running containers by name (POD: the sandbox), as containerd lists them. */
+    kubelet?: Map<string, Set<string>>;
+    /** Kubelet mode: the static pod manifests that are there. */
+    manifests?: Set<string>;
+    agent: string; pods: Map<string, { ip?: string; peerIndex?: number }>;
 }
 
 export function parseNodeReport(text: string): NodeReport {
     const s = sections(text);
     const pods = new Map<string, { ip?: string; peerIndex?: number }>();
+    const kubelet = new Map<string, Set<string>>();
+    const lines = (v: string | undefined) => (v ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
     for (const [k, v] of s) {
-        if (!k.startsWith("pod ")) { continue; }
-        pods.set(k.slice(4), { ip: parseAddrs(v)[0]?.cidr.split("/")[0], peerIndex: parseLinks(v)[0]?.peerIndex });
+        if (k.startsWith("pod ")) { pods.set(k.slice(4), { ip: parseAddrs(v)[0]?.cidr.split("/")[0], peerIndex: parseLinks(v)[0]?.peerIndex }); }
+        if (k.startsWith("kubelet ")) { kubelet.set(k.slice(8), new Set(lines(v).map((l) => l.split(" ")[0]))); }
     }
     return {
         bridgeAddrs: parseAddrs(s.get("addr") ?? "").map((a) => a.cidr),
         bridgeUp: parseLinks(s.get("bridgelink") ?? "")[0]?.up ?? false,
         routes: (s.get("routes") ?? "").split("\n").filter(Boolean),
         links: parseLinks(s.get("links") ?? ""),
-        containers: new Map((s.get("containers") ?? "").split("\n").filter(Boolean).map((l) => l.split(" ") as [string, string])),
+        containers: new Map(lines(s.get("containers")).map((l) => l.split(" ") as [string, string])),
+        ...(s.has("manifests") || kubelet.size ? { kubelet, manifests: new Set(lines(s.get("manifests"))) } : {}),
         agent: (s.get("agent") ?? "").trim() || "unknown",
         pods,
     };
 }
 
 /** Declared vs live, for one node and its pods, with every difference named. Pure. */
-export function compare(out: Outputs, node: Outputs["nodes"][number], running: boolean, r: NodeReport | undefined): { node: NodeStatus; pods: PodStatus[]; differences: string[] } {
+export function compare(out: Outputs, node: Outputs["nodes"][number], running: boolean, r: NodeReport | undefined): { node: NodeStatus; pods: PodStatus[]; differences: string[]; notes: string[] } {
     const diffs: string[] = [];
     const prefix = node.podCidr.split("/")[1];
     const routes = node.routes.map((rt) => ({
@@ -69,18 +90,33 @@ export function compare(out: Outputs, node: Outputs["nodes"][number], running: b
         if (vxlan && !vxlan.up) { diffs.push(`${node.name}: VXLAN device ${vxlan.device} is down or missing`); }
         if (r.agent.startsWith("paused")) { diffs.push(`${node.name}: its node agent is ${r.agent} (nothing is repaired)`); }
     }
+    const notes: string[] = [];
     const pods: PodStatus[] = out.pods.filter((p) => p.node === node.name).map((p) => {
         const live = r?.pods.get(p.name);
         const veth = live?.peerIndex !== undefined ? r?.links.find((l) => l.index === live.peerIndex) : undefined;
-        const state = (c: string) => r?.containers.get(c) ?? (r ? "missing" : "unknown");
+        const runtime = runtimeOf(out, p);
+        const kubelet = runtime === "kubelet";
+        // Docker mode: by the Docker container's name; kubelet mode: by the container's name in this pod (POD: its sandbox).
+        const state = (dockerName: string, inPod: string) => {
+            if (!r) { return "unknown"; }
+            if (kubelet) { return r.kubelet?.get(p.name)?.has(inPod) ? "running" : "not running"; }
+            return r.containers.get(dockerName) ?? "missing";
+        };
         const st: PodStatus = {
-            name: p.name, node: p.node, ip: p.ip, liveIp: live?.ip, sandbox: p.sandbox, sandboxState: state(p.sandbox),
-            containers: p.containers.map((c) => ({ name: c.name, state: state(c.container) })), veth: veth?.name,
+            name: p.name, node: p.node, ip: p.ip, liveIp: live?.ip, sandbox: p.sandbox, sandboxState: state(p.sandbox, "POD"),
+            containers: p.containers.map((c) => ({ name: c.name, state: state(c.container, c.name) })), veth: veth?.name,
+            runtime, builtBy: builtBy(out, p), ...(kubelet ? { kubeletName: kubeletNameOf(p), manifest: manifestOf(p) } : {}),
         };
         if (r) {
+            if (kubelet && !r.manifests?.has(manifestOf(p))) { diffs.push(`${p.name}: its static pod manifest ${manifestOf(p)} is not on ${node.name}`); }
             if (st.sandboxState !== "running") { diffs.push(`${p.name}: sandbox ${p.sandbox} is ${st.sandboxState}`); }
             for (const c of st.containers) { if (c.state !== "running") { diffs.push(`${p.name}: container ${c.name} is ${c.state}`); } }
-            if (live?.ip !== p.ip) { diffs.push(`${p.name}: eth0 has ${live?.ip ?? "no address"}, declared ${p.ip}`); }
+            if (live?.ip !== p.ip) {
+                // Kubelet mode: a new sandbox's new address, in the node's pod subnet, is no fault (the output has the first one).
+                if (!kubelet || !live?.ip) { diffs.push(`${p.name}: eth0 has ${live?.ip ?? "no address"}, declared ${p.ip}`); }
+                else if (!inSubnet(live.ip, node.podCidr)) { diffs.push(`${p.name}: eth0 has ${live.ip}, outside ${node.name}'s pod subnet ${node.podCidr}`); }
+                else { notes.push(newIpNote(p, live.ip)); }
+            }
             if (!veth) { diffs.push(`${p.name}: no veth on ${node.name}`); }
             else if (veth.master !== node.bridge) { diffs.push(`${p.name}: its veth ${veth.name} is not on ${node.bridge}`); }
         }
@@ -95,17 +131,17 @@ export function compare(out: Outputs, node: Outputs["nodes"][number], running: b
     return {
         node: { name: node.name, container: node.container, running, agent: r?.agent ?? "unknown", bridge: { name: node.bridge, address: bridgeAddr, up: !!r?.bridgeUp }, routes,
             ...(vxlan ? { vxlan } : {}) },
-        pods, differences: diffs,
+        pods, differences: diffs, notes,
     };
 }
 
 export async function status(out: Outputs): Promise<Status> {
     const per = await Promise.all(out.nodes.map(async (n) => {
         const running = hostDocker("inspect", "-f", "{{.State.Running}}", n.container) === "true";
-        const report = running
-            ? parseNodeReport(await onNode(n.container, nodeScript(n.bridge, out.pods.filter((p) => p.node === n.name).map((p) => p.name))))
-            : undefined;
+        const mine = out.pods.filter((p) => p.node === n.name);
+        const kubelet = mine.some((p) => runtimeOf(out, p) === "kubelet") ? { node: n.name, manifests: mine.map(manifestOf) } : undefined;
+        const report = running ? parseNodeReport(await onNode(n.container, nodeScript(n.bridge, mine.map((p) => p.name), kubelet))) : undefined;
         return compare(out, n, running, report);
     }));
-    return { nodes: per.map((p) => p.node), pods: per.flatMap((p) => p.pods), differences: per.flatMap((p) => p.differences) };
+    return { nodes: per.map((p) => p.node), pods: per.flatMap((p) => p.pods), differences: per.flatMap((p) => p.differences), notes: per.flatMap((p) => p.notes) };
 }

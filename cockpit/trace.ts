@@ -4,6 +4,7 @@
 import { LAN_MTU, VXLAN_OVERHEAD } from "../plan/plan";
 import { CockpitError, onNode, Outputs, q } from "./live";
 import { parseLinks, parseRouteGet, RouteGet, sections } from "./parse";
+import { withLiveIps } from "./runtime";
 
 export interface Hop { at: string; what: string; interface?: string; address?: string; detail: string; }
 
@@ -24,9 +25,18 @@ function lookupScript(pod: string | undefined, dst: string, src: string, iif: st
     ].join("; ");
 }
 
-export interface TraceView { from: Pod; to: Pod | { name: string; ip: string }; hops: Hop[]; verdict: string; }
+/** `notes`: kubelet mode, pods traced at another address than the stack output's (a new sandbox's). */
+export interface TraceView { from: Pod; to: Pod | { name: string; ip: string }; hops: Hop[]; verdict: string; notes?: string[]; }
 
-export async function trace(out: Outputs, srcName: string, dstName: string): Promise<TraceView> {
+/** The path between two pods, or a pod and the outside host; in kubelet mode between their live addresses. */
+export async function trace(declared: Outputs, srcName: string, dstName: string): Promise<TraceView> {
+    if (!declared.pods.some((p) => p.name === srcName)) { throw new CockpitError(`trace: no pod ${srcName}; pods: ${declared.pods.map((p) => p.name).join(", ")}`); }
+    const { out, notes } = await withLiveIps(declared);
+    const mine = notes.filter((n) => n.startsWith(`${srcName}: `) || n.startsWith(`${dstName}: `));
+    return { ...(await traceAt(out, srcName, dstName)), notes: mine };
+}
+
+async function traceAt(out: Outputs, srcName: string, dstName: string): Promise<TraceView> {
     const src = out.pods.find((p) => p.name === srcName);
     if (!src) { throw new CockpitError(`trace: no pod ${srcName}; pods: ${out.pods.map((p) => p.name).join(", ")}`); }
     const dstPod = out.pods.find((p) => p.name === dstName);
@@ -122,6 +132,7 @@ function routeText(r: RouteGet | undefined): string {
 }
 
 export function renderTrace(t: TraceView): string {
+    const notes = (t.notes ?? []).map((n) => `  note: ${n}`);
     const rows = t.hops.map((h, i) => `  ${String(i + 1).padStart(2)}  ${h.at.padEnd(22)} ${h.what.padEnd(8)} ${(h.interface ?? "").padEnd(13)} ${(h.address ?? "").padEnd(28)} ${h.detail}`.trimEnd());
-    return [`trace ${t.from.name} (${t.from.ip}) -> ${t.to.name} (${t.to.ip})`, ...rows, `  => ${t.verdict}`].join("\n");
+    return [`trace ${t.from.name} (${t.from.ip}) -> ${t.to.name} (${t.to.ip})`, ...notes, ...rows, `  => ${t.verdict}`].join("\n");
 }

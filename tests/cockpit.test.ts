@@ -5,10 +5,12 @@ import { describe, it } from "node:test";
 import { parseCniView, renderCni } from "../cockpit/cni";
 import { parseArgs } from "../cockpit/main";
 import { Outputs } from "../cockpit/live";
-import { modelHolds, Pair, renderMatrix } from "../cockpit/matrix";
+import { modelHolds, Pair, probedIpNotes, renderMatrix } from "../cockpit/matrix";
 import { parseAddrs, parseLinks, parseProbeLog, parseRouteGet, sections } from "../cockpit/parse";
-import { compare, parseNodeReport } from "../cockpit/status";
+import { applyLiveIps, builtBy, liveIpScript, parseLiveIps } from "../cockpit/runtime";
+import { compare, nodeScript, parseNodeReport } from "../cockpit/status";
 import { COLORS, pairColor, renderSvg, textWidth } from "../cockpit/svg";
+import { renderTrace } from "../cockpit/trace";
 import { labOutputs } from "./lab-outputs";
 
 const OUT: Outputs = {
@@ -121,6 +123,117 @@ describe("cockpit: declared vs live (status)", () => {
     it("a node that is not running", () => {
         assert.deepEqual(compare(OUT, OUT.nodes[1], false, undefined).differences, ["node2: the node container podnet-t-node2 is not running"]);
     });
+
+    it("docker mode: each pod built by the lab's steps; its containers read from the node's Docker; no notes", () => {
+        const r = compare(OUT, OUT.nodes[0], true, report());
+        assert.deepEqual([r.pods[0].runtime, r.pods[0].builtBy, r.pods[0].kubeletName], ["docker", "built by the lab's steps (docker)", undefined]);
+        assert.deepEqual(r.notes, []);
+        assert.match(nodeScript("v-net-0", ["a"]), /docker ps -a/);
+        assert.doesNotMatch(nodeScript("v-net-0", ["a"]), /podnet-kubelet/);
+        // In docker mode another live IP is a difference, as before.
+        const moved = compare(OUT, OUT.nodes[0], true, report({ pod: "2: eth0    inet 10.244.1.9/24 scope global eth0\n2: eth0@if7: <UP> mtu 1500" }));
+        assert.deepEqual([moved.differences, moved.notes], [["a: eth0 has 10.244.1.9, declared 10.244.1.2"], []]);
+    });
+});
+
+describe("cockpit: kubelet mode (status, live IPs)", () => {
+    // Two pods on node1 with a container of the same name (nginx): their containers are told apart by pod.
+    const K: Outputs = {
+        ...OUT, podRuntime: "kubelet",
+        pods: [
+            { name: "a", node: "node1", ip: "10.244.1.2", sandbox: "a-node1", runtime: "kubelet", manifest: "/etc/kubernetes/manifests/a.yaml", containers: [{ name: "nginx", container: "nginx", image: "nginx:1.27" }] },
+            { name: "c", node: "node1", ip: "10.244.1.3", sandbox: "c-node1", runtime: "kubelet", manifest: "/etc/kubernetes/manifests/c.yaml", containers: [{ name: "nginx", container: "nginx", image: "nginx:1.27" }] },
+            { name: "b", node: "node2", ip: "10.244.2.2", sandbox: "b-node2", runtime: "kubelet", manifest: "/etc/kubernetes/manifests/b.yaml", containers: [{ name: "nginx", container: "nginx", image: "nginx:1.27" }] },
+        ],
+    };
+    const eth0 = (ip: string, peer: number) => `2: eth0    inet ${ip}/24 scope global eth0\n2: eth0@if${peer}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500`;
+    const report = (over: { a?: string; c?: string; aIp?: string; manifests?: string } = {}) => parseNodeReport([
+        "@addr", "3: v-net-0    inet 10.244.1.1/24 scope global v-net-0",
+        "@bridgelink", "3: v-net-0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500",
+        "@routes", "10.244.2.0/24 via 192.168.1.12 dev eth0",
+        "@links", "3: v-net-0: <UP,LOWER_UP> mtu 1500\n7: vethaaaa@if2: <UP,LOWER_UP> mtu 1500 master v-net-0\n8: vethcccc@if2: <UP,LOWER_UP> mtu 1500 master v-net-0",
+        "@kubelet a", over.a ?? "POD 0d92 612\nnginx 4aa1 641",
+        "@kubelet c", over.c ?? "POD 77ab 700\nnginx 88cd 731",
+        "@manifests", over.manifests ?? "/etc/kubernetes/manifests/a.yaml\n/etc/kubernetes/manifests/c.yaml",
+        "@agent", "running",
+        "@pod a", eth0(over.aIp ?? "10.244.1.2", 7),
+        "@pod c", eth0("10.244.1.3", 8),
+    ].join("\n"));
+
+    it("the node script asks containerd (podnet-kubelet) per pod, and looks for each static pod's manifest; not the node's Docker", () => {
+        const script = nodeScript("v-net-0", ["a", "c"], { node: "node1", manifests: ["/etc/kubernetes/manifests/a.yaml", "/etc/kubernetes/manifests/c.yaml"] });
+        assert.match(script, /echo @kubelet a; podnet-kubelet containers a node1/);
+        assert.match(script, /echo @kubelet c; podnet-kubelet containers c node1/);
+        assert.match(script, /ls -1d \/etc\/kubernetes\/manifests\/a\.yaml \/etc\/kubernetes\/manifests\/c\.yaml/);
+        assert.doesNotMatch(script, /docker ps/);
+    });
+
+    it("as created: no difference, no note; each pod says kubelet built it, from which manifest, under which name", () => {
+        const r = compare(K, K.nodes[0], true, report());
+        assert.deepEqual([r.differences, r.notes], [[], []]);
+        assert.deepEqual(r.pods.map((p) => [p.name, p.sandboxState, p.containers.map((c) => `${c.name} ${c.state}`).join(), p.veth]),
+            [["a", "running", "nginx running", "vethaaaa"], ["c", "running", "nginx running", "vethcccc"]]);
+        assert.equal(r.pods[0].builtBy, "built by kubelet (static pod /etc/kubernetes/manifests/a.yaml, kubelet name a-node1)");
+        assert.deepEqual([r.pods[0].runtime, r.pods[0].kubeletName, r.pods[0].manifest], ["kubelet", "a-node1", "/etc/kubernetes/manifests/a.yaml"]);
+    });
+
+    it("containers keyed per pod: c's nginx stopped is c's difference, not a's", () => {
+        const r = compare(K, K.nodes[0], true, report({ c: "POD 77ab 700" }));
+        assert.deepEqual(r.differences, ["c: container nginx is not running"]);
+        assert.equal(r.pods[0].containers[0].state, "running");
+        const gone = compare(K, K.nodes[0], true, report({ a: "", manifests: "/etc/kubernetes/manifests/c.yaml" }));
+        assert.deepEqual(gone.differences, [
+            "a: its static pod manifest /etc/kubernetes/manifests/a.yaml is not on node1",
+            "a: sandbox a-node1 is not running",
+            "a: container nginx is not running",
+        ]);
+    });
+
+    it("a new sandbox's new IP in the node's subnet is a note, not a difference; outside the subnet, or none, is a difference", () => {
+        const r = compare(K, K.nodes[0], true, report({ aIp: "10.244.1.7" }));
+        assert.deepEqual(r.differences, []);
+        assert.deepEqual(r.notes, ["a: a new sandbox has 10.244.1.7 (the stack output says 10.244.1.2: kubelet mode gives a new sandbox a new IP, as Kubernetes does)"]);
+        assert.equal(r.pods[0].liveIp, "10.244.1.7");
+        const wrong = compare(K, K.nodes[0], true, report({ aIp: "10.244.2.7" }));
+        assert.deepEqual([wrong.differences, wrong.notes], [["a: eth0 has 10.244.2.7, outside node1's pod subnet 10.244.1.0/24"], []]);
+    });
+
+    it("builtBy: from the pod's runtime, else the lab's podRuntime; docker for outputs older than kubelet mode", () => {
+        const p = { ...K.pods[0], runtime: undefined, manifest: undefined };
+        assert.match(builtBy(K, p), /^built by kubelet \(static pod \/etc\/kubernetes\/manifests\/a\.yaml, kubelet name a-node1\)$/);
+        assert.equal(builtBy({ ...K, podRuntime: undefined }, p), "built by the lab's steps (docker)");
+    });
+
+    it("live IPs: read per pod on its node; applied to kubelet pods only, each change or unread address noted", () => {
+        assert.equal(liveIpScript(["a", "c"]), "echo @pod a; ip -n a -4 -o addr show dev eth0 2>/dev/null; echo @pod c; ip -n c -4 -o addr show dev eth0 2>/dev/null");
+        const live = parseLiveIps("@pod a\n2: eth0    inet 10.244.1.7/24 brd 10.244.1.255 scope global eth0\n@pod c\n2: eth0    inet 10.244.1.3/24 scope global eth0\n@pod b\n");
+        assert.deepEqual([...live], [["a", "10.244.1.7"], ["c", "10.244.1.3"]]);
+        const k = applyLiveIps(K, live);
+        assert.deepEqual(k.out.pods.map((p) => p.ip), ["10.244.1.7", "10.244.1.3", "10.244.2.2"]);
+        assert.deepEqual(k.notes, [
+            "a: a new sandbox has 10.244.1.7 (the stack output says 10.244.1.2: kubelet mode gives a new sandbox a new IP, as Kubernetes does)",
+            "b: no live address read on node2 (is its sandbox running? see status); using the stack output's 10.244.2.2",
+        ]);
+        assert.equal(K.pods[0].ip, "10.244.1.2", "the outputs themselves are not changed");
+        const d = applyLiveIps(OUT, new Map([["a", "10.244.1.9"]]));
+        assert.deepEqual([d.out.pods.map((p) => p.ip), d.notes], [["10.244.1.2", "10.244.2.2"], []], "docker mode: the stack output's IPs");
+    });
+
+    it("the matrix table shows the address probed; a pod probed at a new sandbox's IP gets a note", () => {
+        const pairs: Pair[] = [
+            { from: "b", to: "a", toIp: "10.244.1.7", reached: true, sourceSeen: "10.244.2.2", nat: false, path: "across nodes" },
+            { from: "a", to: "b", toIp: "10.244.2.2", reached: true, sourceSeen: "10.244.1.7", nat: false, path: "across nodes" },
+        ];
+        assert.match(renderMatrix(pairs, K).split("\n")[1], /^b +a \(10\.244\.1\.7\) +yes +10\.244\.2\.2 +no/);
+        assert.deepEqual(probedIpNotes(pairs, K), ["a: a new sandbox has 10.244.1.7 (the stack output says 10.244.1.2: kubelet mode gives a new sandbox a new IP, as Kubernetes does)"]);
+        assert.deepEqual(probedIpNotes(pairs.map(({ toIp: _, ...p }) => p), K), [], "an older saved matrix, without toIp");
+    });
+
+    it("trace: the notes of the pods traced at a new sandbox's IP are shown under its first line", () => {
+        const note = "a: a new sandbox has 10.244.1.7 (the stack output says 10.244.1.2: kubelet mode gives a new sandbox a new IP, as Kubernetes does)";
+        const text = renderTrace({ from: { ...K.pods[2] }, to: { ...K.pods[0], ip: "10.244.1.7" }, hops: [{ at: "pod b", what: "leaves", interface: "eth0", detail: "x" }], verdict: "across nodes", notes: [note] });
+        assert.deepEqual(text.split("\n").slice(0, 2), ["trace b (10.244.2.2) -> a (10.244.1.7)", `  note: ${note}`]);
+    });
 });
 
 describe("cockpit: the matrix and the picture", () => {
@@ -229,6 +342,22 @@ describe("cockpit: cni POD", () => {
         assert.match(text, /^ {3}stderr: podnet: IPAM ADD delegated to \/opt\/cni\/bin\/host-local: \{\}$/m);
         assert.match(text, /^ {3}stdout: \{"cniVersion":"1\.0\.0","ips":\[\{"address":"10\.244\.1\.2\/24"/m);
         assert.match(text, /^2\. portmap: exit 0/m);
+    });
+
+    it("kubelet mode: the call containerd made, as the podnet plugin logged it under kubelet's name; portmap's call is named as not logged", () => {
+        const byContainerd = JSON.stringify({ ...JSON.parse(call("podnet", result)), pod: "a-node1", caller: "containerd", op: "runtime:abc:ADD" });
+        const v = parseCniView("a", "node1", `${conflist}\n@@podnet-cni-last\n${byContainerd}\n`, "a-node1");
+        assert.equal(v.kubeletName, "a-node1");
+        const text = renderCni(v);
+        assert.match(text, /^pod a on node1 \(kubelet name a-node1\): its last CNI ADD, as containerd ran it for kubelet$/m);
+        assert.match(text, /^\(containerd runs every plugin of the list; only the podnet plugin logs the calls it gets, so the call to portmap is not shown\)$/m);
+        assert.match(text, /^1\. podnet: exit 0 at 2026-12-01T00:00:00Z, called by containerd$/m);
+        assert.doesNotMatch(text, /^2\./m);
+        const none = renderCni(parseCniView("a", "node1", `${conflist}\n@@podnet-cni-last\n`, "a-node1"));
+        assert.match(none, /no ADD logged for a-node1 on node1 \(the podnet plugin logs each call containerd makes to it; /);
+        const bridge = JSON.stringify({ cniVersion: "1.0.0", name: "podnet", plugins: [{ type: "bridge" }, { type: "portmap" }] });
+        assert.match(renderCni(parseCniView("a", "node1", `${bridge}\n@@podnet-cni-last\n`, "a-node1")),
+            /no ADD logged for a-node1 on node1 \(containerd ran bridge -> portmap, and only the lab's podnet plugin logs the calls it gets; /);
     });
 
     it("no configuration and no logged ADD: says so", () => {

@@ -27,7 +27,7 @@ describe("podnet serve", () => {
     const calls: string[] = [];
     let release: () => void = () => undefined;
     const verbs: Verbs = {
-        status: async () => { calls.push("status"); return { nodes: [], pods: [], differences: [] } as Status; },
+        status: async () => { calls.push("status"); return { nodes: [], pods: [], differences: [], notes: [] } as Status; },
         matrix: async () => { calls.push("matrix"); await new Promise<void>((r) => { release = r; }); return [{ from: "web-1", to: "web-2", reached: true, sourceSeen: "10.244.1.3", nat: false, path: "across nodes" }] as Pair[]; },
         trace: async (_o, from, to) => { calls.push(`trace ${from} ${to}`); return { from: out.pods[1], to: out.pods[2], hops: [{ at: "pod web-1", what: "leaves", detail: "x" }], verdict: "across nodes" }; },
         breakPiece: async (_o, what, node, peer) => { calls.push(`break ${what} ${node} ${peer ?? ""}`.trim()); return ["broken"]; },
@@ -55,7 +55,7 @@ describe("podnet serve", () => {
         assert.equal(d.nodes.length, 3);
         assert.match(d.podNetworkLine, /^pod network: routed/);
         assert.equal(d.cniPlugin, "podnet");
-        assert.deepEqual(JSON.parse((await request(s, "GET", "/api/status")).body), { nodes: [], pods: [], differences: [] });
+        assert.deepEqual(JSON.parse((await request(s, "GET", "/api/status")).body), { nodes: [], pods: [], differences: [], notes: [] });
         const t = JSON.parse((await request(s, "GET", "/api/trace?from=web-1&to=outside")).body) as { hops: unknown[]; verdict: string };
         assert.equal(t.verdict, "across nodes");
         assert.ok(calls.includes("trace web-1 outside"));

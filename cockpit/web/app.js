@@ -48,16 +48,15 @@ function draw() {
   const diffsOf = (name) => (st ? st.differences.filter((d) => d.startsWith(`${name}:`)) : []);
   const podsOf = (n) => out.pods.filter((p) => p.node === n.name);
 
-  const podLine = (p) => { const l = live(p.name); return `${p.name}  ${l ? l.liveIp || "no IP" : p.ip}`; };
   const vethLine = (p) => { const l = live(p.name); return `veth ${l && l.veth ? l.veth : "?"}`; };
   const lines = out.nodes.map((n) => [
-    `${n.name}  LAN ${n.lanIp}`,
-    // (as drawn: "pod " in bold before the name, the veth label in a box of its own)
-    ...podsOf(n).map((p) => `pod ${podLine(p)}      ${vethLine(p)}`), `bridge ${n.bridge} ${n.bridgeIp}  ${n.podCidr}`,
+    `${n.name}  LAN ${n.lanIp}`, `bridge ${n.bridge} ${n.bridgeIp}  ${n.podCidr}`,
     ...(n.vxlan ? [`${n.vxlan.device}  VNI ${n.vxlan.vni}  UDP ${n.vxlan.port}  VTEP ${n.vxlan.vtepIp}`] : []),
     ...n.routes.map((r) => `route ${routeText(r)}`),
   ]);
-  const W = Math.max(250, ...lines.flat().map((s) => s.length * CH + 40));
+  // A pod's row, left to right: "pod NAME" (bold), its IP, the runtime's tag, the veth's box; each sized from its text.
+  const podWidth = (p) => 18 + (p.name.length + 5) * CH + ipLabel(p, live(p.name)).text.length * CH + 10 + tagWidth(runtimeOf(out, p)) + 8 + vethLine(p).length * CH + 4 + 20;
+  const W = Math.max(250, ...lines.flat().map((s) => s.length * CH + 40), ...out.pods.map(podWidth));
   const rows = Math.max(1, ...out.nodes.map((n) => podsOf(n).length));
   const routeRows = Math.max(1, ...out.nodes.map((n) => n.routes.length)) + (out.nodes.some((n) => n.vxlan) ? 1 : 0);
   const G = 28, M = 16, top = 16;
@@ -91,13 +90,19 @@ function draw() {
       const pg = el("g", { "data-el": `pod:${p.name}`, class: `pod${diffsOf(p.name).length ? " diff" : ""}` }, g);
       el("rect", { x: x + 10, y: py, width: W - 20, height: 28, rx: 5, class: "pod-box" }, pg);
       el("text", { x: x + 18, y: py + 18, class: "pod-name" }, pg, `pod ${p.name}`);
-      const ip = l ? l.liveIp || "no IP" : p.ip;
-      el("text", { x: x + 18 + (p.name.length + 5) * CH, y: py + 18, class: `ip${l && l.liveIp !== p.ip ? " bad" : ""}`, "data-ip": p.name }, pg,
-        l && l.liveIp !== p.ip ? `${ip} (declared ${p.ip})` : ip);
+      const ip = ipLabel(p, l);
+      el("text", { x: x + 18 + (p.name.length + 5) * CH, y: py + 18, class: `ip${ip.cls}`, "data-ip": p.name }, pg, ip.text);
       const vg = el("g", { "data-el": `veth:${p.name}` }, g);
       const vt = vethLine(p);
-      el("rect", { x: x + W - 20 - vt.length * CH, y: py + 5, width: vt.length * CH + 4, height: 18, rx: 3, class: "veth-box" }, vg);
-      el("text", { x: x + W - 18 - vt.length * CH, y: py + 18, class: "veth" }, vg, vt);
+      const vx = x + W - 20 - vt.length * CH;
+      el("rect", { x: vx, y: py + 5, width: vt.length * CH + 4, height: 18, rx: 3, class: "veth-box" }, vg);
+      el("text", { x: vx + 2, y: py + 18, class: "veth" }, vg, vt);
+      // Who built the pod: the lab's steps through the node's Docker, or kubelet (a static pod) and containerd.
+      const rt = runtimeOf(out, p), tw = tagWidth(rt);
+      const tg = el("g", { "data-el": `runtime:${p.name}`, class: `runtime ${rt}` }, pg);
+      el("rect", { x: vx - 8 - tw, y: py + 6, width: tw, height: 16, rx: 8, class: "runtime-box" }, tg);
+      el("text", { x: vx - 8 - tw + 6, y: py + 18, class: "runtime-tag" }, tg, rt);
+      el("title", {}, tg, l && l.builtBy ? l.builtBy : builtBy(out, p));
     });
     const by = y + 58 + rows * 34;
     const bg = el("g", { "data-el": `bridge:${n.name}`, class: nl && !nl.bridge.up ? "diff" : "" }, g);
@@ -137,6 +142,26 @@ function draw() {
   drawTrace();
 }
 
+/** Who built a pod (its own runtime, else the lab's podRuntime; older outputs: docker), as cockpit/runtime.ts says it. */
+const runtimeOf = (out, p) => ((p.runtime || out.podRuntime) === "kubelet" ? "kubelet" : "docker");
+const builtBy = (out, p) => (runtimeOf(out, p) === "kubelet"
+  ? `built by kubelet (static pod ${p.manifest || `/etc/kubernetes/manifests/${p.name}.yaml`}, kubelet name ${p.name}-${p.node})`
+  : "built by the lab's steps (docker)");
+const TAG_CH = 6.4; // px per character of the runtime tag's 10.5px font
+const tagWidth = (text) => text.length * TAG_CH + 12;
+
+/**
+ * The IP drawn on a pod: the live one. Another than the stack output's is red, unless status says it is a new
+ * sandbox's (kubelet mode gives a new sandbox a new IP, as Kubernetes does): then a note, drawn plainly.
+ */
+function ipLabel(p, l) {
+  if (!l) { return { text: p.ip, cls: "" }; }
+  if (l.liveIp === p.ip) { return { text: p.ip, cls: "" }; }
+  const note = (state.status.notes || []).some((n) => n.startsWith(`${p.name}: a new sandbox has ${l.liveIp} `));
+  if (note) { return { text: `${l.liveIp} (new sandbox; was ${p.ip})`, cls: " new-sandbox" }; }
+  return { text: `${l.liveIp || "no IP"} (declared ${p.ip})`, cls: " bad" };
+}
+
 // ---------- status ----------
 async function refreshStatus() {
   return once("status", async () => {
@@ -146,6 +171,7 @@ async function refreshStatus() {
       $("status-summary").textContent = d.length ? `${d.length} difference${d.length > 1 ? "s" : ""} from the declared lab` : "no differences: the lab is as declared";
       $("status-summary").className = `summary ${d.length ? "bad" : "good"}`;
       $("differences").replaceChildren(...d.map((x) => { const li = document.createElement("li"); li.textContent = x; return li; }));
+      $("notes").replaceChildren(...(state.status.notes || []).map((x) => { const li = document.createElement("li"); li.textContent = x; return li; }));
     } catch (e) {
       $("status-summary").textContent = `status failed: ${e.message}`;
       $("status-summary").className = "summary bad";
@@ -340,7 +366,8 @@ function loop(run, ms) {
   }
   const out = state.out;
   $("lan").textContent = `· ${out.lan.network}`;
-  $("model").textContent = `podNetwork: ${out.podNetwork || "lab"} · CNI plugin: ${out.cniPlugin || "podnet"} · ${out.podNetworkLine}`;
+  const runtime = out.podRuntime === "kubelet" ? "kubelet (static pods, containerd)" : "docker (the lab's steps)";
+  $("model").textContent = `podNetwork: ${out.podNetwork || "lab"} · CNI plugin: ${out.cniPlugin || "podnet"} · pods built by ${runtime} · ${out.podNetworkLine}`;
   wire();
   draw();
   drawMatrix();

@@ -199,6 +199,8 @@ function test(): number {
         const kubelet = variant({ PODNET_E2E_POD_RUNTIME: "kubelet", PODNET_E2E_POD_NETWORK: podNetwork });
         if (kubelet([self, "up"]) === 0) {
             const skipS10 = { PODNET_CLAIMS_SKIP_S10: "in kubelet mode kubelet.e2e removes a pod (web-1) and checks kubelet's and containerd's part of it" };
+            if (podNetwork === "lab") { status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, "cockpit.e2e.js")]) || status; } // the cockpit, on the routed kubelet lab
+            if (podNetwork === "lab") { status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, "web.e2e.js")]) || status; } // the live page, likewise
             status = variant({ PODNET_E2E_POD_RUNTIME: "kubelet", ...skipS10 })(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
             status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, "kubelet.e2e.js")]) || status;
         } else {

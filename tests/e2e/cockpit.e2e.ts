@@ -6,7 +6,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { projectRoot } from "../../plan/load";
+import { Outputs } from "../../cockpit/live";
 import { Pair } from "../../cockpit/matrix";
+import { Status } from "../../cockpit/status";
 
 const root = projectRoot();
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
@@ -16,12 +18,38 @@ const podnet = (...args: string[]) => {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const log = (line: string) => process.stdout.write(`# cockpit: ${line}\n`);
+const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as Outputs;
+/** Kubelet mode (podRuntime kubelet): kubelet and containerd built the pods; docker mode: the lab's own steps. */
+const kubelet = out.podRuntime === "kubelet";
+
+/**
+ * A copy of the outputs in which one pod's IP is another free address of its node's subnet: the stack output no longer
+ * says the address the pod has, as after a node restart in kubelet mode (a new sandbox, a new IP). Returns its path.
+ */
+function staleOutputs(pod: string): { file: string; said: string; live: string } {
+    const live = (JSON.parse(podnet("status", "--json").stdout) as Status).pods.find((x) => x.name === pod)?.liveIp;
+    assert.ok(live, `${pod} has no live IP`);
+    const said = live.replace(/\.\d+$/, ".200");
+    assert.ok(!out.pods.some((x) => x.ip === said), `${said} is some pod's`);
+    const file = path.join(os.tmpdir(), `podnet-stale-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify({ ...out, pods: out.pods.map((x) => (x.name === pod ? { ...x, ip: said } : x)) }));
+    return { file, said, live };
+}
 
 describe("cockpit on the e2e lab", () => {
-    it("status: no difference on a healthy lab", () => {
+    it("status: no difference on a healthy lab; each pod says who built it", () => {
         const r = podnet("status");
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /no differences: the lab is as declared/);
+        assert.doesNotMatch(r.stdout, /notes \(not differences\)/);
+        for (const p of out.pods) {
+            const said = kubelet ? `built by kubelet (static pod ${p.manifest}, kubelet name ${p.sandbox})` : "built by the lab's steps (docker)";
+            assert.ok(r.stdout.includes(`  ${p.name}: ${said}\n`), `status does not say "${p.name}: ${said}":\n${r.stdout}`);
+        }
+        const json = JSON.parse(podnet("status", "--json").stdout) as Status;
+        assert.deepEqual(json.pods.map((p) => [p.name, p.runtime, p.containers.map((c) => c.state).join()]),
+            out.pods.map((p) => [p.name, kubelet ? "kubelet" : "docker", p.containers.map(() => "running").join()]));
+        assert.deepEqual(json.notes, []);
     });
 
     it("matrix --json: every pod reaches every pod with its own address; the outside host sees the node's (masquerade)", () => {
@@ -29,7 +57,6 @@ describe("cockpit on the e2e lab", () => {
         const r = podnet("matrix", "--json");
         log(`matrix of the sample lab in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
         assert.equal(r.status, 0, r.stdout + r.stderr);
-        const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { pods: { name: string; ip: string; node: string }[]; nodes: { name: string; lanIp: string }[] };
         const pairs = (JSON.parse(r.stdout) as { pairs: Pair[] }).pairs;
         assert.equal(pairs.length, out.pods.length * out.pods.length, "n*(n-1) pod pairs and n outside probes");
         for (const p of pairs) {
@@ -44,17 +71,29 @@ describe("cockpit on the e2e lab", () => {
     });
 
     it("cni POD: the pod's last ADD as its node's runtime ran it, plugin by plugin, with the real CNI_* variables", () => {
-        const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { cniPlugin?: string; pods: { name: string; ip: string }[] };
         const web = out.pods.find((p) => p.name === "web-1")!;
         const r = podnet("cni", "web-1");
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assert.match(r.stdout, new RegExp(`plugins ${out.cniPlugin} -> portmap`));
-        assert.match(r.stdout, /^1\. \S+: exit 0/m);
         assert.match(r.stdout, /CNI_COMMAND=ADD\n/);
-        assert.match(r.stdout, /CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1;K8S_POD_INFRA_CONTAINER_ID=[0-9a-f]{64}/);
         assert.ok(r.stdout.includes(`"address":"${web.ip}/`), "the result holds the pod's IP");
-        const json = JSON.parse(podnet("cni", "web-1", "--json").stdout) as { calls: { plugin: string }[] };
-        assert.deepEqual(json.calls.map((c) => c.plugin), [out.cniPlugin, "portmap"]);
+        const json = JSON.parse(podnet("cni", "web-1", "--json").stdout) as { kubeletName?: string; calls: { plugin: string; caller?: string; env: Record<string, string> }[] };
+        if (kubelet) {
+            // containerd ran the conflist; the podnet plugin logged the call it got, under the name kubelet gave the pod.
+            assert.match(r.stdout, /^pod web-1 on node1 \(kubelet name web-1-node1\): its last CNI ADD, as containerd ran it for kubelet$/m);
+            assert.match(r.stdout, /^1\. podnet: exit 0 at \S+, called by containerd$/m);
+            assert.match(r.stdout, /so the call to portmap is not shown/);
+            assert.equal(json.kubeletName, web.sandbox);
+            assert.deepEqual(json.calls.map((c) => [c.plugin, c.caller]), [["podnet", "containerd"]]);
+            const args = new Map(json.calls[0].env.CNI_ARGS.split(";").map((kv) => kv.split("=") as [string, string]));
+            assert.equal(args.get("K8S_POD_NAME"), "web-1-node1");
+            assert.match(args.get("K8S_POD_UID") ?? "", /^[0-9a-f]{32}$/, "the pod's UID, which only kubelet knows");
+            assert.match(json.calls[0].env.CNI_NETNS, /^\/var\/run\/netns\/cni-/, "containerd's own namespace name");
+        } else {
+            assert.match(r.stdout, /^1\. \S+: exit 0/m);
+            assert.match(r.stdout, /CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1;K8S_POD_INFRA_CONTAINER_ID=[0-9a-f]{64}/);
+            assert.deepEqual(json.calls.map((c) => c.plugin), [out.cniPlugin, "portmap"]);
+        }
         assert.equal(podnet("cni", "no-such-pod").status, 2);
     });
 
@@ -95,9 +134,38 @@ describe("cockpit on the e2e lab", () => {
         const r = podnet("diagram", "--svg", file);
         assert.equal(r.status, 0, r.stderr);
         const svg = fs.readFileSync(file, "utf8");
-        const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { pods: { name: string; ip: string }[] };
         for (const p of out.pods) { assert.ok(svg.includes(`pod ${p.name}  ${p.ip}`), `no ${p.name}`); }
         assert.match(svg, /last matrix/);
         fs.rmSync(file);
+    });
+
+    it(`a stack output that no longer says web-3's address (as after a node restart in kubelet mode): ${kubelet
+        ? "status notes the new IP and stays clean; matrix and trace use the live IP" : "status marks it, in docker mode a difference"}`, () => {
+        const stale = staleOutputs("web-3");
+        const at = (...args: string[]) => spawnSync(process.execPath, [cockpit, ...args, "--outputs", stale.file], { encoding: "utf8", timeout: 60_000 });
+        try {
+            const s = at("status");
+            if (!kubelet) {
+                assert.equal(s.status, 1, s.stdout);
+                assert.ok(s.stdout.includes(`! web-3: eth0 has ${stale.live}, declared ${stale.said}`), s.stdout);
+                return;
+            }
+            assert.equal(s.status, 0, s.stdout + s.stderr);
+            assert.ok(s.stdout.includes(`notes (not differences):\n  - web-3: a new sandbox has ${stale.live} (the stack output says ${stale.said}: kubelet mode gives a new sandbox a new IP, as Kubernetes does)`), s.stdout);
+            assert.match(s.stdout, /no differences: the lab is as declared/);
+            const m = at("matrix", "--json");
+            assert.equal(m.status, 0, m.stdout + m.stderr);
+            const { pairs, notes } = JSON.parse(m.stdout) as { pairs: Pair[]; notes: string[] };
+            assert.deepEqual([...new Set(pairs.filter((p) => p.to === "web-3").map((p) => `${p.toIp} ${p.reached}`))], [`${stale.live} true`]);
+            assert.ok(pairs.filter((p) => p.from === "web-3" && p.path !== "outside").every((p) => p.sourceSeen === stale.live && p.nat === false), "web-3 seen with its live IP, no NAT");
+            assert.equal(notes.length, 1);
+            const t = at("trace", "pod-net-test", "web-3");
+            assert.equal(t.status, 0, t.stderr);
+            assert.equal(t.stdout.split("\n")[0], `trace pod-net-test (${out.pods.find((p) => p.name === "pod-net-test")!.ip}) -> web-3 (${stale.live})`);
+            assert.match(t.stdout, /^ {2}note: web-3: a new sandbox has /m);
+            assert.match(t.stdout, /=> across nodes/);
+        } finally {
+            fs.rmSync(stale.file, { force: true });
+        }
     });
 });

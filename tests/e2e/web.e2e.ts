@@ -8,6 +8,7 @@
 import * as assert from "node:assert/strict";
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "puppeteer-core";
@@ -62,8 +63,53 @@ describe("the SVG diagram, measured in the browser", () => {
     }
 });
 
+/** `podnet serve` on these outputs, on a free port: its address and token, as it printed them. */
+async function startServe(outputs: string): Promise<{ server: ChildProcess; url: string; token: string }> {
+    const server = spawn(process.execPath, [path.join(root, "build", "cockpit", "main.js"), "serve", "--port", "0", "--outputs", outputs], { stdio: ["ignore", "pipe", "inherit"] });
+    const printed = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        server.stdout?.on("data", (c: Buffer) => { text += c.toString(); if (/#token=\w+/.test(text)) { resolve(text); } });
+        server.once("exit", (code) => reject(new Error(`serve exited ${code}: ${text}`)));
+    });
+    log(printed.trim().split("\n")[0]);
+    const [, url, token] = /open (http:\/\/127\.0\.0\.1:\d+\/)#token=(\w+)/.exec(printed) ?? [];
+    return { server, url, token };
+}
+
+/**
+ * Each pod's row on the live page, measured: its texts inside its box, and its IP, runtime tag and veth label side by
+ * side without overlapping. Returns what does not fit.
+ */
+function podRowsMisfit(page: Page): Promise<string[]> {
+    return page.evaluate(() => {
+        const bad: string[] = [];
+        for (const g of document.querySelectorAll<SVGGElement>('#lab-svg [data-el^="pod:"]')) {
+            const name = (g.getAttribute("data-el") ?? "").slice(4);
+            const box = (g.querySelector("rect.pod-box") as SVGRectElement).getBBox();
+            const parts = [
+                ["name", g.querySelector("text.pod-name")], ["ip", g.querySelector("text.ip")],
+                ["runtime", g.querySelector(".runtime rect")], ["veth", document.querySelector(`[data-el="veth:${name}"] rect`)],
+            ].map(([k, e]) => [k, (e as SVGGraphicsElement | null)?.getBBox()] as const);
+            for (const [k, b] of parts) {
+                if (!b) { bad.push(`${name}: no ${k}`); continue; }
+                if (b.x < box.x || b.x + b.width > box.x + box.width) { bad.push(`${name}: ${k} ${Math.round(b.x)}..${Math.round(b.x + b.width)} outside its box ${box.x}..${box.x + box.width}`); }
+            }
+            for (let i = 1; i < parts.length; i++) {
+                const [k0, a] = parts[i - 1], [k1, b] = parts[i];
+                if (a && b && a.x + a.width > b.x) { bad.push(`${name}: ${k0} (ends at ${Math.round(a.x + a.width)}) runs into ${k1} (at ${Math.round(b.x)})`); }
+            }
+            for (const t of g.querySelectorAll<SVGTextElement>(".runtime text")) {
+                const r = (g.querySelector(".runtime rect") as SVGRectElement).getBBox(), b = t.getBBox();
+                if (b.x + b.width > r.x + r.width) { bad.push(`${name}: the tag '${t.textContent}' is wider than its box`); }
+            }
+        }
+        return bad;
+    });
+}
+
 describe("podnet serve in the browser, on the e2e lab", () => {
     const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as Outputs;
+    const kubelet = out.podRuntime === "kubelet";
     const src = out.pods[0];
     const dst = out.pods.find((p) => p.node !== src.node) as Outputs["pods"][number];
     let server: ChildProcess;
@@ -73,14 +119,7 @@ describe("podnet serve in the browser, on the e2e lab", () => {
     let page: Page;
 
     before(async () => {
-        server = spawn(process.execPath, [path.join(root, "build", "cockpit", "main.js"), "serve", "--port", "0", "--outputs", OUTPUTS], { stdio: ["ignore", "pipe", "inherit"] });
-        const printed = await new Promise<string>((resolve, reject) => {
-            let text = "";
-            server.stdout?.on("data", (c: Buffer) => { text += c.toString(); if (/#token=\w+/.test(text)) { resolve(text); } });
-            server.once("exit", (code) => reject(new Error(`serve exited ${code}: ${text}`)));
-        });
-        log(printed.trim().split("\n")[0]);
-        [, url, token] = /open (http:\/\/127\.0\.0\.1:\d+\/)#token=(\w+)/.exec(printed) ?? [];
+        ({ server, url, token } = await startServe(OUTPUTS));
         browser = await launch();
         page = await browser.newPage();
         await page.setViewport({ width: 1440, height: 900 });
@@ -96,11 +135,14 @@ describe("podnet serve in the browser, on the e2e lab", () => {
         await page.waitForFunction(() => document.getElementById("matrix-summary")?.dataset.state === "idle" && /model/.test(document.getElementById("matrix-summary")?.textContent ?? ""), { timeout: 60_000 });
     };
     const cells = () => page.$$eval("#matrix td[data-from]", (tds) => tds.map((td) => ({ from: (td as HTMLElement).dataset.from, to: (td as HTMLElement).dataset.to, cls: td.className })));
-    /** Screenshots of the overlay model's page get their own names (serve-trace-vxlan.png). */
+    /**
+     * Screenshots of the overlay model's page get their own names (serve-trace-vxlan.png); kubelet mode's go to the
+     * temporary folder (docs/ shows the lab's default, docker mode).
+     */
     const shot = async (name: string) => {
-        const file = out.podNetwork === "vxlan" ? name.replace(/\.png$/, "-vxlan.png") : name;
-        await page.screenshot({ path: path.join(DOCS, file), fullPage: true });
-        log(`screenshot docs/${file}`);
+        const file = path.join(kubelet ? os.tmpdir() : DOCS, out.podNetwork === "vxlan" ? name.replace(/\.png$/, "-vxlan.png") : name);
+        await page.screenshot({ path: file, fullPage: true });
+        log(`screenshot ${path.relative(root, file)}`);
     };
     const trace = async (from: string, to: string) => {
         await page.select("#trace-from", from);
@@ -114,13 +156,18 @@ describe("podnet serve in the browser, on the e2e lab", () => {
     it("the page shows the model, and every pod with its live IP; no differences", async () => {
         await page.waitForFunction(() => /differences/.test(document.getElementById("status-summary")?.textContent ?? ""), { timeout: 30_000 });
         await idle();
-        assert.match(await page.$eval("#model", (e) => e.textContent ?? ""), new RegExp(`podNetwork: ${out.podNetwork ?? "lab"} · CNI plugin: ${out.cniPlugin ?? "podnet"}`));
+        const built = kubelet ? "kubelet \\(static pods, containerd\\)" : "docker \\(the lab's steps\\)";
+        assert.match(await page.$eval("#model", (e) => e.textContent ?? ""), new RegExp(`podNetwork: ${out.podNetwork ?? "lab"} · CNI plugin: ${out.cniPlugin ?? "podnet"} · pods built by ${built}`));
         assert.equal(await page.$eval("#status-summary", (e) => e.textContent), "no differences: the lab is as declared");
         for (const p of out.pods) {
             const text = await page.$eval(`[data-el="pod:${p.name}"]`, (e) => e.textContent ?? "");
             assert.ok(text.includes(p.ip), `pod ${p.name} shows ${text}, not ${p.ip}`);
             assert.match(await page.$eval(`[data-el="veth:${p.name}"]`, (e) => e.textContent ?? ""), /^veth veth\w+/);
+            // Who built it: a tag on the pod, its sentence as the tooltip (from status).
+            const tag = await page.$eval(`[data-el="runtime:${p.name}"]`, (e) => [e.querySelector("text")?.textContent, e.querySelector("title")?.textContent]);
+            assert.deepEqual(tag, kubelet ? ["kubelet", `built by kubelet (static pod ${p.manifest}, kubelet name ${p.sandbox})`] : ["docker", "built by the lab's steps (docker)"]);
         }
+        assert.deepEqual(await podRowsMisfit(page), []);
         assert.ok(await page.$('[data-el="outside"]'), "the outside host is drawn");
         assert.match(await page.$eval("#matrix-summary", (e) => e.textContent ?? ""), /^the model holds/);
         assert.equal((await cells()).filter((c) => c.cls === "fail").length, 0);
@@ -188,5 +235,52 @@ describe("podnet serve in the browser, on the e2e lab", () => {
         assert.equal((await cells()).filter((c) => c.cls === "fail").length, 0);
         assert.match(await page.$eval("#matrix-summary", (e) => e.textContent ?? ""), /^the model holds/);
         assert.equal(await page.$eval("#status-summary", (e) => e.textContent), "no differences: the lab is as declared");
+    });
+});
+
+describe("podnet serve on a stack output that no longer says a pod's address (as after a node restart in kubelet mode)", () => {
+    const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as Outputs;
+    const kubelet = out.podRuntime === "kubelet";
+    const pod = out.pods[out.pods.length - 1];
+    const said = pod.ip.replace(/\.\d+$/, ".200");
+    const file = path.join(os.tmpdir(), `podnet-web-stale-${process.pid}.json`);
+    let server: ChildProcess;
+    let browser: Browser;
+    let page: Page;
+
+    before(async () => {
+        assert.ok(!out.pods.some((p) => p.ip === said), `${said} is some pod's`);
+        fs.writeFileSync(file, JSON.stringify({ ...out, pods: out.pods.map((p) => (p === pod ? { ...p, ip: said } : p)) }));
+        const s = await startServe(file);
+        server = s.server;
+        browser = await launch();
+        page = await browser.newPage();
+        await page.setViewport({ width: 1440, height: 900 });
+        await page.goto(s.url);
+        await page.waitForFunction(() => /difference/.test(document.getElementById("status-summary")?.textContent ?? ""), { timeout: 30_000 });
+    });
+    after(async () => {
+        await browser?.close();
+        server?.kill("SIGTERM");
+        fs.rmSync(file, { force: true });
+    });
+
+    it(kubelet ? `${pod.name}'s live IP drawn as a new sandbox's, listed as a note, not a difference; the matrix probes the live IP and holds`
+        : `docker mode: ${pod.name}'s IP other than declared is red and a difference`, async () => {
+        // The page runs the matrix as it opens; wait for it (its probes are removed at its end).
+        await page.waitForFunction(() => document.getElementById("matrix-summary")?.dataset.state === "idle" && /model/.test(document.getElementById("matrix-summary")?.textContent ?? ""), { timeout: 60_000 });
+        const ip = await page.$eval(`[data-ip="${pod.name}"]`, (e) => [e.textContent, e.getAttribute("class")]);
+        if (!kubelet) {
+            assert.deepEqual(ip, [`${pod.ip} (declared ${said})`, "ip bad"]);
+            assert.match(await page.$eval("#differences", (e) => e.textContent ?? ""), new RegExp(`${pod.name}: eth0 has ${pod.ip.replace(/\./g, "\\.")}, declared`));
+            return;
+        }
+        assert.deepEqual(ip, [`${pod.ip} (new sandbox; was ${said})`, "ip new-sandbox"]);
+        assert.equal(await page.$eval("#status-summary", (e) => e.textContent), "no differences: the lab is as declared");
+        assert.equal(await page.$eval("#notes", (e) => e.textContent),
+            `${pod.name}: a new sandbox has ${pod.ip} (the stack output says ${said}: kubelet mode gives a new sandbox a new IP, as Kubernetes does)`);
+        assert.deepEqual(await podRowsMisfit(page), [], "the longer IP text still fits its row");
+        await page.screenshot({ path: path.join(os.tmpdir(), "serve-new-sandbox.png"), fullPage: true });
+        assert.match(await page.$eval("#matrix-summary", (e) => e.textContent ?? ""), /^the model holds/);
     });
 });
