@@ -134,7 +134,7 @@ async function destroy(names: string[]): Promise<number> {
  * broken state (one node stopped, another removed by hand), which must still leave nothing. Then the same lab in the
  * "before" state (docker0), in the overlay model (vxlan: its own checks, the CNI checks, then the same claims), and with the
  * reference `bridge` CNI plugin in place of podnet (the cockpit, the CNI checks and the claims), and in kubelet mode, routed
- * and overlay (the claims and the kubelet checks), each up and down.
+ * (the cockpit, the live page, the claims and the kubelet checks) and overlay (the claims and the kubelet checks), each up and down.
  */
 function test(): number {
     const node = process.execPath;
@@ -199,8 +199,10 @@ function test(): number {
         const kubelet = variant({ PODNET_E2E_POD_RUNTIME: "kubelet", PODNET_E2E_POD_NETWORK: podNetwork });
         if (kubelet([self, "up"]) === 0) {
             const skipS10 = { PODNET_CLAIMS_SKIP_S10: "in kubelet mode kubelet.e2e removes a pod (web-1) and checks kubelet's and containerd's part of it" };
-            if (podNetwork === "lab") { status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, "cockpit.e2e.js")]) || status; } // the cockpit, on the routed kubelet lab
-            if (podNetwork === "lab") { status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, "web.e2e.js")]) || status; } // the live page, likewise
+            // The cockpit and the live page, on the routed kubelet lab.
+            for (const file of podNetwork === "lab" ? ["cockpit.e2e.js", "web.e2e.js"] : []) {
+                status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, file)]) || status;
+            }
             status = variant({ PODNET_E2E_POD_RUNTIME: "kubelet", ...skipS10 })(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
             status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, "kubelet.e2e.js")]) || status;
         } else {
