@@ -1,12 +1,6 @@
+import "./host/startup";
 // podnet-lab: Kubernetes pod networking, built for real on one machine. See README.md.
-// Before the SDK is first loaded: npm machinery it loads for a feature this program never uses waits until used.
-import { deferUnusedSdkModules } from "./host/deferred-modules";
-deferUnusedSdkModules();
 import * as pulumi from "@pulumi/pulumi";
-import { installPromiseTraceShortcut } from "./host/stack-traces";
-// Before the program makes any resource: the SDK's per-promise stack traces keep only their first line, unmapped
-// (host/stack-traces.ts).
-installPromiseTraceShortcut();
 import { PodnetLab } from "./components/lab";
 import * as host from "./host/facts";
 import { CONFIG_NAMESPACE } from "./plan/config";

@@ -1,9 +1,3 @@
-// The Pulumi Node.js SDK records a stack trace on every promise it makes (`debuggablePromise`: `new Error().stack`),
-// and reads it only to print promise leaks under PULUMI_DEBUG_PROMISE_LEAKS. Under ts-node each trace went through
-// source maps: about a fifth of a 10-node lab's no-change preview (measured: 5.8–6.8 s against 4.5–5.4 s). Those
-// traces are now cut to their first line (no frames to format), unless PULUMI_DEBUG_PROMISE_LEAKS asks to print them;
-// every other stack trace (the program's own errors, the positions Pulumi records for each resource) is still
-// mapped to the TypeScript source.
 
 type Prepare = (err: Error, frames: NodeJS.CallSite[]) => unknown;
 
