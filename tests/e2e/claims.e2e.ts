@@ -1,4 +1,4 @@
-// The model's claims (S1-S10 of NETWORK-MODEL.md), checked on the running e2e lab from the outside:
+// The model's claims (S1-S10 of docs/model.md), checked on the running e2e lab from the outside:
 // `docker exec` into nodes and pod containers, reading what a learner would read. Needs `e2e:up` first.
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

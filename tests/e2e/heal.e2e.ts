@@ -1,4 +1,4 @@
-// Self-healing nodes (R3, R4 of NETWORK-MODEL.md), on the running lab, from the outside: restart nodes and see
+// Self-healing nodes (R3, R4 of docs/model.md), on the running lab, from the outside: restart nodes and see
 // the claims hold again with no deploy; delete a route by hand and see it come back; pause the node agent and
 // see it stay broken. PODNET_OUTPUTS names the lab's outputs (default: the e2e stand-in's).
 import * as assert from "node:assert/strict";
