@@ -1,44 +1,14 @@
 // config + pod specs -> everything the lab declares, as plain values: nodes, subnets, routes, pods, IPs, images, names.
+// The network models (routed, overlay, before) are in models.ts; this composes the chosen one with placement and pods.
 import { createHash } from "crypto";
 import { CniConfList, cniConfList, CniPlugin, conflistText } from "./cni";
-import { LabConfig, NODE_DOCKER0_CIDR, NodeSecurity, PodNetwork } from "./config";
+import { LabConfig, NodeSecurity, PodNetwork } from "./config";
 import { Problems } from "./errors";
 import { PodRuntime, StaticPodPlan, staticPodPlan } from "./kubelet";
-import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size, subnet } from "./ip";
+import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size } from "./ip";
+import { NETWORK_MODELS, NodeNetwork, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./models";
 import { PodSpec } from "./pods";
 
-export interface RoutePlan {
-    /** Resource name, e.g. node1-route-to-node3. */
-    readonly resourceName: string;
-    readonly peer: string;
-    readonly to: string;
-    readonly via: string;
-}
-/** The overlay (podNetwork vxlan): this node's VXLAN device, Flannel-style. */
-export interface VxlanPlan {
-    /** Resource name, e.g. node1-vxlan. */
-    readonly resourceName: string;
-    readonly device: string;
-    readonly vni: number;
-    /** UDP port of the encapsulated packets (IANA's VXLAN port). */
-    readonly port: number;
-    /** The device's own address: the node subnet's network address, as a /32 (Flannel's convention). */
-    readonly vtepIp: string;
-    /** The device's MAC, made from the VTEP address (0a:58 + its 4 bytes), so every peer knows it in advance. */
-    readonly mac: string;
-    /** LAN MTU minus the 50 bytes of VXLAN encapsulation. */
-    readonly mtu: number;
-}
-/** One peer on the overlay: its subnet is routed into the VXLAN device, its VTEP's MAC is behind its LAN IP. */
-export interface VxlanPeerPlan {
-    /** Resource name, e.g. node1-vxlan-to-node3. */
-    readonly resourceName: string;
-    readonly peer: string;
-    readonly to: string;
-    readonly vtepIp: string;
-    readonly mac: string;
-    readonly lanIp: string;
-}
 /** The node's CNI configuration (absent under docker0, where Docker wires the pods). */
 export interface NodeCniPlan {
     /** Resource name, e.g. node1-cni. */
@@ -47,6 +17,9 @@ export interface NodeCniPlan {
     /** The file's content, as written on the node. */
     readonly text: string;
 }
+export { DOCKER0, LAN_MTU, macFromIp, VXLAN_DEVICE, VXLAN_OVERHEAD, VXLAN_PORT, VXLAN_VNI } from "./models";
+export type { RoutePlan, VxlanPeerPlan, VxlanPlan } from "./models";
+
 export interface NodePlan {
     /** node1, node2, ... (also the hostname). */
     readonly name: string;
@@ -143,23 +116,8 @@ export interface LabPlan {
 }
 
 export const NODE_IMAGE_NAME = "podnet-lab/node:27.5.1";
-/** Docker's default bridge network, the same on every node (S6). */
-export const DOCKER0: Cidr = parseCidr(NODE_DOCKER0_CIDR) as Cidr;
 export const LABEL_STACK = "podnet-lab.stack";
 export const LABEL_PROJECT = "podnet-lab.project";
-/** The LAN's MTU (a Docker bridge network's default). */
-export const LAN_MTU = 1500;
-/** What VXLAN adds to every packet: outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14). */
-export const VXLAN_OVERHEAD = 50;
-export const VXLAN_DEVICE = "vxlan.1";
-export const VXLAN_VNI = 1;
-export const VXLAN_PORT = 4789;
-
-/** A MAC made from an IPv4 address: 0a:58 + its four bytes (10.244.2.0 -> 0a:58:0a:f4:02:00), locally administered. */
-export function macFromIp(ip: string): string {
-    return ["0a", "58", ...ip.split(".").map((b) => Number(b).toString(16).padStart(2, "0"))].join(":");
-}
-
 /** A name fragment for an image reference: nginx:1.27 -> nginx-1-27. */
 export function imageKey(ref: string): string {
     return ref.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
@@ -189,19 +147,8 @@ export function rendezvousNode(pod: string, nodes: readonly string[]): string {
     return best;
 }
 
-/**
- * Plans the lab. `config` must come from parseLabConfig without problems; pods from parsePodManifests.
- * Placement: a pod with spec.nodeName goes there (or stays Pending if no such node exists); the others go to
- * rendezvousNode. Pod IPs are not planned: the node's IPAM hands them out at CNI ADD, as in a real cluster.
- */
-export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: string): { plan: LabPlan; problems: Problems } {
-    const problems = new Problems();
-    const prefix = `podnet-${stack}`;
-    const lan = parseCidr(config.lanCidr) as Cidr;
-    const cluster = parseCidr(config.clusterCidr) as Cidr;
-    const first = ipToNumber(config.firstNodeIp) as number;
-    const nodeNames = Array.from({ length: config.nodeCount }, (_, i) => `node${i + 1}`);
-
+/** Pods in name order, each placed on a node or left Pending (rendezvousNode unless spec.nodeName names one). */
+function placePods(specs: readonly PodSpec[], nodeNames: readonly string[], problems: Problems): { sorted: PodSpec[]; placement: Map<string, string>; pending: PendingPodPlan[] } {
     const placement = new Map<string, string>();
     const pending: PendingPodPlan[] = [];
     const sorted = [...specs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -216,89 +163,83 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
         } else {
             pending.push({
                 name: s.name, nodeName: s.nodeName, source: s,
-                reason: `spec.nodeName '${s.nodeName}' (${s.source}) is not a node of this lab; nodes: ${nodeNames.join(", ")} (config podnet-lab:nodeCount is ${config.nodeCount})`,
+                reason: `spec.nodeName '${s.nodeName}' (${s.source}) is not a node of this lab; nodes: ${nodeNames.join(", ")} (config podnet-lab:nodeCount is ${nodeNames.length})`,
             });
         }
     }
+    return { sorted, placement, pending };
+}
 
-    const subs = config.imageSubstitutions;
-    const pauseImage = image(config.pauseImage, subs);
-    // Under docker0 (the "before" state), every node's pods are on Docker's default bridge, the same range on every node.
-    const docker0 = config.podNetwork === "docker0";
-    const nodeSubnets = nodeNames.map((_, i) => (docker0 ? DOCKER0 : subnet(cluster, config.nodeSubnetPrefix, i + 1)));
-    const overlay = config.podNetwork === "vxlan";
-    const podMtu = overlay ? LAN_MTU - VXLAN_OVERHEAD : LAN_MTU;
-    const vtepIp = (j: number) => numberToIp(nodeSubnets[j].base);
+/** One pod on its node: names kubelet-style, the node's subnet and gateway, the images it runs (after substitution). */
+function planPod(s: PodSpec, node: string, net: NodeNetwork, config: LabConfig): PodPlan {
+    const runImages = s.containers.map((c) => image(c.image, config.imageSubstitutions).ref);
+    return {
+        name: s.name,
+        node,
+        podCidr: formatCidr(net.subnet),
+        gateway: numberToIp(net.subnet.base + 1),
+        sandbox: `k8s_POD_${s.name}`,
+        source: s,
+        containers: s.containers.map((c, j) => ({
+            name: c.name,
+            container: `k8s_${c.name}_${s.name}`,
+            image: c.image,
+            runImage: runImages[j],
+            ...(c.command ? { entrypoint: c.command } : {}),
+            ...(c.args ? { command: c.args } : {}),
+            envs: c.env.map((e) => `${e.name}=${e.value}`),
+        })),
+        ...(config.podRuntime === "kubelet" ? { staticPod: staticPodPlan(s, node, runImages, config.preloadImages) } : {}),
+    };
+}
+
+/**
+ * Plans the lab. `config` must come from parseLabConfig without problems; pods from parsePodManifests.
+ * The network model that config.podNetwork names (models.ts) gives every node its subnet, bridge, peers and MTU;
+ * placement puts the pods on nodes. Pod IPs are not planned: the node's IPAM hands them out at CNI ADD, as in a real cluster.
+ */
+export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: string): { plan: LabPlan; problems: Problems } {
+    const problems = new Problems();
+    const prefix = `podnet-${stack}`;
+    const lan = parseCidr(config.lanCidr) as Cidr;
+    const cluster = parseCidr(config.clusterCidr) as Cidr;
+    const first = ipToNumber(config.firstNodeIp) as number;
+    const nodeNames = Array.from({ length: config.nodeCount }, (_, i) => `node${i + 1}`);
+    const lanIps = nodeNames.map((_, i) => numberToIp(first + i));
+    const { sorted, placement, pending } = placePods(specs, nodeNames, problems);
+    const networks = NETWORK_MODELS[config.podNetwork]({ names: nodeNames, lanIps, cluster, nodeSubnetPrefix: config.nodeSubnetPrefix, bridgeName: config.bridgeName });
 
     const pods: PodPlan[] = [];
     const nodes: NodePlan[] = nodeNames.map((name, i) => {
-        const sub = nodeSubnets[i];
-        const bridgeIp = sub.base + 1;
+        const net = networks[i];
+        const bridgeIp = numberToIp(net.subnet.base + 1);
         const onNode = sorted.filter((s) => placement.get(s.name) === name);
-        const room = size(sub) - 3; // network, bridge, broadcast
+        const room = size(net.subnet) - 3; // network, bridge, broadcast
         if (onNode.length > room) {
-            problems.add(`${name}'s pod subnet ${formatCidr(sub)} has room for ${room} pod(s), but ${onNode.length} are placed on it (${onNode.map((p) => p.name).join(", ")}); use a smaller config podnet-lab:nodeSubnetPrefix or more nodes`);
+            problems.add(`${name}'s pod subnet ${formatCidr(net.subnet)} has room for ${room} pod(s), but ${onNode.length} are placed on it (${onNode.map((p) => p.name).join(", ")}); use a smaller config podnet-lab:nodeSubnetPrefix or more nodes`);
         }
-        for (const s of onNode) {
-            const runImages = s.containers.map((c) => image(c.image, subs).ref);
-            pods.push({
-                name: s.name,
-                node: name,
-                podCidr: formatCidr(sub),
-                gateway: numberToIp(bridgeIp),
-                sandbox: `k8s_POD_${s.name}`,
-                source: s,
-                containers: s.containers.map((c, j) => ({
-                    name: c.name,
-                    container: `k8s_${c.name}_${s.name}`,
-                    image: c.image,
-                    runImage: runImages[j],
-                    ...(c.command ? { entrypoint: c.command } : {}),
-                    ...(c.args ? { command: c.args } : {}),
-                    envs: c.env.map((e) => `${e.name}=${e.value}`),
-                })),
-                ...(config.podRuntime === "kubelet" ? { staticPod: staticPodPlan(s, name, runImages, config.preloadImages) } : {}),
-            });
-        }
+        pods.push(...onNode.map((s) => planPod(s, name, net, config)));
         return {
             name,
             container: `${prefix}-${name}`,
-            lanIp: numberToIp(first + i),
-            podCidr: formatCidr(sub),
-            bridge: docker0 ? "docker0" : config.bridgeName,
-            bridgeIp: numberToIp(bridgeIp),
-            bridgeCidr: `${numberToIp(bridgeIp)}/${sub.prefix}`,
-            routes: docker0 || overlay ? [] : nodeNames.flatMap((peer, j) => (j === i ? [] : [{
-                resourceName: `${name}-route-to-${peer}`,
-                peer,
-                to: formatCidr(nodeSubnets[j]),
-                via: numberToIp(first + j),
-            }])),
-            ...(overlay ? {
-                vxlan: {
-                    resourceName: `${name}-vxlan`, device: VXLAN_DEVICE, vni: VXLAN_VNI, port: VXLAN_PORT,
-                    vtepIp: vtepIp(i), mac: macFromIp(vtepIp(i)), mtu: podMtu,
-                },
-            } : {}),
-            vxlanPeers: !overlay ? [] : nodeNames.flatMap((peer, j) => (j === i ? [] : [{
-                resourceName: `${name}-vxlan-to-${peer}`,
-                peer,
-                to: formatCidr(nodeSubnets[j]),
-                vtepIp: vtepIp(j),
-                mac: macFromIp(vtepIp(j)),
-                lanIp: numberToIp(first + j),
-            }])),
-            podMtu,
-            ...(docker0 ? {} : { cni: nodeCni(name, config.cniPlugin, config.bridgeName, formatCidr(sub), numberToIp(bridgeIp), podMtu) }),
+            lanIp: lanIps[i],
+            podCidr: formatCidr(net.subnet),
+            bridge: net.bridge,
+            bridgeIp,
+            bridgeCidr: `${bridgeIp}/${net.subnet.prefix}`,
+            routes: net.routes,
+            ...(net.vxlan ? { vxlan: net.vxlan } : {}),
+            vxlanPeers: net.vxlanPeers,
+            podMtu: net.podMtu,
+            ...(net.cni ? { cni: nodeCni(name, config.cniPlugin, net.bridge, formatCidr(net.subnet), bridgeIp, net.podMtu) } : {}),
             pods: onNode.map((p) => p.name),
         };
     });
 
+    const pauseImage = image(config.pauseImage, config.imageSubstitutions);
     const images: ImagePlan[] = [pauseImage];
-    for (const p of pods) {
-        for (const c of p.containers) {
-            if (!images.some((im) => im.ref === c.runImage)) { images.push(image(c.runImage, {})); }
-        }
+    for (const c of pods.flatMap((p) => p.containers)) {
+        if (!images.some((im) => im.ref === c.runImage)) { images.push(image(c.runImage, {})); }
     }
 
     return {
@@ -326,7 +267,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 name: "outside",
                 container: `${prefix}-outside`,
                 ip: config.outsideHostIp || numberToIp(lan.base + size(lan) - 2),
-                image: image(config.outsideHostImage, subs),
+                image: image(config.outsideHostImage, config.imageSubstitutions),
             },
             renderDir: `rendered/${stack}`,
         },

@@ -9,6 +9,7 @@ import { parseLabConfig, PodNetwork } from "../plan/config";
 import { LabInputError } from "../plan/errors";
 import { formatCidr, overlaps, parseCidr, Cidr } from "../plan/ip";
 import { loadLab, NODE_INIT_SOURCE, projectRoot, writeNodeInit } from "../plan/load";
+import { beforeModel, ModelInputs, NETWORK_MODELS, NodeNetwork, overlayModel, routedModel } from "../plan/models";
 import { LabPlan, macFromIp, peerRoutes, planLab, rendezvousNode } from "../plan/plan";
 import { cniCommand, nodeInit, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { parsePodManifests, PodSpec } from "../plan/pods";
@@ -344,5 +345,29 @@ describe("pods: bad manifests are refused, naming the file, the field and the va
         const p = loadLab({}, "dev", root).plan.pods.find((x) => x.name === "pod-net-test")!;
         assert.equal(path.basename(p.source.source), "pod-net-test.yaml");
         assert.deepEqual(p.source.containers[1].command, ["/bin/sh", "-c", "while : ;do sleep 5; done"]);
+    });
+});
+
+describe("the pod network models (plan/models.ts), one function each", () => {
+    const inputs = { names: ["node1", "node2", "node3"], lanIps: ["192.168.1.11", "192.168.1.12", "192.168.1.13"], cluster: parseCidr("10.244.0.0/16")!, nodeSubnetPrefix: 24, bridgeName: "v-net-0" };
+    const rows: [string, (m: ModelInputs) => NodeNetwork[], string[]][] = [
+        ["routed", routedModel, ["10.244.1.0/24 v-net-0 mtu 1500 cni routes 10.244.2.0/24 via 192.168.1.12, 10.244.3.0/24 via 192.168.1.13"]],
+        ["overlay", overlayModel, ["10.244.1.0/24 v-net-0 mtu 1450 cni vxlan.1 10.244.1.0 peers 10.244.2.0/24 at 10.244.2.0 behind 192.168.1.12, 10.244.3.0/24 at 10.244.3.0 behind 192.168.1.13"]],
+        ["before", beforeModel, ["172.17.0.0/16 docker0 mtu 1500"]],
+    ];
+    const describeNode = (n: NodeNetwork) => [
+        formatCidr(n.subnet), n.bridge, `mtu ${n.podMtu}`, ...(n.cni ? ["cni"] : []),
+        ...(n.routes.length ? [`routes ${n.routes.map((r) => `${r.to} via ${r.via}`).join(", ")}`] : []),
+        ...(n.vxlan ? [`${n.vxlan.device} ${n.vxlan.vtepIp}`, `peers ${n.vxlanPeers.map((p) => `${p.to} at ${p.vtepIp} behind ${p.lanIp}`).join(", ")}`] : []),
+    ].join(" ");
+    for (const [name, model, node1] of rows) {
+        it(`${name}: node1 is ${node1[0]}`, () => {
+            const nodes = model(inputs);
+            assert.equal(nodes.length, 3);
+            assert.equal(describeNode(nodes[0]), node1[0]);
+        });
+    }
+    it("each podNetwork value names its model", () => {
+        assert.deepEqual(NETWORK_MODELS, { lab: routedModel, vxlan: overlayModel, docker0: beforeModel });
     });
 });
