@@ -136,11 +136,13 @@ describe("podnet serve in the browser, on the e2e lab", () => {
     };
     const cells = () => page.$$eval("#matrix td[data-from]", (tds) => tds.map((td) => ({ from: (td as HTMLElement).dataset.from, to: (td as HTMLElement).dataset.to, cls: td.className })));
     /**
-     * Screenshots of the overlay model's page get their own names (serve-trace-vxlan.png); kubelet mode's go to the
-     * temporary folder (docs/ shows the lab's default, docker mode).
+     * Screenshots of the overlay model's page get their own names (serve-trace-vxlan.png). In kubelet mode only the
+     * healthy page goes to docs/ (serve-healthy-kubelet.png, for docs/kubelet.md); the others to the temporary folder.
      */
     const shot = async (name: string) => {
-        const file = path.join(kubelet ? os.tmpdir() : DOCS, out.podNetwork === "vxlan" ? name.replace(/\.png$/, "-vxlan.png") : name);
+        const file = kubelet
+            ? (name === "serve-healthy.png" ? path.join(DOCS, "serve-healthy-kubelet.png") : path.join(os.tmpdir(), name))
+            : path.join(DOCS, out.podNetwork === "vxlan" ? name.replace(/\.png$/, "-vxlan.png") : name);
         await page.screenshot({ path: file, fullPage: true });
         log(`screenshot ${path.relative(root, file)}`);
     };
