@@ -4,7 +4,8 @@
 // makes. Kubelet mode: containerd makes the calls, and the podnet plugin logs the one it gets (under the name kubelet
 // gave the pod, web-1-node1); a plugin that logs nothing (portmap, the reference bridge) is named, not shown.
 import { CNI_CONFLIST } from "../plan/cni";
-import { CockpitError, onNode, Outputs, q } from "./live";
+import { AnyLabOutputs } from "../plan/outputs";
+import { CockpitError, onNode, q } from "./live";
 import { kubeletNameOf, runtimeOf } from "./runtime";
 
 /** One plugin call, as podnet-cni logs it (one JSON line each). */
@@ -27,7 +28,7 @@ export interface CniView {
 const SEP = "@@podnet-cni-last";
 
 /** The node's conflist and `podnet-cni LAST POD`, in one exec. */
-export async function cniView(out: Outputs, podName: string): Promise<CniView> {
+export async function cniView(out: AnyLabOutputs, podName: string): Promise<CniView> {
     const pod = out.pods.find((p) => p.name === podName);
     if (!pod) { throw new CockpitError(`cni: no pod ${podName}; pods: ${out.pods.map((p) => p.name).join(", ")}`); }
     if (out.podNetwork === "docker0") { throw new CockpitError("cni: this lab runs podNetwork docker0 (the \"before\" state), where Docker wires the pods and no CNI runs"); }

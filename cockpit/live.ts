@@ -1,38 +1,15 @@
 // The lab as the cockpit sees it: its stack outputs, and commands run on its nodes with `docker exec`.
 import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import { AnyLabOutputs } from "../plan/outputs";
 
-export interface Outputs {
-    lan: { network: string; cidr: string; gateway: string };
-    outside: { name: string; container: string; ip: string };
-    clusterCidr: string;
-    /** lab (routed), vxlan (overlay) or docker0 ("before"); absent in outputs older than the overlay. */
-    podNetwork?: string;
-    /** The CNI plugin that wires the pods (podnet or bridge); absent in outputs older than the plugin swap. */
-    cniPlugin?: string;
-    /** Who built the pods: docker (the lab's steps) or kubelet (a real kubelet and containerd); absent in older outputs. */
-    podRuntime?: string;
-    nodes: {
-        name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string;
-        routes: { to: string; via: string; dev?: string; remote?: string }[];
-        vxlan?: { device: string; vni: number; port: number; vtepIp: string; mac: string; mtu: number };
-        podMtu?: number;
-    }[];
-    /**
-     * In kubelet mode: `sandbox` is the name kubelet gave the pod (web-3-node3), `manifest` its static pod's path,
-     * each container's `container` its name in the pod (nginx), and `ip` the address at creation (a new sandbox gets a new one).
-     */
-    pods: {
-        name: string; node: string; ip: string; sandbox: string; runtime?: string; manifest?: string;
-        containers: { name: string; container: string; image: string }[];
-    }[];
-    pendingPods: { name: string; nodeName: string; reason: string }[];
-}
+/** The cockpit's old name for the outputs type (plan/outputs.ts), kept while cockpit/breakfix.ts imports it from here. */
+export type Outputs = AnyLabOutputs;
 
 export class CockpitError extends Error { }
 
 /** `--outputs FILE`, else `pulumi stack output --json` of the selected stack (or `--stack NAME`). */
-export function loadOutputs(file?: string, stack?: string): Outputs {
+export function loadOutputs(file?: string, stack?: string): AnyLabOutputs {
     let text: string;
     if (file) {
         if (!fs.existsSync(file)) { throw new CockpitError(`--outputs ${file}: no such file (the e2e run writes .lab/e2e/outputs.json)`); }
@@ -44,7 +21,7 @@ export function loadOutputs(file?: string, stack?: string): Outputs {
             throw new CockpitError(`could not read the stack's outputs with 'pulumi stack output --json' (${String((e as Error).message).split("\n")[0]}); pass --outputs FILE`);
         }
     }
-    const out = JSON.parse(text) as Outputs;
+    const out = JSON.parse(text) as AnyLabOutputs;
     if (!Array.isArray(out.nodes) || !Array.isArray(out.pods)) { throw new CockpitError("these outputs are not a podnet-lab stack's (no nodes or pods)"); }
     return out;
 }

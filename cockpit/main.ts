@@ -5,9 +5,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderDiagram } from "../plan/diagram";
 import { projectRoot } from "../plan/load";
+import { AnyLabOutputs } from "../plan/outputs";
 import { breakPiece, fix } from "./breakfix";
 import { cniView, renderCni } from "./cni";
-import { CockpitError, loadOutputs, Outputs } from "./live";
+import { CockpitError, loadOutputs } from "./live";
 import { liveMatrix, modelHolds, Pair, probedIpNotes, renderMatrix, table } from "./matrix";
 import { serve } from "./serve";
 import { status } from "./status";
@@ -46,7 +47,7 @@ export function parseArgs(argv: readonly string[]): Args {
     return a;
 }
 
-const matrixFile = (out: Outputs) => path.join(projectRoot(), ".lab", "cockpit", `${out.lan.network}.matrix.json`);
+const matrixFile = (out: AnyLabOutputs) => path.join(projectRoot(), ".lab", "cockpit", `${out.lan.network}.matrix.json`);
 
 async function run(a: Args): Promise<number> {
     const print = (human: string, data: unknown) => console.log(a.json ? JSON.stringify(data, null, 2) : human);

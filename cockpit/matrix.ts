@@ -3,7 +3,8 @@
 // in each destination pod's namespace answers with its pod's name and logs each client's address; the outside
 // host logs its clients too. Everything the probes start is removed afterwards.
 import { execFileSync } from "node:child_process";
-import { onNode, Outputs, q } from "./live";
+import { AnyLabOutputs } from "../plan/outputs";
+import { onNode, q } from "./live";
 import { parseProbeLog, sections } from "./parse";
 import { newIpNote, withLiveIps } from "./runtime";
 
@@ -41,7 +42,7 @@ function clientScript(pod: string, targets: readonly { name: string; ip: string;
 const stopScript = (pods: readonly string[]) =>
     `${pods.map((p) => `kill $(cat ${DIR}/${q(p)}.pid) 2>/dev/null; echo @${p}; cat ${DIR}/${q(p)}.log 2>/dev/null`).join("; ")}; rm -rf ${DIR}`;
 
-export async function matrix(out: Outputs, outsideLog: () => string): Promise<Pair[]> {
+export async function matrix(out: AnyLabOutputs, outsideLog: () => string): Promise<Pair[]> {
     const byNode = (n: string) => out.pods.filter((p) => p.node === n).map((p) => p.name);
     const container = (node: string) => out.nodes.find((n) => n.name === node)!.container;
     const nodes = out.nodes.filter((n) => byNode(n.name).length);
@@ -84,14 +85,14 @@ export async function matrix(out: Outputs, outsideLog: () => string): Promise<Pa
  * The matrix on the live lab: the outside host's log read from the moment the probes start. In kubelet mode each pod
  * is probed at its live address (a new sandbox has a new one); in docker mode at the stack output's.
  */
-export async function liveMatrix(out: Outputs): Promise<Pair[]> {
+export async function liveMatrix(out: AnyLabOutputs): Promise<Pair[]> {
     const live = (await withLiveIps(out)).out;
     const since = new Date().toISOString();
     return matrix(live, () => execFileSync("sh", ["-c", `docker logs --since ${since} ${q(out.outside.container)} 2>&1`], { encoding: "utf8" }));
 }
 
 /** Pods probed at another address than the stack output's (kubelet mode, a new sandbox): one note each. Pure. */
-export function probedIpNotes(pairs: readonly Pair[], out: Outputs): string[] {
+export function probedIpNotes(pairs: readonly Pair[], out: AnyLabOutputs): string[] {
     return out.pods.flatMap((p) => {
         const probed = pairs.find((x) => x.to === p.name && x.toIp)?.toIp;
         return probed && probed !== p.ip ? [newIpNote(p, probed)] : [];
@@ -99,7 +100,7 @@ export function probedIpNotes(pairs: readonly Pair[], out: Outputs): string[] {
 }
 
 /** The matrix as a table for people. */
-export function renderMatrix(pairs: readonly Pair[], out: Outputs): string {
+export function renderMatrix(pairs: readonly Pair[], out: AnyLabOutputs): string {
     const ipOf = (p: Pair) => p.toIp ?? out.pods.find((x) => x.name === p.to)?.ip ?? out.outside.ip;
     const rows = pairs.map((p) => [
         p.from, `${p.to} (${ipOf(p)})`, p.reached ? (p.answeredBy ? `WRONG POD (${p.answeredBy})` : "yes") : "NO",

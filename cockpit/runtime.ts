@@ -4,14 +4,15 @@
 // pod had at creation, so the verbs that send packets read the live one from the nodes.
 import { contains, ipToNumber, parseCidr } from "../plan/ip";
 import { kubeletPodName, STATIC_POD_DIR } from "../plan/kubelet";
-import { onNode, Outputs, q } from "./live";
+import { AnyLabOutputs } from "../plan/outputs";
+import { onNode, q } from "./live";
 import { parseAddrs, sections } from "./parse";
 
-type Pod = Outputs["pods"][number];
+type Pod = AnyLabOutputs["pods"][number];
 export type Runtime = "docker" | "kubelet";
 
 /** The pod's own `runtime`, else the lab's `podRuntime`; outputs older than kubelet mode: docker. */
-export function runtimeOf(out: Outputs, p: Pod): Runtime {
+export function runtimeOf(out: AnyLabOutputs, p: Pod): Runtime {
     return (p.runtime ?? out.podRuntime) === "kubelet" ? "kubelet" : "docker";
 }
 
@@ -20,7 +21,7 @@ export const kubeletNameOf = (p: Pod): string => kubeletPodName(p.name, p.node);
 export const manifestOf = (p: Pod): string => p.manifest ?? `${STATIC_POD_DIR}/${p.name}.yaml`;
 
 /** One line saying what built the pod. */
-export function builtBy(out: Outputs, p: Pod): string {
+export function builtBy(out: AnyLabOutputs, p: Pod): string {
     return runtimeOf(out, p) === "kubelet"
         ? `built by kubelet (static pod ${manifestOf(p)}, kubelet name ${kubeletNameOf(p)})`
         : "built by the lab's steps (docker)";
@@ -55,7 +56,7 @@ export function parseLiveIps(text: string): Map<string, string> {
  * could not be read (then the stack output's is kept, and whatever probes it will say what happens). Docker-mode pods
  * are left as they are. Each note starts with its pod's name and a colon.
  */
-export function applyLiveIps(out: Outputs, live: ReadonlyMap<string, string>): { out: Outputs; notes: string[] } {
+export function applyLiveIps(out: AnyLabOutputs, live: ReadonlyMap<string, string>): { out: AnyLabOutputs; notes: string[] } {
     const notes: string[] = [];
     const pods = out.pods.map((p) => {
         if (runtimeOf(out, p) !== "kubelet") { return p; }
@@ -71,7 +72,7 @@ export function applyLiveIps(out: Outputs, live: ReadonlyMap<string, string>): {
 }
 
 /** The outputs with kubelet-mode pods' live IPs (one exec per node that has such pods; none in docker mode). */
-export async function withLiveIps(out: Outputs): Promise<{ out: Outputs; notes: string[] }> {
+export async function withLiveIps(out: AnyLabOutputs): Promise<{ out: AnyLabOutputs; notes: string[] }> {
     const kubelet = out.pods.filter((p) => runtimeOf(out, p) === "kubelet");
     if (!kubelet.length) { return { out, notes: [] }; }
     const live = new Map<string, string>();

@@ -12,19 +12,20 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { podNetworkLine } from "../plan/diagram";
 import { projectRoot } from "../plan/load";
+import { AnyLabOutputs } from "../plan/outputs";
 import { breakPiece, fix } from "./breakfix";
-import { CockpitError, Outputs } from "./live";
+import { CockpitError } from "./live";
 import { liveMatrix, Pair } from "./matrix";
 import { Status, status } from "./status";
 import { trace, TraceView } from "./trace";
 
 /** The verbs the server answers with: the cockpit's own, or stand-ins in the unit test. */
 export interface Verbs {
-    status(out: Outputs): Promise<Status>;
-    matrix(out: Outputs): Promise<Pair[]>;
-    trace(out: Outputs, from: string, to: string): Promise<TraceView>;
-    breakPiece(out: Outputs, what: string, node: string | undefined, peer: string | undefined): Promise<string[]>;
-    fix(out: Outputs): Promise<string[]>;
+    status(out: AnyLabOutputs): Promise<Status>;
+    matrix(out: AnyLabOutputs): Promise<Pair[]>;
+    trace(out: AnyLabOutputs, from: string, to: string): Promise<TraceView>;
+    breakPiece(out: AnyLabOutputs, what: string, node: string | undefined, peer: string | undefined): Promise<string[]>;
+    fix(out: AnyLabOutputs): Promise<string[]>;
 }
 export const LIVE_VERBS: Verbs = { status, matrix: liveMatrix, trace, breakPiece, fix };
 
@@ -63,7 +64,7 @@ export function checkToken(headers: http.IncomingHttpHeaders, token: string): vo
 }
 
 /** A break request's body: {what, node, peer?}, checked against the lab's nodes. Pure. */
-export function parseBreak(body: string, out: Outputs): { what: string; node: string; peer?: string } {
+export function parseBreak(body: string, out: AnyLabOutputs): { what: string; node: string; peer?: string } {
     let v: unknown;
     try { v = JSON.parse(body); } catch { throw new HttpError(400, "the body is not JSON: send {\"what\": \"route\", \"node\": \"node1\", \"peer\": \"node2\"}"); }
     const o = (v && typeof v === "object" ? v : {}) as Record<string, unknown>;
@@ -101,7 +102,7 @@ function readBody(req: http.IncomingMessage, limit = 4096): Promise<string> {
 export interface Server { readonly url: string; readonly token: string; readonly port: number; close(): Promise<void>; }
 
 /** Starts the server on 127.0.0.1 (port 0: any free port). */
-export function serve(out: Outputs, opts: { port: number; token?: string; verbs?: Verbs }): Promise<Server> {
+export function serve(out: AnyLabOutputs, opts: { port: number; token?: string; verbs?: Verbs }): Promise<Server> {
     const verbs = opts.verbs ?? LIVE_VERBS;
     const token = opts.token ?? randomBytes(16).toString("hex");
     const once = singleFlight<unknown>();

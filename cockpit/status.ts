@@ -1,7 +1,8 @@
 // `status`: nodes, bridges, routes and pods as declared (the stack outputs) and as they are live on the nodes;
 // every difference is named. One `docker exec` per node. Each pod's containers come from whoever built it: the node's
 // Docker (podRuntime docker) or containerd (podRuntime kubelet, through podnet-kubelet), keyed per pod.
-import { hostDocker, onNode, Outputs, q } from "./live";
+import { AnyLabOutputs } from "../plan/outputs";
+import { hostDocker, onNode, q } from "./live";
 import { Link, parseAddrs, parseLinks, parseRouteGet, sections } from "./parse";
 import { builtBy, inSubnet, kubeletNameOf, manifestOf, newIpNote, Runtime, runtimeOf } from "./runtime";
 
@@ -74,7 +75,7 @@ export function parseNodeReport(text: string): NodeReport {
 }
 
 /** Declared vs live, for one node and its pods, with every difference named. Pure. */
-export function compare(out: Outputs, node: Outputs["nodes"][number], running: boolean, r: NodeReport | undefined): { node: NodeStatus; pods: PodStatus[]; differences: string[]; notes: string[] } {
+export function compare(out: AnyLabOutputs, node: AnyLabOutputs["nodes"][number], running: boolean, r: NodeReport | undefined): { node: NodeStatus; pods: PodStatus[]; differences: string[]; notes: string[] } {
     const diffs: string[] = [];
     const prefix = node.podCidr.split("/")[1];
     const routes = node.routes.map((rt) => ({
@@ -135,7 +136,7 @@ export function compare(out: Outputs, node: Outputs["nodes"][number], running: b
     };
 }
 
-export async function status(out: Outputs): Promise<Status> {
+export async function status(out: AnyLabOutputs): Promise<Status> {
     const per = await Promise.all(out.nodes.map(async (n) => {
         const running = hostDocker("inspect", "-f", "{{.State.Running}}", n.container) === "true";
         const mine = out.pods.filter((p) => p.node === n.name);

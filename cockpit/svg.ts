@@ -3,8 +3,8 @@
 // red: not reached, or answered by the wrong pod). Every box and the picture itself are sized from the text they
 // hold, so nothing is cut at any lab size. Pure: the same inputs give the same picture.
 import { podNetworkLine, routeText } from "../plan/diagram";
+import { AnyLabOutputs } from "../plan/outputs";
 import { Pair } from "./matrix";
-import { Outputs } from "./live";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 export const COLORS = { ok: "#2e9e44", masq: "#e0a100", fail: "#d62828", none: "#cccccc" } as const;
@@ -24,7 +24,7 @@ export function textWidth(s: string, size: number, bold = false): number {
 }
 
 /** The lines one node's box holds, with their font size (the box is as wide as the widest). */
-function nodeLines(out: Outputs, n: Outputs["nodes"][number]): { title: string; pods: string[]; bridge: string[]; routes: string[] } {
+function nodeLines(out: AnyLabOutputs, n: AnyLabOutputs["nodes"][number]): { title: string; pods: string[]; bridge: string[]; routes: string[] } {
     const routes = n.routes.length ? n.routes.map((r) => `route ${routeText(r)}`) : ["no routes (no peers)"];
     const v = n.vxlan;
     return {
@@ -35,7 +35,7 @@ function nodeLines(out: Outputs, n: Outputs["nodes"][number]): { title: string; 
     };
 }
 
-export function renderSvg(out: Outputs, pairs: readonly Pair[] | undefined): string {
+export function renderSvg(out: AnyLabOutputs, pairs: readonly Pair[] | undefined): string {
     const M = 20, G = 30, PAD = 12, SMALL = 10, BASE = 11;
     const lines = out.nodes.map((n) => nodeLines(out, n));
     const W = Math.max(220, ...lines.map((l) => Math.max(

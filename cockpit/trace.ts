@@ -1,15 +1,16 @@
 // `trace SRC DST`: the path of one packet, hop by hop, read from live state: `ip route get` in the source pod's
 // namespace, on its node (as if it came in on the pod's veth), on the peer node (as if it came in from the LAN),
 // and the veth and bridge each hop uses. Drawn like seed 004's picture.
+import { AnyLabOutputs } from "../plan/outputs";
 import { LAN_MTU, VXLAN_OVERHEAD } from "../plan/plan";
-import { CockpitError, onNode, Outputs, q } from "./live";
+import { CockpitError, onNode, q } from "./live";
 import { parseLinks, parseRouteGet, RouteGet, sections } from "./parse";
 import { withLiveIps } from "./runtime";
 
 export interface Hop { at: string; what: string; interface?: string; address?: string; detail: string; }
 
-type Pod = Outputs["pods"][number];
-type NodeOut = Outputs["nodes"][number];
+type Pod = AnyLabOutputs["pods"][number];
+type NodeOut = AnyLabOutputs["nodes"][number];
 
 /** Route lookups and the pod's veth, on one node, in one exec. */
 function lookupScript(pod: string | undefined, dst: string, src: string, iif: string): string {
@@ -29,14 +30,14 @@ function lookupScript(pod: string | undefined, dst: string, src: string, iif: st
 export interface TraceView { from: Pod; to: Pod | { name: string; ip: string }; hops: Hop[]; verdict: string; notes?: string[]; }
 
 /** The path between two pods, or a pod and the outside host; in kubelet mode between their live addresses. */
-export async function trace(declared: Outputs, srcName: string, dstName: string): Promise<TraceView> {
+export async function trace(declared: AnyLabOutputs, srcName: string, dstName: string): Promise<TraceView> {
     if (!declared.pods.some((p) => p.name === srcName)) { throw new CockpitError(`trace: no pod ${srcName}; pods: ${declared.pods.map((p) => p.name).join(", ")}`); }
     const { out, notes } = await withLiveIps(declared);
     const mine = notes.filter((n) => n.startsWith(`${srcName}: `) || n.startsWith(`${dstName}: `));
     return { ...(await traceAt(out, srcName, dstName)), notes: mine };
 }
 
-async function traceAt(out: Outputs, srcName: string, dstName: string): Promise<TraceView> {
+async function traceAt(out: AnyLabOutputs, srcName: string, dstName: string): Promise<TraceView> {
     const src = out.pods.find((p) => p.name === srcName);
     if (!src) { throw new CockpitError(`trace: no pod ${srcName}; pods: ${out.pods.map((p) => p.name).join(", ")}`); }
     const dstPod = out.pods.find((p) => p.name === dstName);
@@ -94,7 +95,7 @@ async function traceAt(out: Outputs, srcName: string, dstName: string): Promise<
  * the peer VTEP's MAC, the FDB the LAN IP behind it; the frame crosses the LAN inside UDP and comes out of the
  * peer's VXLAN device. Read live: the neighbour and FDB entries on this node, the route on the peer.
  */
-async function overlayHops(out: Outputs, a: NodeOut, nodeRoute: RouteGet, src: Pod, dst: { name: string; ip: string }, dstPod: Pod | undefined, hops: Hop[]): Promise<string> {
+async function overlayHops(out: AnyLabOutputs, a: NodeOut, nodeRoute: RouteGet, src: Pod, dst: { name: string; ip: string }, dstPod: Pod | undefined, hops: Hop[]): Promise<string> {
     const v = a.vxlan as NonNullable<NodeOut["vxlan"]>;
     const via = nodeRoute.via ?? "?";
     const live = sections(await onNode(a.container, `echo @neigh; ip neigh show ${q(via)} dev ${q(v.device)}; echo @fdb; bridge fdb show dev ${q(v.device)}`));

@@ -3,9 +3,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { lanCommand } from "../plan/commands";
-import { renderDiagram } from "../plan/diagram";
 import { NodeInitUpload } from "../plan/load";
-import { LabPlan, peerRoutes } from "../plan/plan";
+import { labDiagram, LabOutputs, labOutputs } from "../plan/outputs";
+import { LabPlan } from "../plan/plan";
 import { LAN, NODE_CONTAINER } from "./lifecycle";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
@@ -20,51 +20,9 @@ export interface PodnetLabArgs {
     readonly root: string;
 }
 
-/** Stack outputs, a contract: scripts and tests read `pulumi stack output --json`. */
-export interface LabOutputs {
-    readonly lan: { network: string; cidr: string; gateway: string };
-    /** The outside host on the LAN (a web server standing in for the internet). */
-    readonly outside: { name: string; container: pulumi.Output<string>; ip: string };
-    readonly clusterCidr: string;
-    /** lab (the model, routed), vxlan (the model over an overlay) or docker0 (the "before" state). */
-    readonly podNetwork: string;
-    /** The CNI plugin every node's configuration names: podnet or bridge (absent under docker0: no CNI). */
-    readonly cniPlugin?: string;
-    /** Who builds the pods: docker (the lab's explicit steps through each node's Docker) or kubelet (a real kubelet). */
-    readonly podRuntime: string;
-    readonly nodes: {
-        name: string; container: pulumi.Output<string>; lanIp: string; podCidr: string;
-        bridge: string; bridgeIp: string;
-        /**
-         * How this node reaches each peer's pods. Routed: `via` the peer's LAN IP. Overlay: `via` the peer's VTEP on
-         * the VXLAN device (`dev`), whose frames go in UDP to `remote`, the peer's LAN IP.
-         */
-        routes: { to: string; via: string; dev?: string; remote?: string }[];
-        /** The overlay's VXLAN device (podNetwork vxlan only). */
-        vxlan?: { device: string; vni: number; port: number; vtepIp: string; mac: string; mtu: number };
-        /** MTU of this node's pods. */
-        podMtu: number;
-    }[];
-    /** Running pods; `ip` is what the node's IPAM handed out at CNI ADD. */
-    readonly pods: {
-        name: string; node: string; ip: pulumi.Output<string>;
-        /** Docker mode: the pause container's name in the node's Docker. Kubelet mode: the name kubelet gives the pod (POD-NODE). */
-        sandbox: string;
-        /** Who built it: docker or kubelet. */
-        runtime: string;
-        /** Kubelet mode: the static pod manifest on its node. */
-        manifest?: string;
-        containers: { name: string; container: string; image: string }[];
-    }[];
-    /** Pods not run, like Kubernetes' Pending: their spec.nodeName names no node of the lab. */
-    readonly pendingPods: { name: string; nodeName: string; reason: string }[];
-    readonly diagram: pulumi.Output<string>;
-    readonly renderedManifests: string;
-}
-
 /** The lab: LAN, node image, nodes (bridge, routes, pods) and rendered manifests. */
 export class PodnetLab extends pulumi.ComponentResource {
-    public readonly outputs: LabOutputs;
+    public readonly outputs: LabOutputs<pulumi.Output<string>>;
 
     constructor(name: string, args: PodnetLabArgs, opts?: pulumi.ComponentResourceOptions) {
         super("podnet-lab:index:Lab", name, {}, opts);
@@ -130,45 +88,21 @@ export class PodnetLab extends pulumi.ComponentResource {
         for (const p of plan.pending) {
             pulumi.log.warn(`pod ${p.name} is Pending (not run): ${p.reason}`, this);
         }
-        const ips = pulumi.all(Object.fromEntries(plan.pods.map((p, i) => [p.name, pods[i].ip])));
+        const ips = Object.fromEntries(plan.pods.map((p, i) => [p.name, pods[i].ip]));
 
-        const manifests = new RenderedManifests("manifests", {
+        new RenderedManifests("manifests", {
             pods: [...plan.pods.map((p) => ({ spec: p.source, nodeName: p.node })),
                 ...plan.pending.map((p) => ({ spec: p.source, nodeName: p.nodeName }))],
             directory: path.join(args.root, plan.renderDir),
         }, { parent: this });
 
-        this.outputs = {
-            lan: { network: plan.lan.network, cidr: plan.lan.cidr, gateway: plan.lan.gateway },
-            outside: { name: plan.outside.name, container: outside.name, ip: plan.outside.ip },
-            clusterCidr: plan.clusterCidr,
-            podNetwork: plan.podNetwork,
-            ...(plan.podNetwork === "docker0" ? {} : { cniPlugin: plan.cniPlugin }),
-            podRuntime: plan.podRuntime,
-            nodes: plan.nodes.map((n, i) => ({
-                name: n.name,
-                container: nodes[i].container.name,
-                lanIp: n.lanIp,
-                podCidr: n.podCidr,
-                bridge: n.bridge,
-                bridgeIp: n.bridgeIp,
-                routes: peerRoutes(n),
-                ...(n.vxlan ? { vxlan: { device: n.vxlan.device, vni: n.vxlan.vni, port: n.vxlan.port, vtepIp: n.vxlan.vtepIp, mac: n.vxlan.mac, mtu: n.vxlan.mtu } } : {}),
-                podMtu: n.podMtu,
-            })),
-            pods: plan.pods.map((p, i) => ({
-                name: p.name,
-                node: p.node,
-                ip: pods[i].ip,
-                sandbox: p.staticPod ? p.staticPod.kubeletName : p.sandbox,
-                runtime: plan.podRuntime,
-                ...(p.staticPod ? { manifest: p.staticPod.path } : {}),
-                containers: pods[i].containers.map((c) => ({ name: c.name, container: c.container, image: c.image })),
-            })),
-            pendingPods: plan.pending.map((p) => ({ name: p.name, nodeName: p.nodeName, reason: p.reason })),
-            diagram: ips.apply((live) => renderDiagram({ ...plan, nodes: plan.nodes.map((n) => ({ ...n, routes: peerRoutes(n) })) }, live)),
-            renderedManifests: path.relative(args.root, manifests.directory),
-        };
+        // The outputs come from the plan (plan/outputs.ts); what only the running lab knows comes from the resources.
+        this.outputs = labOutputs<pulumi.Output<string>>(plan, {
+            podIps: ips,
+            nodeContainers: Object.fromEntries(plan.nodes.map((n, i) => [n.name, nodes[i].container.name])),
+            outsideContainer: outside.name,
+            diagram: pulumi.all(ips).apply((live) => labDiagram(plan, live)),
+        });
         this.registerOutputs({ ...this.outputs });
     }
 }

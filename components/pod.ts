@@ -21,8 +21,6 @@ export interface LabPodArgs {
     readonly podNetwork: PodNetwork;
 }
 
-export interface LabPodContainer { readonly name: string; readonly container: string; readonly image: string; }
-
 /**
  * A pod. Docker mode: built as kubelet builds it, in the open, through the node's own Docker: the pause container
  * holding the network namespace, the CNI ADD (which hands out the pod IP), then the app containers joined to the
@@ -35,7 +33,6 @@ export class LabPod extends pulumi.ComponentResource {
     public readonly network: command.local.Command;
     /** The pod IP the node's IPAM gave it (unknown until the ADD has run). */
     public readonly ip: pulumi.Output<string>;
-    public readonly containers: LabPodContainer[];
 
     constructor(name: string, args: LabPodArgs, opts?: pulumi.ComponentResourceOptions) {
         super("podnet-lab:index:Pod", name, {}, opts);
@@ -59,8 +56,6 @@ export class LabPod extends pulumi.ComponentResource {
                 dependsOn: [on.podNetworkReady, ...(on.kubelet ? [on.kubelet] : []), ...(on.cniConfig ? [on.cniConfig] : []), ...images.map((im) => im.step)],
             });
             this.ip = this.network.stdout.apply(podIpFromCniResult);
-            // containerd names a container after its spec (kubelet keeps the pod in the CRI's metadata).
-            this.containers = pod.containers.map((c) => ({ name: c.name, container: c.name, image: c.image }));
             this.registerOutputs({ manifest: pod.staticPod.path, ip: this.ip });
             return;
         }
@@ -83,15 +78,14 @@ export class LabPod extends pulumi.ComponentResource {
         }, { parent: this.pause, dependsOn: [on.podNetworkReady, ...(on.cniConfig ? [on.cniConfig] : [])], ...lifecycle });
         this.ip = this.network.stdout.apply(podIpFromCniResult);
 
-        this.containers = pod.containers.map((c) => {
+        for (const c of pod.containers) {
             const im = image(c.runImage);
             new command.local.Command(`${name}-${c.name}`, {
                 ...appCommand(node, pod, c, args.labels),
                 // Joined to one sandbox: a new sandbox (or a new image) means a new container.
                 triggers: [sandboxId, im.id],
             }, { parent: this.pause, dependsOn: [this.network, im.step], ...lifecycle });
-            return { name: c.name, container: c.container, image: c.image };
-        });
+        }
 
         this.registerOutputs({ sandbox: pod.sandbox, ip: this.ip });
     }

@@ -4,16 +4,18 @@ import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseCniView, renderCni } from "../cockpit/cni";
 import { parseArgs } from "../cockpit/main";
-import { Outputs } from "../cockpit/live";
 import { modelHolds, Pair, probedIpNotes, renderMatrix } from "../cockpit/matrix";
 import { parseAddrs, parseLinks, parseProbeLog, parseRouteGet, sections } from "../cockpit/parse";
 import { applyLiveIps, builtBy, liveIpScript, parseLiveIps } from "../cockpit/runtime";
 import { compare, nodeScript, parseNodeReport } from "../cockpit/status";
 import { COLORS, pairColor, renderSvg, textWidth } from "../cockpit/svg";
 import { renderTrace } from "../cockpit/trace";
+import { AnyLabOutputs } from "../plan/outputs";
 import { labOutputs } from "./lab-outputs";
 
-const OUT: Outputs = {
+// Outputs as a lab older than docker0, the overlay, the plugin swap and kubelet mode has them (AnyLabOutputs): no
+// podNetwork, cniPlugin, podRuntime, nodes' podMtu or pods' runtime.
+const OUT: AnyLabOutputs = {
     lan: { network: "podnet-t-lan", cidr: "192.168.1.0/24", gateway: "192.168.1.1" },
     outside: { name: "outside", container: "podnet-t-outside", ip: "192.168.1.254" },
     clusterCidr: "10.244.0.0/16",
@@ -26,6 +28,8 @@ const OUT: Outputs = {
         { name: "b", node: "node2", ip: "10.244.2.2", sandbox: "k8s_POD_b", containers: [{ name: "web", container: "k8s_web_b", image: "nginx:1.27" }] },
     ],
     pendingPods: [],
+    diagram: "(the picture)",
+    renderedManifests: "rendered/t",
 };
 
 describe("cockpit: parsing what the nodes print", () => {
@@ -109,7 +113,7 @@ describe("cockpit: declared vs live (status)", () => {
     it("the overlay: its routes via the peer's VTEP, and its VXLAN device there and up, or named when it is not", () => {
         const node = { ...OUT.nodes[0], routes: [{ to: "10.244.2.0/24", via: "10.244.2.0", dev: "vxlan.1", remote: "192.168.1.12" }],
             vxlan: { device: "vxlan.1", vni: 1, port: 4789, vtepIp: "10.244.1.0", mac: "0a:58:0a:f4:01:00", mtu: 1450 } };
-        const out = { ...OUT, podNetwork: "vxlan", nodes: [node, OUT.nodes[1]] };
+        const out: AnyLabOutputs = { ...OUT, podNetwork: "vxlan", nodes: [node, OUT.nodes[1]] };
         const routes = "default via 192.168.1.1 dev eth0\n10.244.2.0/24 via 10.244.2.0 dev vxlan.1 onlink";
         const links = "3: v-net-0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n7: vethaaaa@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master v-net-0 state UP";
         const up = compare(out, node, true, report({ routes, links: `${links}\n9: vxlan.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 state UNKNOWN` }));
@@ -138,7 +142,7 @@ describe("cockpit: declared vs live (status)", () => {
 
 describe("cockpit: kubelet mode (status, live IPs)", () => {
     // Two pods on node1 with a container of the same name (nginx): their containers are told apart by pod.
-    const K: Outputs = {
+    const K: AnyLabOutputs = {
         ...OUT, podRuntime: "kubelet",
         pods: [
             { name: "a", node: "node1", ip: "10.244.1.2", sandbox: "a-node1", runtime: "kubelet", manifest: "/etc/kubernetes/manifests/a.yaml", containers: [{ name: "nginx", container: "nginx", image: "nginx:1.27" }] },

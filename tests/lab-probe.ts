@@ -5,28 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CNI_NETWORK, IPAM_DATA_DIR } from "../plan/cni";
-
-/** The stack outputs (docs/lifecycle.md: "Stack outputs (a contract)"). */
-export interface LabOutputs {
-    lan: { network: string; cidr: string; gateway: string };
-    clusterCidr: string;
-    podNetwork: string;
-    cniPlugin?: string;
-    /** docker (the lab's explicit steps) or kubelet (a real kubelet and containerd); absent in outputs of older labs. */
-    podRuntime?: string;
-    nodes: {
-        name: string; container: string; lanIp: string; podCidr: string; bridge: string; bridgeIp: string;
-        routes: { to: string; via: string; dev?: string; remote?: string }[];
-        vxlan?: { device: string; vni: number; port: number; vtepIp: string; mac: string; mtu: number };
-        podMtu: number;
-    }[];
-    pods: {
-        name: string; node: string; ip: string; sandbox: string; runtime?: string; manifest?: string;
-        containers: { name: string; container: string; image: string }[];
-    }[];
-    pendingPods: { name: string; nodeName: string; reason: string }[];
-    renderedManifests: string;
-}
+import { LabOutputs } from "../plan/outputs";
 
 export const docker = (...args: string[]): string =>
     execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 }).trim();

@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { contains, formatCidr, ipToNumber, overlaps, parseCidr, size } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
-import { docker, IPAM_DIR, LabOutputs, LabProbe, readOutputs } from "../lab-probe";
+import { LabOutputs } from "../../plan/outputs";
+import { docker, IPAM_DIR, LabProbe, readOutputs } from "../lab-probe";
 
 const root = projectRoot();
 /** PODNET_OUTPUTS: the outputs of the lab to check (default: the e2e stand-in's). */

@@ -9,7 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { CNI_BIN_DIR, CNI_CONFLIST, cniConfList, CniPlugin } from "../../plan/cni";
 import { formatCidr, ipToNumber, numberToIp, parseCidr, size } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
-import { IPAM_DIR, LabOutputs, readOutputs } from "../lab-probe";
+import { LabOutputs } from "../../plan/outputs";
+import { IPAM_DIR, readOutputs } from "../lab-probe";
 
 const root = projectRoot();
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");

@@ -6,9 +6,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { projectRoot } from "../../plan/load";
-import { Outputs } from "../../cockpit/live";
 import { Pair } from "../../cockpit/matrix";
 import { Status } from "../../cockpit/status";
+import { LabOutputs } from "../../plan/outputs";
 
 const root = projectRoot();
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
@@ -18,7 +18,7 @@ const podnet = (...args: string[]) => {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const log = (line: string) => process.stdout.write(`# cockpit: ${line}\n`);
-const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as Outputs;
+const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as LabOutputs;
 /** Kubelet mode (podRuntime kubelet): kubelet and containerd built the pods; docker mode: the lab's own steps. */
 const kubelet = out.podRuntime === "kubelet";
 

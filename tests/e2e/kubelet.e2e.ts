@@ -11,7 +11,8 @@ import { CNI_NETWORK } from "../../plan/cni";
 import { contains, ipToNumber, parseCidr } from "../../plan/ip";
 import { KUBELET_VERSION, kubeletPodName, STATIC_POD_DIR } from "../../plan/kubelet";
 import { projectRoot } from "../../plan/load";
-import { docker, IPAM_DIR, LabOutputs, LabProbe, readOutputs, sleep } from "../lab-probe";
+import { LabOutputs } from "../../plan/outputs";
+import { docker, IPAM_DIR, LabProbe, readOutputs, sleep } from "../lab-probe";
 
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(projectRoot(), ".lab", "e2e", "outputs.json");
 let out: LabOutputs;

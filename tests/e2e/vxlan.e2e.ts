@@ -6,7 +6,8 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { projectRoot } from "../../plan/load";
-import { LabOutputs, LabProbe, readOutputs, sleep } from "../lab-probe";
+import { LabOutputs } from "../../plan/outputs";
+import { LabProbe, readOutputs, sleep } from "../lab-probe";
 
 const root = projectRoot();
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");

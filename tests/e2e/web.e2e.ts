@@ -13,9 +13,9 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "puppeteer-core";
 import puppeteer from "puppeteer-core";
-import { Outputs } from "../../cockpit/live";
 import { renderSvg } from "../../cockpit/svg";
 import { projectRoot } from "../../plan/load";
+import { LabOutputs } from "../../plan/outputs";
 import { labOutputs } from "../lab-outputs";
 
 const root = projectRoot();
@@ -108,10 +108,10 @@ function podRowsMisfit(page: Page): Promise<string[]> {
 }
 
 describe("podnet serve in the browser, on the e2e lab", () => {
-    const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as Outputs;
+    const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as LabOutputs;
     const kubelet = out.podRuntime === "kubelet";
     const src = out.pods[0];
-    const dst = out.pods.find((p) => p.node !== src.node) as Outputs["pods"][number];
+    const dst = out.pods.find((p) => p.node !== src.node) as LabOutputs["pods"][number];
     let server: ChildProcess;
     let url = "";
     let token = "";
@@ -241,7 +241,7 @@ describe("podnet serve in the browser, on the e2e lab", () => {
 });
 
 describe("podnet serve on a stack output that no longer says a pod's address (as after a node restart in kubelet mode)", () => {
-    const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as Outputs;
+    const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as LabOutputs;
     const kubelet = out.podRuntime === "kubelet";
     const pod = out.pods[out.pods.length - 1];
     const said = pod.ip.replace(/\.\d+$/, ".200");

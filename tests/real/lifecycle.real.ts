@@ -12,8 +12,9 @@ import { after, before, describe, it, TestContext } from "node:test";
 import { manualLabPath, timeManualLab } from "../../bench/manual";
 import { contains, ipToNumber, parseCidr } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
+import { LabOutputs } from "../../plan/outputs";
 import { LABEL_STACK } from "../../plan/plan";
-import { docker, LabOutputs, LabProbe, runClaims } from "../lab-probe";
+import { docker, LabProbe, runClaims } from "../lab-probe";
 import { changeSummary, CliRun, RealStack } from "./stack";
 
 const root = projectRoot();

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { LabOutputs } from "../lab-probe";
+import { LabOutputs } from "../../plan/outputs";
 
 export interface CliRun { readonly status: number; readonly output: string; readonly seconds: number; }
 

@@ -1,0 +1,155 @@
+// The stack outputs, a contract: scripts, the cockpit and the tests read `pulumi stack output --json` (the e2e run
+// writes the same to .lab/e2e/outputs.json; docs/lifecycle.md, "Stack outputs (a contract)"). One type, documented
+// here once, and one pure function that builds it from the plan: the components supply only what a running lab knows.
+import { CniPlugin } from "./cni";
+import { PodNetwork } from "./config";
+import { PodIps, renderDiagram } from "./diagram";
+import { PodRuntime } from "./kubelet";
+import { LabPlan, peerRoutes } from "./plan";
+
+/**
+ * The stack outputs, as the program declares them. `Live` is the type of the values only the running lab knows (each
+ * marked "live" below): plain strings in the JSON; in the program, pulumi Outputs (a pod's IP is unknown in the
+ * preview of a new pod). Everything else comes from the plan.
+ */
+export interface LabOutputs<Live = string> {
+    readonly lan: { readonly network: string; readonly cidr: string; readonly gateway: string };
+    /** The outside host on the LAN (a web server standing in for the internet); `container`, live, its Docker name. */
+    readonly outside: { readonly name: string; readonly container: Live; readonly ip: string };
+    /** e.g. 10.244.0.0/16. */
+    readonly clusterCidr: string;
+    /** lab (the model, routed), vxlan (the model over an overlay) or docker0 (the "before" state). */
+    readonly podNetwork: PodNetwork;
+    /** The CNI plugin every node's configuration names: podnet or bridge (absent under docker0: no CNI). */
+    readonly cniPlugin?: CniPlugin;
+    /** Who builds the pods: docker (the lab's explicit steps through each node's Docker) or kubelet (a real kubelet and containerd). */
+    readonly podRuntime: PodRuntime;
+    readonly nodes: readonly NodeOutput<Live>[];
+    /** Running pods. */
+    readonly pods: readonly PodOutput<Live>[];
+    /** Pods not run, like Kubernetes' Pending: their spec.nodeName names no node of the lab (empty when all run). */
+    readonly pendingPods: readonly { readonly name: string; readonly nodeName: string; readonly reason: string }[];
+    /** Live: the picture in README.md, with the pod IPs the nodes handed out (labDiagram). */
+    readonly diagram: Live;
+    /** Where the pods' Kubernetes manifests are rendered, relative to the project: rendered/<stack>. */
+    readonly renderedManifests: string;
+}
+
+export interface NodeOutput<Live = string> {
+    /** node1, node2, ... (also the hostname). */
+    readonly name: string;
+    /** Live: the node's Docker container name on the host (podnet-<stack>-node1). */
+    readonly container: Live;
+    readonly lanIp: string;
+    readonly podCidr: string;
+    /** The node's pod bridge (docker0 under podNetwork docker0) and its address, the pods' gateway. */
+    readonly bridge: string;
+    readonly bridgeIp: string;
+    /**
+     * How this node reaches each peer's pods. Routed: `via` the peer's LAN IP. Overlay: `via` the peer's VTEP on
+     * the VXLAN device (`dev`), whose frames go in UDP to `remote`, the peer's LAN IP. Empty under docker0.
+     */
+    readonly routes: readonly { readonly to: string; readonly via: string; readonly dev?: string; readonly remote?: string }[];
+    /** The overlay's VXLAN device (podNetwork vxlan only). */
+    readonly vxlan?: {
+        readonly device: string; readonly vni: number; readonly port: number; readonly vtepIp: string; readonly mac: string; readonly mtu: number;
+    };
+    /** MTU of this node's pods: the LAN's 1500, 1450 under vxlan. */
+    readonly podMtu: number;
+}
+
+export interface PodOutput<Live = string> {
+    readonly name: string;
+    /** The node it runs on. */
+    readonly node: string;
+    /**
+     * Live: what the node's IPAM handed out at CNI ADD. Kubelet mode: the address of the sandbox `pulumi up` saw (a
+     * restarted node's pods get new sandboxes, and may get new addresses).
+     */
+    readonly ip: Live;
+    /**
+     * Docker mode: the pause container's name in the node's Docker (k8s_POD_web-1). Kubelet mode: the name kubelet
+     * gives the pod (web-1-node1).
+     */
+    readonly sandbox: string;
+    /** Who built it: docker or kubelet. */
+    readonly runtime: PodRuntime;
+    /** Kubelet mode: the static pod manifest on its node (absent in docker mode). */
+    readonly manifest?: string;
+    /**
+     * `image` as the manifest names it. `container`: docker mode, its name in the node's Docker (k8s_nginx_web-1);
+     * kubelet mode, its name in the pod (nginx).
+     */
+    readonly containers: readonly { readonly name: string; readonly container: string; readonly image: string }[];
+}
+
+/** Makes the fields K of T optional. */
+type Older<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/**
+ * The outputs of any lab, as the cockpit reads them: a lab brought up by an older program lacks the fields added
+ * since. podNetwork came with docker0, the nodes' podMtu with the overlay, cniPlugin with the plugin swap (it is also
+ * absent under docker0), podRuntime and the pods' runtime with kubelet mode. Absent means what the lab did before:
+ * routed, pod MTU 1500, podnet, docker.
+ */
+export type AnyLabOutputs = Older<Omit<LabOutputs, "nodes" | "pods">, "podNetwork" | "podRuntime"> & {
+    readonly nodes: readonly Older<NodeOutput, "podMtu">[];
+    readonly pods: readonly Older<PodOutput, "runtime">[];
+};
+
+/** What only the running lab knows; the components supply it (as pulumi Outputs), keyed by pod and node name. */
+export interface LiveValues<Live = string> {
+    /** Each pod's IP, by pod name. */
+    readonly podIps: Readonly<Record<string, Live>>;
+    /** Each node's container name on the host, by node name. */
+    readonly nodeContainers: Readonly<Record<string, Live>>;
+    readonly outsideContainer: Live;
+    /** The picture: labDiagram(plan, the pod IPs). */
+    readonly diagram: Live;
+}
+
+function liveOf<Live>(values: Readonly<Record<string, Live>>, what: string, name: string): Live {
+    if (!Object.prototype.hasOwnProperty.call(values, name)) { throw new Error(`no live ${what} for ${name}`); }
+    return values[name];
+}
+
+/** The stack outputs: everything from the plan, plus the live values. Keys in the order the JSON has them. */
+export function labOutputs<Live = string>(plan: LabPlan, live: LiveValues<Live>): LabOutputs<Live> {
+    return {
+        lan: { network: plan.lan.network, cidr: plan.lan.cidr, gateway: plan.lan.gateway },
+        outside: { name: plan.outside.name, container: live.outsideContainer, ip: plan.outside.ip },
+        clusterCidr: plan.clusterCidr,
+        podNetwork: plan.podNetwork,
+        ...(plan.podNetwork === "docker0" ? {} : { cniPlugin: plan.cniPlugin }),
+        podRuntime: plan.podRuntime,
+        nodes: plan.nodes.map((n) => ({
+            name: n.name,
+            container: liveOf(live.nodeContainers, "container name", n.name),
+            lanIp: n.lanIp,
+            podCidr: n.podCidr,
+            bridge: n.bridge,
+            bridgeIp: n.bridgeIp,
+            routes: peerRoutes(n),
+            ...(n.vxlan ? { vxlan: { device: n.vxlan.device, vni: n.vxlan.vni, port: n.vxlan.port, vtepIp: n.vxlan.vtepIp, mac: n.vxlan.mac, mtu: n.vxlan.mtu } } : {}),
+            podMtu: n.podMtu,
+        })),
+        pods: plan.pods.map((p) => ({
+            name: p.name,
+            node: p.node,
+            ip: liveOf(live.podIps, "IP", p.name),
+            sandbox: p.staticPod ? p.staticPod.kubeletName : p.sandbox,
+            runtime: plan.podRuntime,
+            ...(p.staticPod ? { manifest: p.staticPod.path } : {}),
+            // Kubelet mode: containerd names a container after its spec (kubelet keeps the pod in the CRI's metadata).
+            containers: p.containers.map((c) => ({ name: c.name, container: p.staticPod ? c.name : c.container, image: c.image })),
+        })),
+        pendingPods: plan.pending.map((p) => ({ name: p.name, nodeName: p.nodeName, reason: p.reason })),
+        diagram: live.diagram,
+        renderedManifests: plan.renderDir,
+    };
+}
+
+/** The lab's picture (the `diagram` output) with the pod IPs the nodes handed out. */
+export function labDiagram(plan: LabPlan, ips: PodIps): string {
+    return renderDiagram({ ...plan, nodes: plan.nodes.map((n) => ({ ...n, routes: peerRoutes(n) })) }, ips);
+}
