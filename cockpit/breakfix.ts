@@ -1,13 +1,19 @@
 // `break route NODE PEER`, `break masquerade NODE`, `break bridge NODE`, and `fix`: take one piece away on a
 // live node, on purpose, to watch what fails; the node agent is paused first (and says so in the node's log),
 // or it would put the piece back within seconds. `fix` resumes every agent and waits until `status` is clean.
-import { CockpitError, onNode, Outputs, q } from "./live";
+import { agentArgv, MASQUERADE_RULE } from "../plan/node-contract";
+import { AnyLabOutputs } from "../plan/outputs";
+import { CockpitError, onNode, q } from "./live";
 import { status } from "./status";
 
-export async function breakPiece(out: Outputs, what: string, nodeName: string | undefined, peerName: string | undefined): Promise<string[]> {
+/** What `break` runs on a node (as `sh -c`), and what it tells the user. */
+export interface BreakScript { readonly container: string; readonly script: string; readonly said: string; readonly nodeName: string; }
+
+/** The script that takes the piece away on the node: the node agent's pause, then the piece removed. */
+export function breakScript(out: AnyLabOutputs, what: string, nodeName: string | undefined, peerName: string | undefined): BreakScript {
     const node = out.nodes.find((n) => n.name === nodeName);
     if (!node) { throw new CockpitError(`break ${what}: no node ${nodeName ?? "(none given)"}; nodes: ${out.nodes.map((n) => n.name).join(", ")}`); }
-    const pause = (why: string) => `podnet-node-agent pause ${q(`cockpit: ${why}`)}`;
+    const pause = (why: string) => agentArgv.pause(`cockpit: ${why}`).map(q).join(" ");
     let script: string;
     let said: string;
     switch (what) {
@@ -19,7 +25,7 @@ export async function breakPiece(out: Outputs, what: string, nodeName: string | 
             break;
         }
         case "masquerade":
-            script = `${pause("masquerade removed")} && iptables -t nat -D PODNET-MASQ -j MASQUERADE`;
+            script = `${pause("masquerade removed")} && ${["iptables", "-t", MASQUERADE_RULE.table, "-D", MASQUERADE_RULE.chain, ...MASQUERADE_RULE.spec].map(q).join(" ")}`;
             said = `removed the MASQUERADE rule on ${node.name}: its pods' traffic leaves the cluster with their own addresses, and the outside host cannot answer them`;
             break;
         case "bridge":
@@ -29,12 +35,18 @@ export async function breakPiece(out: Outputs, what: string, nodeName: string | 
         default:
             throw new CockpitError(`break: '${what}' is not a piece to break; valid: route NODE PEER, masquerade NODE, bridge NODE`);
     }
-    await onNode(node.container, script);
-    return [said, `${node.name}'s node agent is paused so it does not repair this; 'npm run podnet -- fix' resumes it and puts everything back`];
+    return { container: node.container, script, said, nodeName: node.name };
 }
 
-export async function fix(out: Outputs, waitSeconds = 20): Promise<string[]> {
-    await Promise.all(out.nodes.map((n) => onNode(n.container, "podnet-node-agent resume >/dev/null; podnet-node-agent once >/dev/null 2>&1; true")));
+export async function breakPiece(out: AnyLabOutputs, what: string, nodeName: string | undefined, peerName: string | undefined): Promise<string[]> {
+    const b = breakScript(out, what, nodeName, peerName);
+    await onNode(b.container, b.script);
+    return [b.said, `${b.nodeName}'s node agent is paused so it does not repair this; 'npm run podnet -- fix' resumes it and puts everything back`];
+}
+
+export async function fix(out: AnyLabOutputs, waitSeconds = 20): Promise<string[]> {
+    const [resume, once] = [agentArgv.resume(), agentArgv.once()].map((argv) => argv.map(q).join(" "));
+    await Promise.all(out.nodes.map((n) => onNode(n.container, `${resume} >/dev/null; ${once} >/dev/null 2>&1; true`)));
     const t0 = Date.now();
     for (;;) {
         const s = await status(out);

@@ -4,7 +4,6 @@ import * as fs from "node:fs";
 import { AnyLabOutputs } from "../plan/outputs";
 
 /** The cockpit's old name for the outputs type (plan/outputs.ts), kept while cockpit/breakfix.ts imports it from here. */
-export type Outputs = AnyLabOutputs;
 
 export class CockpitError extends Error { }
 

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { bridgeCommand, cniConfigCommand, imagePullCommand, imagesImportCommand, imagesLoadCommand, kubeletReadyCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeInitUpload } from "../plan/load";
+import { KUBELET_NODE_VOLUMES, NODE_ENV, NODE_VOLUMES } from "../plan/node-contract";
 import { ImagePlan, NodePlan } from "../plan/plan";
 import { insideNode, NODE_CONTAINER, nodeConfigFile, readsNode } from "./lifecycle";
 
@@ -63,8 +64,8 @@ export function kubeletNodeSettings(sandboxImage: string) {
         init: true,
         devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "rwm" }],
         tmpfs: { "/run": "rw,exec,mode=755" },
-        volumes: [{ containerPath: "/var/lib/containerd" }, { containerPath: "/var/lib/kubelet" }],
-        envs: ["PODNET_POD_RUNTIME=kubelet", `PODNET_SANDBOX_IMAGE=${sandboxImage}`],
+        volumes: [{ containerPath: KUBELET_NODE_VOLUMES.containerd }, { containerPath: KUBELET_NODE_VOLUMES.kubelet }],
+        envs: [`${NODE_ENV.podRuntime}=kubelet`, `${NODE_ENV.sandboxImage}=${sandboxImage}`],
     };
 }
 
@@ -111,9 +112,9 @@ export class LabNode extends pulumi.ComponentResource {
             // The node's state lives in anonymous volumes: kept across restarts of the node container, removed with
             // it (the provider's remove_volumes), so a re-created node starts clean and destroy waits for nothing.
             volumes: [
-                { containerPath: "/var/lib/docker" },
+                { containerPath: NODE_VOLUMES.docker },
                 // The IPAM records (host-local): a pod keeps its address across node restarts.
-                { containerPath: "/var/lib/cni" },
+                { containerPath: NODE_VOLUMES.cni },
                 // Without it, inner containers fail: "mkdir /sys/fs/cgroup/cpuset/docker: read-only file system".
                 ...(caps ? [{ hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" }] : []),
                 ...(kube ? kube.volumes : []),

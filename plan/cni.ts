@@ -1,18 +1,16 @@
 // The node's CNI configuration, as a real node keeps it (/etc/cni/net.d, /opt/cni/bin), made from the plan.
 // The runtime side (node/bin/podnet-cni) reads the first *.conflist of CNI_CONF_DIR and finds plugins in CNI_BIN_DIR.
+// The paths are plan/node-contract.ts's (re-exported here, where they were first declared).
+import { IPAM_DATA_DIR } from "./node-contract";
+export { CNI_BIN_DIR, CNI_CONF_DIR, CNI_CONFLIST, IPAM_DATA_DIR } from "./node-contract";
 
 /** `podnet`: the lab's own plugin (node/cni/podnet). `bridge`: the CNI project's reference plugin on the same subnets. */
 export type CniPlugin = "podnet" | "bridge";
 export const CNI_PLUGINS: readonly CniPlugin[] = ["podnet", "bridge"];
 /** The CNI spec version the configuration and the lab's plugin speak. */
 export const CNI_VERSION = "1.0.0";
-/** The network's name: host-local keeps its addresses under IPAM_DATA_DIR/<name>; the runtime caches each result in /var/lib/cni/results/<name>-<sandbox id>-eth0. */
+/** The network's name: host-local keeps its addresses under IPAM_DATA_DIR/<name>; the runtime caches each result in CNI_CACHE_DIR/<name>-<sandbox id>-eth0. */
 export const CNI_NETWORK = "podnet";
-export const CNI_CONF_DIR = "/etc/cni/net.d";
-export const CNI_CONFLIST = `${CNI_CONF_DIR}/10-podnet.conflist`;
-export const CNI_BIN_DIR = "/opt/cni/bin";
-/** host-local's records: one file per address, named by the IP, holding the sandbox's id. */
-export const IPAM_DATA_DIR = "/var/lib/cni/networks";
 
 export interface CniPluginConf { readonly type: string; readonly [key: string]: unknown; }
 export interface CniConfList {

@@ -4,6 +4,10 @@
 import { PodNetwork } from "./config";
 import type { NodeScript } from "./load";
 import { containerdImageName, StaticPodPlan } from "./kubelet";
+import {
+    AddDel, bridgeArgv, cniArgv, kubeletArgv, NODE_BIN_DIR, NODE_SCRIPTS, nodeReadyArgv, podLabels, routeArgv, SANDBOX_CONTAINER,
+    vxlanArgv, vxlanPeerArgv,
+} from "./node-contract";
 import { ContainerPlan, LabPlan, NodeCniPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
 
 /** Single-quotes a word for /bin/sh. */
@@ -13,6 +17,8 @@ export function shq(word: string): string {
 const words = (ws: readonly string[]) => ws.map(shq).join(" ");
 const labelArgs = (labels: Readonly<Record<string, string>>) => Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 const exec = (node: NodePlan, ...ws: string[]) => `docker exec ${shq(node.container)} ${words(ws)}`;
+/** `docker exec -i`: the command reads its stdin (a conflist, a manifest, images). */
+const execIn = (node: NodePlan, ...ws: string[]) => `docker exec -i ${shq(node.container)} ${words(ws)}`;
 /**
  * Undo steps run only while the node runs: a node that is stopped or was removed by hand has nothing of its
  * own state left to undo from outside (its namespaces, veths and routes went with it), so the undo is skipped.
@@ -24,7 +30,7 @@ const undo = (node: NodePlan, ...ws: string[]) => whileRunning(node, exec(node, 
 export interface CreateDelete { readonly create: string; readonly delete?: string; readonly stdin?: string; }
 
 /** Where the node's PID 1 lives: it installs the lab's node scripts, then runs podnet-node-entrypoint. */
-export const NODE_INIT = "/usr/local/bin/podnet-node-init";
+export const NODE_INIT = `${NODE_BIN_DIR}/podnet-node-init`;
 const SCRIPT_END = "PODNET_SCRIPT_END";
 
 /**
@@ -43,7 +49,7 @@ export function nodeInit(scripts: readonly NodeScript[]): NodeScript {
         if (sc.content.split("\n").includes(SCRIPT_END)) { throw new Error(`${sc.file} holds a line '${SCRIPT_END}', which ends a script in the node init`); }
         lines.push("", `install_script ${shq(sc.file)} <<'${SCRIPT_END}'`, sc.content.replace(/\n$/, ""), SCRIPT_END);
     }
-    lines.push("", "exec /usr/local/bin/podnet-node-entrypoint \"$@\"", "");
+    lines.push("", `exec ${NODE_BIN_DIR}/${NODE_SCRIPTS.entrypoint} "$@"`, "");
     return { file: NODE_INIT, content: lines.join("\n") };
 }
 
@@ -63,20 +69,21 @@ export function lanCommand(lan: LabPlan["lan"], labels: Readonly<Record<string, 
 /**
  * Waits until the node's inner dockerd answers. The node's PID 1 installs the node scripts first (nodeInit), and the
  * docker provider reports the node as started before that is done, so this first waits (10 s at most) for the
- * script to be there. The init starts dockerd only after installing every script, so once dockerd answers, all are in.
+ * script to be on the node's PATH (NODE_BIN_DIR; each script appears whole, under its name, once it is executable).
+ * The init starts dockerd only after installing every script, so once dockerd answers, all are in.
  */
 export function nodeReadyCommand(node: NodePlan): CreateDelete {
     return {
-        create: exec(node, "sh", "-c", "for i in $(seq 100); do [ -x /usr/local/bin/podnet-node-ready ] && exec podnet-node-ready 180; sleep 0.1; done; " +
+        create: exec(node, "sh", "-c", `for i in $(seq 100); do command -v ${NODE_SCRIPTS.ready} >/dev/null && exec ${words(nodeReadyArgv(180))}; sleep 0.1; done; ` +
             "echo \"$(hostname): the node init did not install the node scripts within 10s\" >&2; exit 1"),
     };
 }
 
+/** One create/delete pair from an argv builder that takes add or del. */
+const addDel = (node: NodePlan, argv: (verb: AddDel) => string[]): CreateDelete => ({ create: exec(node, ...argv("add")), delete: undo(node, ...argv("del")) });
+
 export function bridgeCommand(node: NodePlan, clusterCidr: string): CreateDelete {
-    return {
-        create: exec(node, "podnet-bridge", "add", node.bridge, node.bridgeCidr, node.podCidr, clusterCidr),
-        delete: undo(node, "podnet-bridge", "del", node.bridge, node.bridgeCidr, node.podCidr, clusterCidr),
-    };
+    return addDel(node, (verb) => bridgeArgv(verb, { bridge: node.bridge, bridgeCidr: node.bridgeCidr, podCidr: node.podCidr, clusterCidr }));
 }
 
 /**
@@ -84,28 +91,17 @@ export function bridgeCommand(node: NodePlan, clusterCidr: string): CreateDelete
  * a restart or a deletion by hand; `del` forgets it and removes it (a route already gone is not an error).
  */
 export function routeCommand(node: NodePlan, route: RoutePlan): CreateDelete {
-    return {
-        create: exec(node, "podnet-route", "add", route.to, "via", route.via),
-        delete: undo(node, "podnet-route", "del", route.to, "via", route.via),
-    };
+    return addDel(node, (verb) => routeArgv(verb, route));
 }
 
 /** The overlay's VXLAN device on a node (`podnet-vxlan add`: one VNI, UDP 4789, on the node's LAN interface). */
 export function vxlanCommand(node: NodePlan, v: VxlanPlan): CreateDelete {
-    const args = [v.device, String(v.vni), String(v.port), node.lanIp, v.vtepIp, v.mac, String(v.mtu)];
-    return {
-        create: exec(node, "podnet-vxlan", "add", ...args),
-        delete: undo(node, "podnet-vxlan", "del", ...args),
-    };
+    return addDel(node, (verb) => vxlanArgv(verb, { device: v.device, vni: v.vni, port: v.port, localIp: node.lanIp, vtepIp: v.vtepIp, mac: v.mac, mtu: v.mtu }));
 }
 
 /** One peer on the overlay: route into the device, the peer VTEP's MAC (neighbour), and the LAN IP behind it (FDB). */
 export function vxlanPeerCommand(node: NodePlan, v: VxlanPlan, p: VxlanPeerPlan): CreateDelete {
-    const args = [v.device, p.to, p.vtepIp, p.mac, p.lanIp];
-    return {
-        create: exec(node, "podnet-vxlan", "peer", "add", ...args),
-        delete: undo(node, "podnet-vxlan", "peer", "del", ...args),
-    };
+    return addDel(node, (verb) => vxlanPeerArgv(verb, { device: v.device, to: p.to, vtepIp: p.vtepIp, mac: p.mac, lanIp: p.lanIp }));
 }
 
 /**
@@ -153,7 +149,7 @@ function containerCommand(node: NodePlan, name: string, runArgs: readonly string
 export function sandboxCommand(node: NodePlan, pod: PodPlan, pauseImage: string, labels: Readonly<Record<string, string>>, podNetwork: PodNetwork = "lab"): CreateDelete {
     return containerCommand(node, pod.sandbox, [
         "--hostname", pod.name, "--network", podNetwork === "docker0" ? "bridge" : "none",
-        ...labelArgs({ ...labels, "io.kubernetes.pod.name": pod.name, "io.kubernetes.container.name": "POD" }),
+        ...labelArgs({ ...labels, ...podLabels(pod.name, SANDBOX_CONTAINER) }),
         pauseImage,
     ]);
 }
@@ -168,7 +164,7 @@ export function appCommand(node: NodePlan, pod: PodPlan, c: ContainerPlan, label
     const entry = c.entrypoint ?? [];
     return containerCommand(node, c.container, [
         "--network", `container:${pod.sandbox}`,
-        ...labelArgs({ ...labels, "io.kubernetes.pod.name": pod.name, "io.kubernetes.container.name": c.name }),
+        ...labelArgs({ ...labels, ...podLabels(pod.name, c.name) }),
         ...c.envs.flatMap((e) => ["-e", e]),
         ...(entry.length ? ["--entrypoint", entry[0]] : []),
         c.runImage,
@@ -184,9 +180,9 @@ export function appCommand(node: NodePlan, pod: PodPlan, c: ContainerPlan, label
  */
 export function cniConfigCommand(node: NodePlan, cni: NodeCniPlan): CreateDelete {
     return {
-        create: `docker exec -i ${shq(node.container)} podnet-cni CONFIG`,
+        create: execIn(node, ...cniArgv.config()),
         stdin: cni.text,
-        delete: whileRunning(node, `docker exec -i ${shq(node.container)} podnet-cni UNCONFIG`),
+        delete: whileRunning(node, execIn(node, ...cniArgv.unconfig())),
     };
 }
 
@@ -201,13 +197,13 @@ export function cniCommand(node: NodePlan, pod: PodPlan, sandboxId: string, podN
         // No CNI: Docker gave the sandbox its docker0 address. This only names the namespace after the pod (so the
         // cockpit and `ip netns list` find it) and reports Docker's address in the same shape as the CNI result.
         return {
-            create: exec(node, "podnet-cni", "DOCKER0", pod.name, sandboxId),
-            delete: undo(node, "podnet-cni", "UNNAME", pod.name),
+            create: exec(node, ...cniArgv.docker0(pod.name, sandboxId)),
+            delete: undo(node, ...cniArgv.unname(pod.name)),
         };
     }
     return {
-        create: exec(node, "podnet-cni", "ADD", pod.name, sandboxId),
-        delete: undo(node, "podnet-cni", "DEL", pod.name, sandboxId),
+        create: exec(node, ...cniArgv.add(pod.name, sandboxId)),
+        delete: undo(node, ...cniArgv.del(pod.name, sandboxId)),
     };
 }
 
@@ -223,7 +219,7 @@ export function podIpFromCniResult(stdout: string): string {
 
 /** Kubelet mode: waits until the node's kubelet answers on /healthz; prints its version and containerd's. */
 export function kubeletReadyCommand(node: NodePlan): CreateDelete {
-    return { create: exec(node, "podnet-kubelet", "ready", "120") };
+    return { create: exec(node, ...kubeletArgv.ready(120)) };
 }
 
 /**
@@ -231,7 +227,7 @@ export function kubeletReadyCommand(node: NodePlan): CreateDelete {
  * namespace (where the CRI finds them). Prints each image's digest inside the node, one line per reference, in order.
  */
 export function imagesImportCommand(node: NodePlan, refs: readonly string[]): CreateDelete {
-    return { create: `docker save ${words(refs)} | docker exec -i ${shq(node.container)} ${words(["podnet-kubelet", "images", ...refs.map(containerdImageName)])}` };
+    return { create: `docker save ${words(refs)} | ${execIn(node, ...kubeletArgv.images(refs.map(containerdImageName)))}` };
 }
 
 /**
@@ -241,8 +237,8 @@ export function imagesImportCommand(node: NodePlan, refs: readonly string[]): Cr
  */
 export function staticPodCommand(node: NodePlan, pod: PodPlan, sp: StaticPodPlan): CreateDelete {
     return {
-        create: `docker exec -i ${shq(node.container)} ${words(["podnet-kubelet", "pod", "add", pod.name, node.name])}`,
+        create: execIn(node, ...kubeletArgv.podAdd(pod.name, node.name)),
         stdin: sp.text,
-        delete: undo(node, "podnet-kubelet", "pod", "del", pod.name, node.name),
+        delete: undo(node, ...kubeletArgv.podDel(pod.name, node.name)),
     };
 }

@@ -1,5 +1,6 @@
 // Kubelet mode (config podRuntime: kubelet): each node runs containerd (CRI) and a real kubelet in standalone mode,
 // and each pod is a static pod manifest on its node. Everything here is plain values: the manifests' text, names, paths.
+import { STATIC_POD_DIR } from "./node-contract";
 import { PodSpec, toKubernetesPod } from "./pods";
 
 /**
@@ -12,8 +13,8 @@ export const POD_RUNTIMES: readonly PodRuntime[] = ["docker", "kubelet"];
 
 /** The kubelet release the node image carries (node/Dockerfile downloads it; the e2e image builds it from source). */
 export const KUBELET_VERSION = "v1.34.0";
-/** Where a standalone kubelet reads its static pods (--pod-manifest-path). */
-export const STATIC_POD_DIR = "/etc/kubernetes/manifests";
+/** Where a standalone kubelet reads its static pods (--pod-manifest-path): plan/node-contract.ts's, as podnet-lib's MANIFESTS. */
+export { STATIC_POD_DIR };
 /** Seconds kubelet gives a removed pod's containers before it kills them; then containerd runs the CNI DEL. */
 export const STATIC_POD_GRACE_SECONDS = 1;
 

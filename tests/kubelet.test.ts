@@ -61,11 +61,11 @@ describe("static pod manifests (plan/kubelet.ts)", () => {
 
     it("kubelet names a static pod after the manifest and the node", () => assert.equal(kubeletPodName("web-1", "node3"), "web-1-node3"));
 
-    it("one kubelet version and one manifest folder: the users' node image, the e2e image and the node script agree with plan/kubelet.ts", () => {
+    it("one kubelet version and one manifest folder: the users' node image, the e2e image and the node scripts (podnet-lib) agree with plan/kubelet.ts", () => {
         const read = (f: string) => fs.readFileSync(path.join(projectRoot(), f), "utf8");
         assert.equal(/^ARG KUBELET_VERSION=(\S+)$/m.exec(read("node/Dockerfile"))?.[1], KUBELET_VERSION);
         assert.equal(/^KUBELET_VERSION=(\S+)$/m.exec(read("tests/e2e/images/build.sh"))?.[1], KUBELET_VERSION);
-        assert.equal(/^MANIFESTS=(\S+)$/m.exec(read("node/bin/podnet-kubelet"))?.[1], STATIC_POD_DIR);
+        assert.equal(/^MANIFESTS=\$PODNET_ROOT(\S+)$/m.exec(read("node/bin/podnet-lib"))?.[1], STATIC_POD_DIR);
     });
 });
 

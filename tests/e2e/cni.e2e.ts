@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { CNI_BIN_DIR, CNI_CONFLIST, cniConfList, CniPlugin } from "../../plan/cni";
 import { formatCidr, ipToNumber, numberToIp, parseCidr, size } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
+import { CNI_LOG } from "../../plan/node-contract";
 import { LabOutputs } from "../../plan/outputs";
 import { IPAM_DIR, readOutputs } from "../lab-probe";
 
@@ -234,7 +235,7 @@ describe("the runtime's call (podnet-cni, libcni's semantics), on a sandbox of i
             const other: CniPlugin = (out.cniPlugin ?? "podnet") === "podnet" ? "bridge" : "podnet";
             ok("podnet-cni CONFIG", JSON.stringify(cniConfList(other, { bridge: node.bridge, podCidr: node.podCidr, gateway: node.bridgeIp, mtu: node.podMtu })));
             try { ok(`podnet-cni DEL cni-judge ${id}`); } finally { ok("podnet-cni CONFIG", original); }
-            const dels = ok(`jq -c 'select(.env.CNI_CONTAINERID == "${id}" and .env.CNI_COMMAND == "DEL")' $(sed -n 's/^CNI_LOG=//p' /usr/local/bin/podnet-lib)`)
+            const dels = ok(`jq -c 'select(.env.CNI_CONTAINERID == "${id}" and .env.CNI_COMMAND == "DEL")' ${CNI_LOG}`)
                 .split("\n").map((l) => JSON.parse(l));
             assert.deepEqual(dels.map((d) => d.plugin), ["portmap", out.cniPlugin ?? "podnet"], "DEL runs the ADD's plugins in reverse order, the configuration changed or not");
             for (const d of dels) { assert.deepEqual(d.stdin.prevResult, result, `${d.plugin}'s DEL gets the cached result as prevResult`); }
