@@ -3,8 +3,6 @@ import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { AnyLabOutputs } from "../plan/outputs";
 
-/** The cockpit's old name for the outputs type (plan/outputs.ts), kept while cockpit/breakfix.ts imports it from here. */
-
 export class CockpitError extends Error { }
 
 /** `--outputs FILE`, else `pulumi stack output --json` of the selected stack (or `--stack NAME`). */
