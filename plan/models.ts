@@ -60,16 +60,22 @@ export interface ModelInputs {
     readonly bridgeName: string;
 }
 
+/** How a node reaches its peers' pods, and its pods' MTU (a NodePlan has these as the model gave them). */
+export interface NodeReach {
+    /** Routed model (podNetwork lab): one static route per peer subnet via the peer's LAN IP; empty otherwise. */
+    readonly routes: readonly RoutePlan[];
+    /** Overlay model (podNetwork vxlan): the VXLAN device; absent otherwise. */
+    readonly vxlan?: VxlanPlan;
+    /** Overlay model: one entry (route, neighbour, FDB) per peer; empty otherwise. */
+    readonly vxlanPeers: readonly VxlanPeerPlan[];
+    /** MTU of the pods' eth0 (and their veths) on this node: the LAN's, less the overlay's 50 bytes under vxlan. */
+    readonly podMtu: number;
+}
+
 /** One node's network under a model. */
-export interface NodeNetwork {
+export interface NodeNetwork extends NodeReach {
     readonly subnet: Cidr;
     readonly bridge: string;
-    /** Routed: one static route per peer subnet via the peer's LAN IP. */
-    readonly routes: readonly RoutePlan[];
-    /** Overlay: the VXLAN device, and one entry (route, neighbour, FDB) per peer. */
-    readonly vxlan?: VxlanPlan;
-    readonly vxlanPeers: readonly VxlanPeerPlan[];
-    readonly podMtu: number;
     /** A CNI configuration wires the pods (false: Docker does, on the node's docker0). */
     readonly cni: boolean;
 }

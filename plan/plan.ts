@@ -6,7 +6,7 @@ import { LabConfig, NodeSecurity, PodNetwork } from "./config";
 import { Problems } from "./errors";
 import { PodRuntime, StaticPodPlan, staticPodPlan } from "./kubelet";
 import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size } from "./ip";
-import { NETWORK_MODELS, NodeNetwork, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./models";
+import { NETWORK_MODELS, NodeNetwork, NodeReach } from "./models";
 import { PodSpec } from "./pods";
 
 /** The node's CNI configuration (absent under docker0, where Docker wires the pods). */
@@ -20,7 +20,7 @@ export interface NodeCniPlan {
 export { DOCKER0, LAN_MTU, macFromIp, VXLAN_DEVICE, VXLAN_OVERHEAD, VXLAN_PORT, VXLAN_VNI } from "./models";
 export type { RoutePlan, VxlanPeerPlan, VxlanPlan } from "./models";
 
-export interface NodePlan {
+export interface NodePlan extends NodeReach {
     /** node1, node2, ... (also the hostname). */
     readonly name: string;
     /** Host-side container name, unique per stack. */
@@ -31,14 +31,6 @@ export interface NodePlan {
     readonly bridgeIp: string;
     /** Bridge address with the subnet's prefix, e.g. 10.244.1.1/24. */
     readonly bridgeCidr: string;
-    /** Routed model (podNetwork lab): one static route per peer subnet via the peer's LAN IP; empty otherwise. */
-    readonly routes: readonly RoutePlan[];
-    /** Overlay model (podNetwork vxlan): the VXLAN device; absent otherwise. */
-    readonly vxlan?: VxlanPlan;
-    /** Overlay model: one entry per peer; empty otherwise. */
-    readonly vxlanPeers: readonly VxlanPeerPlan[];
-    /** MTU of the pods' eth0 (and their veths) on this node: the LAN's, less the overlay's 50 bytes under vxlan. */
-    readonly podMtu: number;
     /** The node's CNI configuration (/etc/cni/net.d); absent under docker0. */
     readonly cni?: NodeCniPlan;
     /** Names of the pods placed on this node. */
