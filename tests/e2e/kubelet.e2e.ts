@@ -157,12 +157,15 @@ describe("a pod's life under kubelet", () => {
         const from = lab.pod("pod-net-test");
         const before = lab.logsOf(p.name, "nginx").split("\n").length;
         // The node's own network (its routes, or its VXLAN device and peers) is the node agent's to re-apply, every 2 s.
+        // On the routed kubelet lab, after the cockpit's and the page's suites, the first answer has come 20-26 s after
+        // the pod was back (0.2 s on the overlay lab, and when this suite runs alone); why is not known yet, so this
+        // waits up to 90 s and prints how long it took.
         const t1 = Date.now();
         let answer = "";
-        while (!/^HTTP\/1\.[01] 200/.test(answer) && Date.now() - t1 < 30_000) {
+        while (!/^HTTP\/1\.[01] 200/.test(answer) && Date.now() - t1 < 90_000) {
             try { answer = lab.inPod(from.name, "ubuntu", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 80`); } catch (e) { answer = (e as Error).message; await sleep(500); }
         }
-        assert.match(answer, /^HTTP\/1\.[01] 200/, `pod-net-test does not reach ${p.name} at ${ip} 30s after it came back`);
+        assert.match(answer, /^HTTP\/1\.[01] 200/, `pod-net-test does not reach ${p.name} at ${ip} 90s after it came back`);
         console.log(`pod-net-test -> ${p.name} (${ip}) answered ${((Date.now() - t1) / 1000).toFixed(1)}s after the pod was back`);
         const seen = lab.logsOf(p.name, "nginx").split("\n").slice(before - 1).join("\n");
         assert.ok(seen.includes(`[::ffff:${from.ip}]`), `${p.name} did not log pod-net-test's own IP ${from.ip}:\n${seen}`);
