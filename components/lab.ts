@@ -34,7 +34,8 @@ export class PodnetLab extends pulumi.ComponentResource {
         if (plan.nodeImage.kind === "build") {
             const built = new docker.Image("node-image", {
                 imageName: plan.nodeImage.name,
-                build: { context: path.join(args.root, plan.nodeImage.context) },
+                // Only the stage the pod runtime needs (docker mode's downloads no kubelet).
+                build: { context: path.join(args.root, plan.nodeImage.context), target: plan.nodeImage.target },
                 skipPush: true,
             }, { parent: this });
             nodeImage = built.imageName;

@@ -4,9 +4,9 @@ import { createHash } from "crypto";
 import { CniConfList, cniConfList, CniPlugin, conflistText } from "./cni";
 import { LabConfig, NodeSecurity, PodNetwork } from "./config";
 import { Problems } from "./errors";
-import { PodRuntime, StaticPodPlan, staticPodPlan } from "./kubelet";
+import { KUBELET_VERSION, PodRuntime, StaticPodPlan, staticPodPlan } from "./kubelet";
 import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size } from "./ip";
-import { NETWORK_MODELS, NodeNetwork, NodeReach } from "./models";
+import { macFromIp, NETWORK_MODELS, NodeNetwork, NodeReach } from "./models";
 import { PodSpec } from "./pods";
 
 /** The node's CNI configuration (absent under docker0, where Docker wires the pods). */
@@ -31,6 +31,11 @@ export interface NodePlan extends NodeReach {
     readonly bridgeIp: string;
     /** Bridge address with the subnet's prefix, e.g. 10.244.1.1/24. */
     readonly bridgeCidr: string;
+    /**
+     * The lab bridge's own MAC, made from its address (10.244.1.1 -> 0a:58:0a:f4:01:01) and set when it is made, so it
+     * never follows its ports as they come and go (a bridge without one takes its lowest port's). Absent under docker0.
+     */
+    readonly bridgeMac?: string;
     /** The node's CNI configuration (/etc/cni/net.d); absent under docker0. */
     readonly cni?: NodeCniPlan;
     /** Names of the pods placed on this node. */
@@ -76,7 +81,8 @@ export interface ImagePlan {
     readonly key: string;
 }
 export type NodeImagePlan =
-    | { readonly kind: "build"; readonly name: string; readonly context: string }
+    /** node/Dockerfile, built on the host up to `target`, its stage for the pod runtime (docker mode downloads no kubelet). */
+    | { readonly kind: "build"; readonly name: string; readonly context: string; readonly target: string }
     | { readonly kind: "prebuilt"; readonly ref: string };
 
 export interface LabPlan {
@@ -108,6 +114,16 @@ export interface LabPlan {
 }
 
 export const NODE_IMAGE_NAME = "podnet-lab/node:27.5.1";
+/**
+ * The node image node/Dockerfile builds for a pod runtime: its stage, and the image's name. Docker mode's stage has no
+ * kubelet, so it downloads none; kubelet mode's adds the official release (KUBELET_VERSION), and is named for it.
+ */
+export function nodeImageBuild(runtime: PodRuntime): { readonly name: string; readonly target: string } {
+    switch (runtime) {
+        case "docker": return { name: NODE_IMAGE_NAME, target: "docker-node" };
+        case "kubelet": return { name: `${NODE_IMAGE_NAME}-kubelet-${KUBELET_VERSION}`, target: "kubelet-node" };
+    }
+}
 export const LABEL_STACK = "podnet-lab.stack";
 export const LABEL_PROJECT = "podnet-lab.project";
 /** A name fragment for an image reference: nginx:1.27 -> nginx-1-27. */
@@ -219,6 +235,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             bridge: net.bridge,
             bridgeIp,
             bridgeCidr: `${bridgeIp}/${net.subnet.prefix}`,
+            ...(net.cni ? { bridgeMac: macFromIp(bridgeIp) } : {}),
             routes: net.routes,
             ...(net.vxlan ? { vxlan: net.vxlan } : {}),
             vxlanPeers: net.vxlanPeers,
@@ -243,7 +260,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             lan: { network: `${prefix}-lan`, cidr: formatCidr(lan), gateway: numberToIp(lan.base + 1) },
             clusterCidr: formatCidr(cluster),
             nodeImage: config.nodeImage === ""
-                ? { kind: "build", name: NODE_IMAGE_NAME, context: "node" }
+                ? { kind: "build", context: "node", ...nodeImageBuild(config.podRuntime) }
                 : { kind: "prebuilt", ref: config.nodeImage },
             security: config.nodeSecurity,
             podNetwork: config.podNetwork,

@@ -24,6 +24,24 @@ describe("program variants", () => {
         assert.deepEqual(c.volumes[2], { hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" });
     });
 
+    it("the node image is built up to its runtime's stage of node/Dockerfile: docker mode's downloads no kubelet, kubelet mode's is named for its kubelet", async () => {
+        const dockerfile = fs.readFileSync(path.join(projectRoot(), "node", "Dockerfile"), "utf8");
+        const stages = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
+        assert.deepEqual(stages, ["docker-node", "kubelet-node"]);
+        const dockerStage = dockerfile.slice(0, dockerfile.indexOf("FROM docker-node AS kubelet-node"));
+        assert.ok(!/wget|curl|dl\.k8s\.io/.test(dockerStage), "the docker-node stage downloads nothing but Alpine's packages");
+        for (const [podRuntime, name, target] of [
+            ["docker", "podnet-lab/node:27.5.1", "docker-node"],
+            ["kubelet", "podnet-lab/node:27.5.1-kubelet-v1.34.0", "kubelet-node"],
+        ]) {
+            const run = await runProgram({ ...DEV_CONFIG, podRuntime });
+            const image = run.mocks.named("node-image").inputs;
+            assert.deepEqual({ name: image.imageName, target: image.build.target }, { name, target }, podRuntime);
+            assert.ok(stages.includes(image.build.target));
+            assert.equal(run.mocks.named("node1-container").inputs.image, name, `${podRuntime}: the nodes run that image`);
+        }
+    });
+
     it("a prebuilt node image is used as is (no build), substitutions rewrite pod images", async () => {
         const run = await runProgram({
             ...DEV_CONFIG, nodeImage: "podnet-e2e/node:test",
