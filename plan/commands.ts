@@ -82,8 +82,14 @@ export function nodeReadyCommand(node: NodePlan): CreateDelete {
 /** One create/delete pair from an argv builder that takes add or del. */
 const addDel = (node: NodePlan, argv: (verb: AddDel) => string[]): CreateDelete => ({ create: exec(node, ...argv("add")), delete: undo(node, ...argv("del")) });
 
+/**
+ * `podnet-bridge add`: the node's bridge with its address and its own MAC (set once, so it never follows its ports),
+ * forwarding and the masquerade. Only for a node with a lab bridge (not under docker0).
+ */
 export function bridgeCommand(node: NodePlan, clusterCidr: string): CreateDelete {
-    return addDel(node, (verb) => bridgeArgv(verb, { bridge: node.bridge, bridgeCidr: node.bridgeCidr, podCidr: node.podCidr, clusterCidr }));
+    const bridgeMac = node.bridgeMac;
+    if (!bridgeMac) { throw new Error(`${node.name} has no lab bridge (podNetwork docker0): there is no bridge to set up`); }
+    return addDel(node, (verb) => bridgeArgv(verb, { bridge: node.bridge, bridgeCidr: node.bridgeCidr, bridgeMac, podCidr: node.podCidr, clusterCidr }));
 }
 
 /**

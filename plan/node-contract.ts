@@ -77,10 +77,12 @@ export type AddDel = "add" | "del";
 /** `podnet-node-ready SECONDS`: waits until the node's inner dockerd answers. */
 export function nodeReadyArgv(seconds: number): string[] { return [NODE_SCRIPTS.ready, String(seconds)]; }
 
-export interface BridgeArgs { readonly bridge: string; readonly bridgeCidr: string; readonly podCidr: string; readonly clusterCidr: string; }
-/** `podnet-bridge add|del BRIDGE BRIDGE_CIDR POD_CIDR CLUSTER_CIDR`. */
+export interface BridgeArgs {
+    readonly bridge: string; readonly bridgeCidr: string; readonly bridgeMac: string; readonly podCidr: string; readonly clusterCidr: string;
+}
+/** `podnet-bridge add|del BRIDGE BRIDGE_CIDR BRIDGE_MAC POD_CIDR CLUSTER_CIDR`. */
 export function bridgeArgv(verb: AddDel, b: BridgeArgs): string[] {
-    return [NODE_SCRIPTS.bridge, verb, b.bridge, b.bridgeCidr, b.podCidr, b.clusterCidr];
+    return [NODE_SCRIPTS.bridge, verb, b.bridge, b.bridgeCidr, b.bridgeMac, b.podCidr, b.clusterCidr];
 }
 
 /** `podnet-route add|del POD_CIDR via LAN_IP`. */

@@ -45,6 +45,8 @@ export interface NodeOutput<Live = string> {
     /** The node's pod bridge (docker0 under podNetwork docker0) and its address, the pods' gateway. */
     readonly bridge: string;
     readonly bridgeIp: string;
+    /** The lab bridge's own MAC (set when it is made; the pods' gateway in their `ip neigh`). Absent under docker0. */
+    readonly bridgeMac?: string;
     /**
      * How this node reaches each peer's pods. Routed: `via` the peer's LAN IP. Overlay: `via` the peer's VTEP on
      * the VXLAN device (`dev`), whose frames go in UDP to `remote`, the peer's LAN IP. Empty under docker0.
@@ -129,6 +131,7 @@ export function labOutputs<Live = string>(plan: LabPlan, live: LiveValues<Live>)
             podCidr: n.podCidr,
             bridge: n.bridge,
             bridgeIp: n.bridgeIp,
+            ...(n.bridgeMac ? { bridgeMac: n.bridgeMac } : {}),
             routes: peerRoutes(n),
             ...(n.vxlan ? { vxlan: { device: n.vxlan.device, vni: n.vxlan.vni, port: n.vxlan.port, vtepIp: n.vxlan.vtepIp, mac: n.vxlan.mac, mtu: n.vxlan.mtu } } : {}),
             podMtu: n.podMtu,

@@ -116,8 +116,9 @@ describe("podnet-bridge, as bridgeCommand runs it: the bridge, forwarding, and t
     const fwd = C.CHAINS.forward;
     const masq = C.CHAINS.masquerade;
     const masquerade = `iptables -t ${C.MASQUERADE_RULE.table} -A ${C.MASQUERADE_RULE.chain} ${C.MASQUERADE_RULE.spec.join(" ")}`;
+    const mac = n.bridgeMac!;
     const everything = [
-        `ip link add ${n.bridge} type bridge`, `ip addr replace ${n.bridgeCidr} dev ${n.bridge}`, `ip link set ${n.bridge} up`,
+        `ip link add ${n.bridge} address ${mac} type bridge`, `ip addr replace ${n.bridgeCidr} dev ${n.bridge}`, `ip link set ${n.bridge} up`,
         `iptables -t filter -N ${fwd}`,
         `iptables -t filter -A ${fwd} -s ${cluster} -d ${cluster} -j ACCEPT`,
         `iptables -t filter -A ${fwd} -s ${n.podCidr} -j ACCEPT`,
@@ -132,15 +133,27 @@ describe("podnet-bridge, as bridgeCommand runs it: the bridge, forwarding, and t
     before(() => { f = new FakeNode(); f.write("/proc/sys/net/ipv4/ip_forward", "0\n"); f.write("/proc/1/fd/1", ""); });
     after(() => f.remove());
 
-    it("add: the bridge with its address, forwarding on, the chains from plan/node-contract.ts with the plan's ranges", () => {
+    it("add: the bridge with its address and its own MAC, forwarding on, the chains from plan/node-contract.ts with the plan's ranges", () => {
+        assert.equal(mac, "0a:58:0a:f4:01:01", "node1's bridge MAC: 0a:58 and its address 10.244.1.1");
         nothingThere(f, n.bridge);
         const out = f.ok(bridgeCommand(n, cluster).create);
-        assert.equal(out, `podnet-bridge: ${n.bridge} ${n.bridgeCidr} for pods ${n.podCidr}, no masquerade inside ${cluster}\n`);
+        assert.equal(out, `podnet-bridge: ${n.bridge} ${n.bridgeCidr} (MAC ${mac}) for pods ${n.podCidr}, no masquerade inside ${cluster}\n`);
         assert.deepEqual(changes(f.take()), everything);
         assert.equal(f.read("/proc/sys/net/ipv4/ip_forward"), "1\n");
-        assert.match(f.read("/proc/1/fd/1"), new RegExp(`^podnet: bridge ${n.bridge} created$`, "m"), "a repair run by the lab goes to the node's log too");
+        assert.match(f.read("/proc/1/fd/1"), new RegExp(`^podnet: bridge ${n.bridge} created with MAC ${mac}$`, "m"), "a repair run by the lab goes to the node's log too");
         assert.deepEqual(records(f, C.NODE_STATE_DIR).filter((r) => "bridge" in r),
-            [{ bridge: n.bridge, address: n.bridgeCidr, pod_cidr: n.podCidr, cluster_cidr: cluster }]);
+            [{ bridge: n.bridge, address: n.bridgeCidr, mac, pod_cidr: n.podCidr, cluster_cidr: cluster }]);
+    });
+
+    it("ensure puts the bridge's MAC back when it changed (and only the MAC, when all else is there)", () => {
+        // The bridge as `ip addr show` prints it, up and addressed, but with a port's MAC (what a bridge without one of its own takes).
+        f.answer("ip", `case "$*" in "addr show dev ${n.bridge}") printf '%s\\n' '5: ${n.bridge}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP' ` +
+            `'    link/ether 02:11:22:33:44:55 brd ff:ff:ff:ff:ff:ff' '    inet ${n.bridgeCidr} brd 10.244.1.255 scope global ${n.bridge}' ;; esac`);
+        f.answer("iptables", "exit 0");
+        const r = f.run(inNode(n, ["podnet-bridge", "ensure"]), "", { PODNET_RUN_BY: "agent" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(changes(f.take()), [`ip link set dev ${n.bridge} address ${mac}`]);
+        assert.match(r.stderr, new RegExp(`podnet: ${n.bridge} MAC ${mac}`), "the repair is said");
     });
 
     it("ensure (the node agent's) reads the record and re-applies the same, or nothing while the agent is paused", () => {
@@ -165,9 +178,9 @@ describe("podnet-bridge, as bridgeCommand runs it: the bridge, forwarding, and t
     });
 
     it("a wrong number of arguments is refused, naming them", () => {
-        const r = f.run(inNode(n, C.bridgeArgv("add", { bridge: n.bridge, bridgeCidr: n.bridgeCidr, podCidr: n.podCidr, clusterCidr: cluster }).slice(0, -1)));
+        const r = f.run(inNode(n, C.bridgeArgv("add", { bridge: n.bridge, bridgeCidr: n.bridgeCidr, bridgeMac: mac, podCidr: n.podCidr, clusterCidr: cluster }).slice(0, -1)));
         assert.equal(r.status, 2);
-        assert.match(r.stderr, /usage: podnet-bridge add BRIDGE BRIDGE_CIDR POD_CIDR CLUSTER_CIDR/);
+        assert.match(r.stderr, /usage: podnet-bridge add BRIDGE BRIDGE_CIDR BRIDGE_MAC POD_CIDR CLUSTER_CIDR/);
     });
 });
 

@@ -21,7 +21,7 @@ const FIELDS: Fields<LabOutputs> = {
     cniPlugin: { optional: "string" },
     podRuntime: "string",
     nodes: [{
-        name: "string", container: "string", lanIp: "string", podCidr: "string", bridge: "string", bridgeIp: "string",
+        name: "string", container: "string", lanIp: "string", podCidr: "string", bridge: "string", bridgeIp: "string", bridgeMac: { optional: "string" },
         routes: [{ to: "string", via: "string", dev: { optional: "string" }, remote: { optional: "string" } }],
         vxlan: { optional: { device: "string", vni: "number", port: "number", vtepIp: "string", mac: "string", mtu: "number" } },
         podMtu: "number",

@@ -201,6 +201,24 @@ describe("plan: routed or overlay (podNetwork lab | vxlan)", () => {
         assert.equal(macFromIp("192.168.255.1"), "0a:58:c0:a8:ff:01");
     });
 
+    it("each lab bridge has a MAC of its own, 0a:58 + its address: locally administered, unicast, the same under both models and in every runtime, distinct from every VTEP's; none under docker0", () => {
+        const variants: Record<string, string>[] = [{}, { podNetwork: "vxlan" }, { podRuntime: "kubelet" }, { cniPlugin: "bridge" }, { nodeCount: "20" }, { clusterCidr: "172.20.0.0/16" }];
+        for (const over of variants) {
+            const p = plan(over);
+            assert.deepEqual(p.nodes.map((n) => n.bridgeMac), p.nodes.map((n) => macFromIp(n.bridgeIp)), JSON.stringify(over));
+            for (const n of p.nodes) {
+                const first = parseInt(n.bridgeMac!.slice(0, 2), 16);
+                assert.equal(first & 0b10, 0b10, `${n.bridgeMac} is locally administered`);
+                assert.equal(first & 0b01, 0, `${n.bridgeMac} is unicast`);
+            }
+            assert.equal(new Set(p.nodes.map((n) => n.bridgeMac)).size, p.nodes.length, "no two bridges share a MAC");
+            const vteps = p.nodes.flatMap((n) => (n.vxlan ? [n.vxlan.mac] : []));
+            assert.ok(p.nodes.every((n) => !vteps.includes(n.bridgeMac!)), "no bridge has a VTEP's MAC");
+        }
+        assert.deepEqual(plan({}).nodes.map((n) => n.bridgeMac), ["0a:58:0a:f4:01:01", "0a:58:0a:f4:02:01", "0a:58:0a:f4:03:01"]);
+        assert.deepEqual(plan({ podNetwork: "docker0" }).nodes.map((n) => n.bridgeMac), [undefined, undefined, undefined]);
+    });
+
     it("vxlan with 20 nodes: every MAC and VTEP distinct, every peer's entry names that peer's own", () => {
         const p = plan({ podNetwork: "vxlan", nodeCount: "20" });
         assert.equal(new Set(p.nodes.map((n) => n.vxlan!.mac)).size, 20);

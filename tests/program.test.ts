@@ -193,10 +193,10 @@ describe("nodes", () => {
         }
     });
 
-    it("each node's bridge gets the first address of its own subnet", () => {
+    it("each node's bridge gets the first address of its own subnet, and a MAC of its own made from that address", () => {
         for (const i of [1, 2, 3]) {
             const b = run.mocks.named(`node${i}-bridge`).inputs;
-            assert.equal(b.create, `docker exec podnet-dev-node${i} podnet-bridge add v-net-0 10.244.${i}.1/24 10.244.${i}.0/24 10.244.0.0/16`);
+            assert.equal(b.create, `docker exec podnet-dev-node${i} podnet-bridge add v-net-0 10.244.${i}.1/24 0a:58:0a:f4:0${i}:01 10.244.${i}.0/24 10.244.0.0/16`);
             assert.match(b.delete, /podnet-bridge del v-net-0/);
         }
     });
@@ -276,7 +276,7 @@ describe("stack outputs (the contract)", () => {
         assert.equal(o.clusterCidr, "10.244.0.0/16");
         assert.deepEqual(o.nodes[0], {
             name: "node1", container: "podnet-dev-node1", lanIp: "192.168.1.11", podCidr: "10.244.1.0/24",
-            bridge: "v-net-0", bridgeIp: "10.244.1.1",
+            bridge: "v-net-0", bridgeIp: "10.244.1.1", bridgeMac: "0a:58:0a:f4:01:01",
             routes: [{ to: "10.244.2.0/24", via: "192.168.1.12" }, { to: "10.244.3.0/24", via: "192.168.1.13" }],
             podMtu: 1500,
         });
