@@ -46,7 +46,10 @@ after(() => {
     for (const [ns, dir] of [["cni-judge-a", "/etc/cni/net.d"], ["cni-judge-b", "/tmp/cni-judge/podnet"], ["cni-judge-c", "/tmp/cni-judge/bridge"]]) {
         if (sh(`ip netns exec ${ns} true`).status === 0) { cnitool("del", ns, dir); }
     }
-    sh("for n in cni-judge-a cni-judge-b cni-judge-c; do ip netns del $n 2>/dev/null; done; rm -rf /tmp/cni-judge; docker rm -f cni-judge-sandbox >/dev/null 2>&1");
+    sh("for n in cni-judge-a cni-judge-b cni-judge-c cni-judge-d cni-judge-e; do ip netns del $n 2>/dev/null; done; ip link del cni-judge-nb 2>/dev/null; " +
+        "rm -rf /tmp/cni-judge; docker rm -f cni-judge-sandbox >/dev/null 2>&1");
+    // An address a failed parity check left reserved (its sandbox id starts with judge-); its veth went with its namespace.
+    sh(`for f in $(grep -l '^judge-' ${IPAM_DIR}/*.*.*.* 2>/dev/null); do rm -f "$f"; done`);
 });
 
 describe("where a real node keeps its CNI", () => {
@@ -92,6 +95,13 @@ describe("cnitool (the CNI project's runtime) with the node's own configuration"
 
         const check = cnitool("check", "cni-judge-a");
         assert.equal(check.status, 0, `check: ${check.stdout}${check.stderr}`);
+        if ((out.cniPlugin ?? "podnet") === "podnet") {
+            // CHECK as named checks (bridge.go's validators), each saying what it compared.
+            const said = check.stderr.split("\n").filter((l) => l.startsWith("podnet: CHECK ")).map((l) => l.replace(/^podnet: CHECK ([a-z ]+):.*$/, "$1"));
+            assert.deepEqual(said.slice(0, 5), ["bridge", "host veth", "pod interface", "addresses", "routes"], check.stderr);
+            assert.match(check.stderr, new RegExp(`CHECK bridge: ${node.bridge} is a bridge with MAC ${node.bridgeMac}, as the result says`));
+            assert.match(check.stderr, new RegExp(`CHECK addresses: eth0 has ${address}/${prefix}, as the result says`));
+        }
         // CHECK must also fail when the network is not as the ADD left it.
         ok("ip -n cni-judge-a route del default");
         const broken = cnitool("check", "cni-judge-a");
@@ -158,6 +168,78 @@ describe("the lab's podnet against the reference bridge plugin, on the same subn
         }
         assert.equal(wired.podnet.result.ips[0].address, `${last}/${sub.prefix}`);
         assert.deepEqual(wired.podnet, wired.bridge);
+    });
+});
+
+/** A plugin called directly, as a runtime calls it: CNI_* in the environment, its configuration on stdin; the answer parsed. */
+function callPlugin(plugin: CniPlugin, env: Record<string, string>, conf: object) {
+    const vars = Object.entries({ CNI_IFNAME: "eth0", CNI_PATH: CNI_BIN_DIR, ...env }).map(([k, v]) => `${k}='${v}'`).join(" ");
+    const r = sh(`env ${vars} ${CNI_BIN_DIR}/${plugin}`, JSON.stringify(conf));
+    let answer: any;
+    try { answer = r.stdout.trim() ? JSON.parse(r.stdout) : undefined; } catch { assert.fail(`${plugin}: not JSON on stdout: ${r.stdout}${r.stderr}`); }
+    return { status: r.status, answer, stderr: r.stderr };
+}
+/** The first plugin of a conflist for `plugin` on node1's subnet, as the runtime hands it over (name and cniVersion injected). */
+function pluginConf(plugin: CniPlugin, bridge = node.bridge): object {
+    const list = cniConfList(plugin, { bridge, podCidr: node.podCidr, gateway: node.bridgeIp, mtu: node.podMtu });
+    return { ...list.plugins[0], name: list.name, cniVersion: list.cniVersion };
+}
+
+describe("parity with the reference bridge plugin (bridge.go), judged side by side", () => {
+    it("a link of the bridge's name that is not a bridge is refused by both, with the spec's error JSON, before any address is taken; podnet names the link and its kind", () => {
+        const answers: Record<string, any> = {};
+        ok("ip link add cni-judge-nb type veth peer name cni-judge-nbp");
+        try {
+            for (const plugin of ["podnet", "bridge"] as CniPlugin[]) {
+                const before = ipamRecords();
+                ok("ip netns add cni-judge-d");
+                try {
+                    const r = callPlugin(plugin, { CNI_COMMAND: "ADD", CNI_CONTAINERID: "judge-nb", CNI_NETNS: "/var/run/netns/cni-judge-d" }, pluginConf(plugin, "cni-judge-nb"));
+                    assert.notEqual(r.status, 0, `${plugin} took a veth for its bridge: ${JSON.stringify(r.answer)}`);
+                    answers[plugin] = r.answer;
+                    assert.deepEqual(ipamRecords(), before, `${plugin}: no address taken`);
+                    assert.notEqual(sh("ip -n cni-judge-d link show eth0").status, 0, `${plugin}: no eth0 made`);
+                    assert.equal(ok("ip -d -o link show cni-judge-nb").includes("veth"), true, `${plugin}: the veth is left as it was`);
+                } finally { sh("ip netns del cni-judge-d"); }
+            }
+        } finally { sh("ip link del cni-judge-nb"); }
+        process.stdout.write(`# bridge.go: ${JSON.stringify(answers.bridge)}\n# podnet:    ${JSON.stringify(answers.podnet)}\n`);
+        for (const plugin of ["podnet", "bridge"]) { assert.match(answers[plugin].msg, /"cni-judge-nb" already exists but is not a bridge/, plugin); }
+        // The spec's error carries cniVersion; the reference plugin of Debian's containernetworking-plugins 1.1.1 leaves it out.
+        assert.equal(answers.podnet.cniVersion, "1.0.0");
+        assert.equal(answers.podnet.code, answers.bridge.code, "the same error code");
+        assert.match(answers.podnet.msg, /it is veth/, "podnet names the link's kind");
+    });
+
+    it("DEL removes the pod's link before it releases the address: a DEL that cannot remove the link (CNI_NETNS is not a namespace) fails and the address stays reserved, in both", () => {
+        const sub = parseCidr(node.podCidr)!;
+        const pinned = numberToIp(sub.base + size(sub) - 7);
+        ok("mkdir -p /tmp/cni-judge && : > /tmp/cni-judge/not-a-netns");
+        const said: Record<string, string> = {};
+        for (const plugin of ["podnet", "bridge"] as CniPlugin[]) {
+            const env = { CNI_CONTAINERID: `judge-del-${plugin}`, CNI_ARGS: `IgnoreUnknown=1;IP=${pinned}` };
+            const before = ipamRecords();
+            ok("ip netns add cni-judge-e");
+            try {
+                const add = callPlugin(plugin, { ...env, CNI_COMMAND: "ADD", CNI_NETNS: "/var/run/netns/cni-judge-e" }, pluginConf(plugin));
+                assert.equal(add.status, 0, `${plugin} ADD: ${JSON.stringify(add.answer)} ${add.stderr}`);
+                assert.deepEqual(ipamRecords(), [...before, pinned].sort(), `${plugin}: ${pinned} reserved by the ADD`);
+
+                const failed = callPlugin(plugin, { ...env, CNI_COMMAND: "DEL", CNI_NETNS: "/tmp/cni-judge/not-a-netns" }, pluginConf(plugin));
+                assert.notEqual(failed.status, 0, `${plugin}: a DEL that could not remove the link succeeded`);
+                said[plugin] = JSON.stringify(failed.answer);
+                assert.equal(typeof failed.answer?.code, "number", `${plugin}: the spec's error JSON: ${said[plugin]}`);
+                if (plugin === "podnet") { assert.equal(failed.answer.cniVersion, "1.0.0", said[plugin]); }
+                assert.deepEqual(ipamRecords(), [...before, pinned].sort(), `${plugin}: the address is released while the pod's link is still there`);
+                assert.equal(sh("ip -n cni-judge-e link show eth0").status, 0, `${plugin}: the pod's eth0 is still there`);
+
+                const del = callPlugin(plugin, { ...env, CNI_COMMAND: "DEL", CNI_NETNS: "/var/run/netns/cni-judge-e" }, pluginConf(plugin));
+                assert.equal(del.status, 0, `${plugin} DEL: ${JSON.stringify(del.answer)} ${del.stderr}`);
+                assert.deepEqual(ipamRecords(), before, `${plugin}: the DEL that removed the link released the address`);
+                assert.notEqual(sh("ip -n cni-judge-e link show eth0").status, 0, `${plugin}: eth0 is gone`);
+            } finally { sh("ip netns del cni-judge-e"); }
+        }
+        process.stdout.write(`# the DEL that could not remove the link: bridge.go ${said.bridge}; podnet ${said.podnet}\n`);
     });
 });
 
