@@ -100,6 +100,23 @@ export class LabProbe {
         return this.inPod(pod, container, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} 80`);
     }
 
+    /**
+     * Seconds from now until `pod`'s `container` gets an HTTP answer from `ip`, trying again at once after each miss
+     * (each try waits 1 s at most); fails after `limit` seconds. How long a pod's traffic is lost after a change.
+     */
+    async firstAnswer(pod: string, container: string, ip: string, limit: number): Promise<number> {
+        const t0 = Date.now();
+        let last = "";
+        while ((Date.now() - t0) / 1000 < limit) {
+            try {
+                last = this.inPod(pod, container, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 1 ${ip} 80`);
+                if (/^HTTP\/1\.[01] 200/.test(last)) { return (Date.now() - t0) / 1000; }
+            } catch (e) { last = (e as Error).message.split("\n")[0]; }
+            await sleep(100);
+        }
+        return assert.fail(`${pod} got no answer from ${ip} within ${limit}s: ${last}`);
+    }
+
     logsOf(pod: string, container: string): string {
         const p = this.pod(pod);
         if (this.kubelet) { return this.onNode(p.node, "podnet-kubelet", "logs", p.name, p.node, container); }

@@ -130,7 +130,7 @@ async function destroy(names: string[]): Promise<number> {
 }
 
 /**
- * up; the self-healing checks (restarts, drift); the cockpit; the claims (S10 last: it destroys a pod); then `down` from a
+ * up; the self-healing checks (restarts, drift); the cockpit; the CNI and gateway (R6) checks; the claims (S10 last: it destroys a pod); then `down` from a
  * broken state (one node stopped, another removed by hand), which must still leave nothing. Then the same lab in the
  * "before" state (docker0), in the overlay model (vxlan: its own checks, the CNI checks, then the same claims), and with the
  * reference `bridge` CNI plugin in place of podnet (the cockpit, the CNI checks and the claims), and in kubelet mode, routed
@@ -151,6 +151,8 @@ function test(): number {
         // The live page (podnet serve) in headless chromium: pods, a trace on the picture, break and fix, the token.
         status = suite("web.e2e.js") || status;
         status = suite("cni.e2e.js") || status;
+        // R6: the bridge's own MAC; a lower-MAC port comes and goes, and the pods do not notice.
+        status = suite("gateway.e2e.js") || status;
         status = suite("claims.e2e.js") || status;
         const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as { nodes: { container: string }[] };
         log(`test:e2e: breaking the lab before down: docker stop ${out.nodes[0].container}; docker rm -f -v ${out.nodes[1].container}`);
@@ -176,6 +178,7 @@ function test(): number {
     if (overlay([self, "up"]) === 0) {
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "vxlan.e2e.js")]) || status;
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "cni.e2e.js")]) || status;
+        status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "gateway.e2e.js")]) || status;
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "web.e2e.js")]) || status;
         status = overlay(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
     } else {
@@ -185,7 +188,7 @@ function test(): number {
     // The CNI plugin swapped (C4): the CNI project's reference `bridge` plugin on the same subnets; the same claims.
     const reference = variant({ PODNET_E2E_CNI_PLUGIN: "bridge" });
     if (reference([self, "up"]) === 0) {
-        for (const file of ["cockpit.e2e.js", "cni.e2e.js", "claims.e2e.js"]) {
+        for (const file of ["cockpit.e2e.js", "cni.e2e.js", "gateway.e2e.js", "claims.e2e.js"]) {
             status = reference(["--test", "--test-concurrency=1", path.join(__dirname, file)]) || status;
         }
     } else {
@@ -199,8 +202,8 @@ function test(): number {
         const kubelet = variant({ PODNET_E2E_POD_RUNTIME: "kubelet", PODNET_E2E_POD_NETWORK: podNetwork });
         if (kubelet([self, "up"]) === 0) {
             const skipS10 = { PODNET_CLAIMS_SKIP_S10: "in kubelet mode kubelet.e2e removes a pod (web-1) and checks kubelet's and containerd's part of it" };
-            // The cockpit and the live page, on the routed kubelet lab.
-            for (const file of podNetwork === "lab" ? ["cockpit.e2e.js", "web.e2e.js"] : []) {
+            // The cockpit and the live page, on the routed kubelet lab; the gateway checks (R6) on both.
+            for (const file of [...(podNetwork === "lab" ? ["cockpit.e2e.js", "web.e2e.js"] : []), "gateway.e2e.js"]) {
                 status = kubelet(["--test", "--test-concurrency=1", path.join(__dirname, file)]) || status;
             }
             status = variant({ PODNET_E2E_POD_RUNTIME: "kubelet", ...skipS10 })(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;

@@ -33,6 +33,30 @@ describe("R3: a node comes back whole after a restart, with no deploy", () => {
         claimsHold("one node restarted");
     });
 
+    it("once a restarted node's pods are wired again, each reaches a pod on another node at once (R6: the bridge's MAC is its own from the start)", async () => {
+        const node = lab.node("node3");
+        const pods = lab.out.pods.filter((p) => p.node === node.name);
+        const target = lab.out.pods.find((p) => p.node !== node.name);
+        assert.ok(pods.length && target, `${node.name} has pods, and another node has one`);
+        docker("restart", "-t", "1", node.container);
+        const t0 = Date.now();
+        const wired = () => {
+            try {
+                const table = lab.onNode(node.name, "ip", "route");
+                return node.routes.every((r) => table.includes(`${r.to} via ${r.via}`)) && pods.every((p) => lab.eth0(p.name, p.containers[0].name).inet === `${p.ip}/${node.podCidr.split("/")[1]}`);
+            } catch { return false; }
+        };
+        while (!wired() && Date.now() - t0 < 30_000) { await sleep(200); }
+        assert.ok(wired(), `${node.name}'s routes and pods are not back within 30 s`);
+        log(`${node.name} restarted: its routes and pods wired again after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        for (const p of pods) {
+            const s = await lab.firstAnswer(p.name, p.containers[0].name, target.ip, 60);
+            log(`${p.name} -> ${target.name} (${target.ip}): first answer ${s.toFixed(1)}s after it was wired again`);
+            assert.ok(s <= 1, `${p.name} reached ${target.name} only ${s.toFixed(1)}s after it was wired again (at most 1 s)`);
+        }
+        await lab.healsWithin(30, `docker restart ${node.container}`);
+    });
+
     it("docker restart of two nodes at once: whole again within 30 s", async () => {
         const two = [lab.node("node1").container, lab.node("node2").container];
         docker("restart", "-t", "1", ...two);
