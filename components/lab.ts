@@ -6,7 +6,7 @@ import { lanCommand } from "../plan/commands";
 import { NodeInitUpload } from "../plan/load";
 import { labDiagram, LabOutputs, labOutputs } from "../plan/outputs";
 import { LabPlan } from "../plan/plan";
-import { LAN, NODE_CONTAINER } from "./lifecycle";
+import { LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
 import { LabPod } from "./pod";
@@ -48,6 +48,9 @@ export class PodnetLab extends pulumi.ComponentResource {
                 new docker.RemoteImage(`image-${im.key}`, { name: im.ref, keepLocally: true }, { parent: this })]))
             : undefined;
 
+        // Before the engine creates a container of the lab, what an interrupted `up` left under its name goes.
+        const leftovers = leftoverContainerHook();
+
         // The outside host: a web server on the LAN standing in for the internet (the cockpit's matrix probes it).
         const outsideImage = hostImages?.[plan.outside.image.ref]
             ?? new docker.RemoteImage(`image-${plan.outside.image.key}`, { name: plan.outside.image.ref, keepLocally: true }, { parent: this });
@@ -59,7 +62,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             labels: [...Object.entries(plan.labels).map(([label, value]) => ({ label, value })), { label: "podnet-lab.lan", value: lan.stdout }],
             restart: "unless-stopped",
             mustRun: true,
-        }, { parent: this, ...NODE_CONTAINER });
+        }, { parent: this, ...nodeContainer(leftovers) });
 
         const nodes = plan.nodes.map((n) => new LabNode(n.name, {
             node: n,
@@ -72,6 +75,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             labels: plan.labels,
             images: plan.images,
             hostImages,
+            leftovers,
             ...(plan.podRuntime === "kubelet" ? { kubelet: { sandboxImage: plan.pauseImage.ref } } : {}),
         }, { parent: this }));
 

@@ -1,13 +1,36 @@
 // How each kind of lab resource lives through updates, replacements and destroys. One place, so a refactor
 // cannot drop an option silently (tests/program.test.ts asserts them on every resource).
+import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
+import { leftoverContainerCommand } from "../plan/commands";
+import { LABEL_STACK } from "../plan/plan";
+
+/**
+ * The hook that runs just before the engine creates a node container or the outside host: it removes a container of
+ * the same name and stack that the state does not hold (an interrupted `up` left it), which would block the create.
+ * One per program: PodnetLab makes it and hands it to its nodes.
+ */
+export function leftoverContainerHook(): pulumi.ResourceHook {
+    return new pulumi.ResourceHook("podnet-lab-leftover-container", (args) => {
+        const name = args.newInputs?.name;
+        const labels = (args.newInputs?.labels ?? []) as { label?: string; value?: string }[];
+        const stack = labels.find((l) => l.label === LABEL_STACK)?.value;
+        if (typeof name !== "string" || typeof stack !== "string") { return; }
+        const r = spawnSync("sh", ["-c", leftoverContainerCommand(name, stack)], { encoding: "utf8" });
+        if (r.status !== 0) { throw new Error(`${args.name}: could not remove the leftover container ${name}: ${r.stderr || r.error}`); }
+        if (r.stdout.trim()) { pulumi.log.info(r.stdout.trim()); }
+    });
+}
 
 /**
  * The node containers and the outside host: each has a fixed name and a fixed LAN address, so a replacement
  * can never create the new one beside the old (Pulumi's default, create-before-delete, would fail on the
- * name): delete first.
+ * name): delete first. Before each create, `leftovers` (leftoverContainerHook) removes a container of that name an
+ * interrupted `up` left behind (docs/healing.md).
  */
-export const NODE_CONTAINER: pulumi.CustomResourceOptions = { deleteBeforeReplace: true };
+export function nodeContainer(leftovers: pulumi.ResourceHook): pulumi.CustomResourceOptions {
+    return { deleteBeforeReplace: true, hooks: { beforeCreate: [leftovers] } };
+}
 
 /**
  * The LAN (a `docker network create` Command): fixed name, so delete first; any change replaces it, and the

@@ -6,7 +6,7 @@ import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeInitUpload } from "../plan/load";
 import { KUBELET_NODE_VOLUMES, NODE_ENV, NODE_VOLUMES } from "../plan/node-contract";
 import { ImagePlan, NodePlan } from "../plan/plan";
-import { insideNode, NODE_CONTAINER, nodeConfigFile, readsNode } from "./lifecycle";
+import { insideNode, nodeConfigFile, nodeContainer, readsNode } from "./lifecycle";
 
 /**
  * Flags for hosts that refuse --privileged (see docs/configuration.md): all capabilities but CAP_SYS_RESOURCE, no AppArmor or
@@ -46,6 +46,8 @@ export interface LabNodeArgs {
     readonly hostImages?: Readonly<Record<string, docker.RemoteImage>>;
     /** Kubelet mode: the node also runs containerd (CRI) and kubelet, whose sandboxes start from this pause image. */
     readonly kubelet?: { readonly sandboxImage: string };
+    /** The hook that removes what an interrupted `up` left under the node container's name, before it is created. */
+    readonly leftovers: pulumi.ResourceHook;
 }
 
 /**
@@ -135,7 +137,7 @@ export class LabNode extends pulumi.ComponentResource {
                     cgroupnsMode: CAPABILITIES_MODE.cgroupnsMode,
                 }
                 : { privileged: true }),
-        }, { parent: this, ...NODE_CONTAINER });
+        }, { parent: this, ...nodeContainer(args.leftovers) });
 
         // Re-run node-side steps whenever the node container is replaced.
         const triggers = [this.container.id];

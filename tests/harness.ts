@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostFacts } from "../plan/preflight";
 import { RecordingMocks } from "./mocks";
-import { LifecycleOptions, lifecycleOf, tapRegistrations, urnName } from "./monitor";
+import { acceptResourceHooks, LifecycleOptions, lifecycleOf, tapRegistrations, urnName } from "./monitor";
 
 /** Resolves an Output (or plain value) to its value. */
 export function valueOf<T>(o: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
@@ -43,6 +43,7 @@ export async function runProgram(config: Record<string, string | object | number
     pulumi.runtime.setAllConfig(all);
     const mocks = new RecordingMocks();
     await pulumi.runtime.setMocks(mocks, "podnet-lab", stack, false);
+    acceptResourceHooks();
     // The mock monitor's URNs keep only the parent's last type, so record each resource's parent as it registers.
     const parentOf = new Map<string, string | undefined>();
     const duplicated = new Set<string>();

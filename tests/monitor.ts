@@ -15,6 +15,7 @@ export interface RegisterRequest {
     getRetainondelete(): boolean;
     getProtect(): boolean;
     getIgnorechangesList(): string[];
+    getHooks(): { getBeforeCreateList(): string[] } | undefined;
 }
 
 /** The resource options a registration carried that change what update, replace and destroy do. */
@@ -26,6 +27,8 @@ export interface LifecycleOptions {
     readonly retainOnDelete: boolean;
     readonly protect: boolean;
     readonly ignoreChanges: readonly string[];
+    /** Names of the hooks the engine runs before it creates the resource. */
+    readonly beforeCreate: readonly string[];
 }
 
 /** The name part of a URN ("urn:pulumi:stack::project::type::name"). */
@@ -39,7 +42,18 @@ export function lifecycleOf(req: RegisterRequest): LifecycleOptions {
         retainOnDelete: !!req.getRetainondelete(),
         protect: req.getProtect(),
         ignoreChanges: req.getIgnorechangesList(),
+        beforeCreate: req.getHooks()?.getBeforeCreateList() ?? [],
     };
+}
+
+/**
+ * The SDK's mock monitor has no RegisterResourceHook (SDK 3.248): this accepts each hook's registration, as the
+ * engine does, so a program that declares hooks runs under mocks; the hooks never run here (no engine creates
+ * anything for them to precede). Call after setMocks.
+ */
+export function acceptResourceHooks(): void {
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResourceHook?: (req: unknown, cb: (err: null, res: unknown) => void) => void };
+    monitor.registerResourceHook = (_req, cb) => cb(null, {});
 }
 
 /** Calls `seen` with every registration request, before the mocks' newResource runs for it. Call after setMocks. */

@@ -13,7 +13,7 @@ import { breakScript } from "../cockpit/breakfix";
 import { AnyLabOutputs } from "../plan/outputs";
 import { CNI_NETWORK } from "../plan/cni";
 import {
-    appCommand, bridgeCommand, cniCommand, cniConfigCommand, imagesImportCommand, kubeletReadyCommand, NODE_INIT, nodeInit,
+    appCommand, bridgeCommand, cniCommand, leftoverContainerCommand, cniConfigCommand, imagesImportCommand, kubeletReadyCommand, NODE_INIT, nodeInit,
     nodeReadyCommand, podIpFromCniResult, routeCommand, sandboxCommand, shq, staticPodCommand, vxlanCommand, vxlanPeerCommand,
 } from "../plan/commands";
 import { containerdImageName, kubeletPodName, STATIC_POD_DIR } from "../plan/kubelet";
@@ -181,6 +181,28 @@ describe("podnet-bridge, as bridgeCommand runs it: the bridge, forwarding, and t
         const r = f.run(inNode(n, C.bridgeArgv("add", { bridge: n.bridge, bridgeCidr: n.bridgeCidr, bridgeMac: mac, podCidr: n.podCidr, clusterCidr: cluster }).slice(0, -1)));
         assert.equal(r.status, 2);
         assert.match(r.stderr, /usage: podnet-bridge add BRIDGE BRIDGE_CIDR BRIDGE_MAC POD_CIDR CLUSTER_CIDR/);
+    });
+});
+
+describe("leftovers of an interrupted up, on the host (leftoverContainerCommand, run by the beforeCreate hook)", () => {
+    let f: FakeNode;
+    before(() => { f = new FakeNode(); });
+    after(() => f.remove());
+    const removals = () => f.take().filter((c) => c.where === "host" && c.tool === "docker" && c.args[0] === "rm").map(line);
+
+    it("a container of that name with this stack's label is removed, with its volumes, and the removal is said", () => {
+        f.answer("docker-host-inspect", "echo dev");
+        const out = f.ok(leftoverContainerCommand("podnet-dev-node1", "dev"));
+        assert.deepEqual(removals(), ["docker rm -f -v podnet-dev-node1"]);
+        assert.match(out, /^removed the container podnet-dev-node1, which an interrupted pulumi up left \(it carries the label podnet-lab\.stack=dev, and the stack's state does not hold it\)\n$/);
+    });
+
+    it("one of another stack, one without the label, or none at all: nothing is removed and nothing said", () => {
+        for (const answer of ["echo e2e", "echo ''", "echo 'Error: No such object: podnet-dev-node1' >&2; exit 1"]) {
+            f.answer("docker-host-inspect", answer);
+            assert.equal(f.ok(leftoverContainerCommand("podnet-dev-node1", "dev")), "", answer);
+            assert.deepEqual(removals(), [], answer);
+        }
     });
 });
 

@@ -80,7 +80,7 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
             // (the SDK adds "triggers[*]", which the Command type declares itself)
             assert.deepEqual({ ...run.options.get(n), replaceOnChanges: run.options.get(n)?.replaceOnChanges.filter((k) => k !== "triggers[*]") }, {
                 deleteBeforeReplace: true, replaceOnChanges: ["*"], deletedWith: `${nodeOf(n)}-container`,
-                retainOnDelete: false, protect: false, ignoreChanges: [],
+                retainOnDelete: false, protect: false, ignoreChanges: [], beforeCreate: [],
             }, n);
             assert.ok(run.mocks.named(n).inputs.delete, `${n} has a delete`);
         }
@@ -105,9 +105,10 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
         }
     });
 
-    it("node containers are deleted before they are replaced (fixed name and LAN address), and follow a re-created LAN", () => {
+    it("node containers are deleted before they are replaced (fixed name and LAN address), and follow a re-created LAN; before each is created, the leftover hook runs", () => {
         for (const n of names(T.container)) {
             assert.equal(run.options.get(n)!.deleteBeforeReplace, true, n);
+            assert.deepEqual(run.options.get(n)!.beforeCreate, ["podnet-lab-leftover-container"], n);
             assert.deepEqual(run.mocks.named(n).inputs.labels.at(-1), { label: "podnet-lab.lan", value: "the-lan-network-id" }, n);
         }
     });
@@ -177,8 +178,10 @@ describe("nodes", () => {
 
     it("the LAN is a Docker network with an explicit subnet and gateway, labelled with the stack", () => {
         const lan = run.mocks.named("lan").inputs;
-        assert.equal(lan.create, "docker network create --driver bridge --subnet 192.168.1.0/24 --gateway 192.168.1.1 " +
-            "--label podnet-lab.project=podnet-lab --label podnet-lab.stack=dev podnet-dev-lan");
+        assert.equal(lan.create, "if [ \"$(docker network inspect -f '{{index .Labels \"podnet-lab.stack\"}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' podnet-dev-lan 2>/dev/null)\" " +
+            "= 'dev 192.168.1.0/24' ]; then docker network inspect -f '{{.Id}}' podnet-dev-lan; " +
+            "else docker network create --driver bridge --subnet 192.168.1.0/24 --gateway 192.168.1.1 " +
+            "--label podnet-lab.project=podnet-lab --label podnet-lab.stack=dev podnet-dev-lan; fi", "a network an interrupted up made (same stack, same subnet) is taken as it is");
         assert.equal(lan.delete, "if docker network inspect podnet-dev-lan >/dev/null 2>&1; then docker network rm podnet-dev-lan >/dev/null; fi");
     });
 

@@ -39,8 +39,9 @@ describe("engine stand-in refusals (no Docker needed)", () => {
     });
 
     it("refuses resource options it does not implement; accepts deletedWith and the replacement-only ones", () => {
-        const none: LifecycleOptions = { deleteBeforeReplace: false, replaceOnChanges: [], deletedWith: "", retainOnDelete: false, protect: false, ignoreChanges: [] };
+        const none: LifecycleOptions = { deleteBeforeReplace: false, replaceOnChanges: [], deletedWith: "", retainOnDelete: false, protect: false, ignoreChanges: [], beforeCreate: [] };
         assert.doesNotThrow(() => checkOptions("x", { ...none, deleteBeforeReplace: true, replaceOnChanges: ["*"], deletedWith: "node1-container" }));
+        assert.doesNotThrow(() => checkOptions("x", { ...none, beforeCreate: ["podnet-lab-leftover-container"] }), "the leftover hook: nothing is left over on the stand-in's clean slate");
         assert.throws(() => checkOptions("x", { ...none, retainOnDelete: true }), /x: resource option\(s\) retainOnDelete not implemented/);
         assert.throws(() => checkOptions("x", { ...none, protect: true, ignoreChanges: ["a"] }), /protect, ignoreChanges not implemented/);
     });

@@ -10,6 +10,7 @@ import * as yaml from "js-yaml";
 import { LABEL_STACK } from "../../plan/plan";
 import { projectRoot } from "../../plan/load";
 import type { EngineStandIn as StandIn } from "./engine";
+import { acceptResourceHooks } from "../monitor";
 import { destroyState, EngineState } from "./state";
 
 export const STACK = "e2e";
@@ -59,6 +60,8 @@ async function up(): Promise<number> {
     process.on("unhandledRejection", fail);
     pulumi.runtime.setAllConfig(stackConfig());
     await pulumi.runtime.setMocks(engine, "podnet-lab", STACK, false);
+    // The engine's leftover-container hook (components/lifecycle.ts) never runs here: the stand-in only creates on a clean slate.
+    acceptResourceHooks();
     engine.attach();
     try {
         const program = require("../../index") as Record<string, Pulumi.Input<unknown>>;

@@ -32,8 +32,10 @@ const SUPPORTED: Record<string, readonly string[]> = {
 /**
  * Resource options: `deletedWith` is implemented (destroy skips what goes with a resource destroyed in the same
  * run); `deleteBeforeReplace` and `replaceOnChanges` only shape replacements, which the stand-in never does
- * (every run creates from nothing), so they are accepted and have no effect here. Any other option that changes
- * what a delete does is refused.
+ * (every run creates from nothing), so they are accepted and have no effect here; so is the leftover-container
+ * hook (`beforeCreate`), which only removes what an interrupted real `up` left, and `e2e:up` starts from a clean
+ * slate (it refuses to run over a lab that is up, and .ci/run removes what carries the e2e stack's label). Any
+ * other option that changes what a delete does is refused.
  */
 export function checkOptions(name: string, o: LifecycleOptions): void {
     const refused = [
