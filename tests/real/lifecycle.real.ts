@@ -13,7 +13,6 @@ import { manualLabPath, timeManualLab } from "../../bench/manual";
 import { contains, ipToNumber, parseCidr } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
 import { LabOutputs } from "../../plan/outputs";
-import { LABEL_STACK } from "../../plan/plan";
 import { docker, LabProbe, runClaims } from "../lab-probe";
 import { changeSummary, CliRun, RealStack } from "./stack";
 
@@ -83,9 +82,7 @@ function stateNames(): string[] {
 }
 
 function nothingLeft(): void {
-    const left = ["ps -a", "network ls", "volume ls"].flatMap((what) =>
-        docker(...what.split(" "), "-q", "--filter", `label=${LABEL_STACK}=${STACK}`).split("\n").filter(Boolean));
-    assert.deepEqual(left, [], "left with the stack's label");
+    assert.deepEqual(stack.leftBehind(), [], "left with the stack's label");
 }
 
 const podYaml = (name: string, nodeName?: string, env?: Record<string, string>) => [
@@ -378,18 +375,16 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
 
     after(() => {
         // Whatever happened, leave nothing behind.
-        const left = docker("ps", "-a", "-q", "--filter", `label=${LABEL_STACK}=${STACK}`);
+        const left = stack.leftBehind().length > 0;
         if (left) {
             log("a step failed: destroying what is left");
             const r = stack.destroy();
             if (r.status !== 0) {
                 log(`pulumi destroy failed; removing by label:\n${r.output.slice(-2000)}`);
-                spawnSync("sh", ["-c", `docker ps -aq --filter label=${LABEL_STACK}=${STACK} | xargs -r docker rm -f -v; ` +
-                    `docker network ls -q --filter label=${LABEL_STACK}=${STACK} | xargs -r docker network rm; ` +
-                    `docker volume ls -q --filter label=${LABEL_STACK}=${STACK} | xargs -r docker volume rm`]);
+                stack.removeByLabel();
             }
         }
-        stack.remove(!!left);
+        stack.remove(left);
         log("timings:");
         for (const t of timings) { log(`  ${t.step.padEnd(36)} ${t.seconds.toFixed(1).padStart(6)}s  ${t.summary}`); }
     });

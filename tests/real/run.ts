@@ -12,7 +12,7 @@ if (why) {
     console.log(`test:real: skipped: ${why} (the real-CLI lifecycle suite needs a Pulumi CLI with the command, docker and kubernetes plugins; see docs/testing.md)`);
     process.exit(0);
 }
-console.log(`test:real: ${spawnSync("pulumi", ["version"], { encoding: "utf8" }).stdout.trim()} found; running the lifecycle suite, then the README's set-up command`);
-const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", path.join(__dirname, "lifecycle.real.js"), path.join(__dirname, "readme.real.js")],
+console.log(`test:real: ${spawnSync("pulumi", ["version"], { encoding: "utf8" }).stdout.trim()} found; running the lifecycle suite, the interrupted updates, then the README's set-up command`);
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", ...["lifecycle.real.js", "interrupt.real.js", "readme.real.js"].map((f) => path.join(__dirname, f))],
     { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);

@@ -1,11 +1,12 @@
 // A stack of this project under a real `pulumi` CLI: local file backend in a temporary folder, fully offline,
 // the e2e stack's offline images. Used by the real-CLI lifecycle suite (tests/real/lifecycle.real.ts).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LabOutputs } from "../../plan/outputs";
+import { LABEL_STACK } from "../../plan/plan";
 
 export interface CliRun { readonly status: number; readonly output: string; readonly seconds: number; }
 
@@ -64,6 +65,51 @@ export class RealStack {
         const r = spawnSync("pulumi", [...args, "--stack", this.stack, "--non-interactive", "--color", "never"],
             { cwd: this.root, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60_000 });
         return { status: r.status ?? 1, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`, seconds: Number(process.hrtime.bigint() - t) / 1e9 };
+    }
+
+    /**
+     * A pulumi command in a process group of its own, sent `signal` as a whole group after `afterSeconds`, as a
+     * terminal's Ctrl-C (SIGINT) or its closing reaches every process of its job: the CLI, the language host, the
+     * program and the providers. After a SIGINT, the CLI is given `windDown` seconds to finish what is in flight;
+     * then the group is killed. `signalled`: whether the signal was sent before the command ended by itself.
+     */
+    runInterrupted(args: string[], signal: NodeJS.Signals, afterSeconds: number, windDown = 120): Promise<CliRun & { signalled: boolean }> {
+        return new Promise((resolve) => {
+            const t = process.hrtime.bigint();
+            const child = spawn("pulumi", [...args, "--stack", this.stack, "--non-interactive", "--color", "never"],
+                { cwd: this.root, env: this.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+            let output = "";
+            child.stdout.on("data", (d) => { output += d; });
+            child.stderr.on("data", (d) => { output += d; });
+            let signalled = false;
+            const group = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); return true; } catch { return false; } };
+            let last: NodeJS.Timeout | undefined;
+            const timer = setTimeout(() => {
+                signalled = group(signal);
+                if (signal !== "SIGKILL") { last = setTimeout(() => group("SIGKILL"), windDown * 1000); }
+            }, afterSeconds * 1000);
+            child.on("close", (code) => {
+                clearTimeout(timer);
+                if (last) { clearTimeout(last); }
+                // Whatever the group's processes were still doing ends with it.
+                group("SIGKILL");
+                resolve({ status: code ?? 1, output, seconds: Number(process.hrtime.bigint() - t) / 1e9, signalled });
+            });
+        });
+    }
+
+    /** What carries this stack's label on the host: containers, networks, volumes ("kind name" each). */
+    leftBehind(): string[] {
+        const names = (what: string, format: string) => spawnSync("docker", [...what.split(" "), "--filter", `label=${LABEL_STACK}=${this.stack}`, "--format", format],
+            { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+        return [...names("ps -a", "container {{.Names}} ({{.State}})"), ...names("network ls", "network {{.Name}}"), ...names("volume ls", "volume {{.Name}}")];
+    }
+
+    /** Removes, by label, whatever carries this stack's label (kind's way: the last resort when a destroy fails). */
+    removeByLabel(): void {
+        const label = `label=${LABEL_STACK}=${this.stack}`;
+        spawnSync("sh", ["-c", `docker ps -aq --filter ${label} | xargs -r docker rm -f -v; docker network ls -q --filter ${label} | xargs -r docker network rm; ` +
+            `docker volume ls -q --filter ${label} | xargs -r docker volume rm`]);
     }
 
     /** A new stack whose config is the e2e stack's, with pods from a folder of this suite's own. */
