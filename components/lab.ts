@@ -2,11 +2,11 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { lanCommand } from "../plan/commands";
+import { instanceCommand, lanCommand } from "../plan/commands";
 import { NodeInitUpload } from "../plan/load";
 import { labDiagram, LabOutputs, labOutputs } from "../plan/outputs";
-import { LabPlan } from "../plan/plan";
-import { LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
+import { INSTANCE_ENV, LABEL_INSTANCE, LabPlan } from "../plan/plan";
+import { INSTANCE, LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
 import { LabPod } from "./pod";
@@ -28,7 +28,12 @@ export class PodnetLab extends pulumi.ComponentResource {
         super("podnet-lab:index:Lab", name, {}, opts);
         const { plan } = args;
 
-        const lan = new command.local.Command("lan", lanCommand(plan.lan, plan.labels), { parent: this, ...LAN });
+        // This lab's identity on the host, made once (LABEL_INSTANCE): what an interrupted up left is told apart from
+        // another checkout's lab of the same stack name by it.
+        const instance = new command.local.Command("instance", instanceCommand(), { parent: this, ...INSTANCE });
+        const labels = { ...plan.labels, [LABEL_INSTANCE]: instance.stdout };
+        const lan = new command.local.Command("lan", { ...lanCommand(plan.lan, plan.labels), environment: { [INSTANCE_ENV]: instance.stdout } },
+            { parent: this, ...LAN });
 
         let nodeImage: pulumi.Output<string>;
         if (plan.nodeImage.kind === "build") {
@@ -59,7 +64,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             hostname: plan.outside.name,
             image: outsideImage.imageId,
             networksAdvanced: [{ name: plan.lan.network, ipv4Address: plan.outside.ip }],
-            labels: [...Object.entries(plan.labels).map(([label, value]) => ({ label, value })), { label: "podnet-lab.lan", value: lan.stdout }],
+            labels: [...Object.entries(labels).map(([label, value]) => ({ label, value })), { label: "podnet-lab.lan", value: lan.stdout }],
             restart: "unless-stopped",
             mustRun: true,
         }, { parent: this, ...nodeContainer(leftovers) });
@@ -72,7 +77,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             security: plan.security,
             podNetwork: plan.podNetwork,
             init: args.nodeInit,
-            labels: plan.labels,
+            labels,
             images: plan.images,
             hostImages,
             leftovers,

@@ -1,24 +1,32 @@
 // How each kind of lab resource lives through updates, replacements and destroys. One place, so a refactor
 // cannot drop an option silently (tests/program.test.ts asserts them on every resource).
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { leftoverContainerCommand } from "../plan/commands";
-import { LABEL_STACK } from "../plan/plan";
+import { LABEL_INSTANCE, LABEL_STACK } from "../plan/plan";
 
 /**
  * The hook that runs just before the engine creates a node container or the outside host: it removes a container of
- * the same name and stack that the state does not hold (an interrupted `up` left it), which would block the create.
- * One per program: PodnetLab makes it and hands it to its nodes.
+ * the same name that carries this lab's stack and instance labels (an interrupted `up` left it, and the state does
+ * not hold it), which would block the create. One per program: PodnetLab makes it and hands it to its nodes.
  */
 export function leftoverContainerHook(): pulumi.ResourceHook {
-    return new pulumi.ResourceHook("podnet-lab-leftover-container", (args) => {
+    return new pulumi.ResourceHook("podnet-lab-leftover-container", async (args) => {
         const name = args.newInputs?.name;
         const labels = (args.newInputs?.labels ?? []) as { label?: string; value?: string }[];
-        const stack = labels.find((l) => l.label === LABEL_STACK)?.value;
-        if (typeof name !== "string" || typeof stack !== "string") { return; }
-        const r = spawnSync("sh", ["-c", leftoverContainerCommand(name, stack)], { encoding: "utf8" });
-        if (r.status !== 0) { throw new Error(`${args.name}: could not remove the leftover container ${name}: ${r.stderr || r.error}`); }
-        if (r.stdout.trim()) { pulumi.log.info(r.stdout.trim()); }
+        const label = (key: string) => labels.find((l) => l.label === key)?.value;
+        const stack = label(LABEL_STACK);
+        const instance = label(LABEL_INSTANCE);
+        if (typeof name !== "string" || typeof stack !== "string" || typeof instance !== "string") {
+            pulumi.log.debug(`${args.name}: no container name, stack or instance label among the inputs; no leftover looked for`);
+            return;
+        }
+        const said = await new Promise<string>((resolve, reject) => {
+            execFile("sh", ["-c", leftoverContainerCommand(name, stack, instance)], { encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) => {
+                if (err) { reject(new Error(`${args.name}: could not remove the leftover container ${name}: ${stderr || err.message}`)); } else { resolve(stdout.trim()); }
+            });
+        });
+        if (said) { pulumi.log.info(said); }
     });
 }
 
@@ -31,6 +39,12 @@ export function leftoverContainerHook(): pulumi.ResourceHook {
 export function nodeContainer(leftovers: pulumi.ResourceHook): pulumi.CustomResourceOptions {
     return { deleteBeforeReplace: true, hooks: { beforeCreate: [leftovers] } };
 }
+
+/**
+ * The lab's instance (a Command that prints a random id, plan/commands.ts instanceCommand): made once and kept; no
+ * option replaces it, and its inputs never change, so every later `up` reads the same id from the state.
+ */
+export const INSTANCE: pulumi.CustomResourceOptions = {};
 
 /**
  * The LAN (a `docker network create` Command): fixed name, so delete first; any change replaces it, and the

@@ -38,8 +38,8 @@ export interface LabNodeArgs {
     readonly podNetwork: PodNetwork;
     /** The node init (all node/bin/* scripts in one file, which installs them in /usr/local/bin), by reference. */
     readonly init: NodeInitUpload;
-    /** Labels put on every host-side object. */
-    readonly labels: Readonly<Record<string, string>>;
+    /** Labels put on every host-side object (the lab's instance is known once the lab has made it). */
+    readonly labels: Readonly<Record<string, pulumi.Input<string>>>;
     /** Images the node's pods run. */
     readonly images: readonly ImagePlan[];
     /** Host-side image resources to load into the node (preloading); absent: the node pulls them itself. */

@@ -8,7 +8,7 @@ import {
     AddDel, bridgeArgv, cniArgv, kubeletArgv, NODE_BIN_DIR, NODE_SCRIPTS, nodeReadyArgv, podLabels, routeArgv, SANDBOX_CONTAINER,
     vxlanArgv, vxlanPeerArgv,
 } from "./node-contract";
-import { ContainerPlan, LABEL_STACK, LabPlan, NodeCniPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
+import { ContainerPlan, INSTANCE_ENV, LABEL_INSTANCE, LABEL_STACK, LabPlan, NodeCniPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
 
 /** Single-quotes a word for /bin/sh. */
 export function shq(word: string): string {
@@ -54,32 +54,44 @@ export function nodeInit(scripts: readonly NodeScript[]): NodeScript {
 }
 
 /**
+ * This lab's instance (LABEL_INSTANCE): 16 random hex digits, made once and kept in the state (a Command with no
+ * delete and nothing that changes it). Every host-side object of the lab carries it, so what an interrupted `up`
+ * of this lab left is told apart from another checkout's lab of the same stack name.
+ */
+export function instanceCommand(): CreateDelete {
+    return { create: "od -An -N8 -tx1 /dev/urandom | tr -d ' \\n'" };
+}
+
+/**
  * The LAN: a Docker bridge network with the lab's subnet and gateway; prints the network's id. A Command, not
  * a docker.Network: the provider's network delete sleeps 2 s before it even looks, which was a third of a
- * whole `pulumi destroy`. A network of that name that an interrupted `up` made (this stack's label and the same
- * subnet, but not in the state) is taken as it is, so the next `up` succeeds; any other network of that name is
- * Docker's to refuse. The delete tolerates a network already gone.
+ * whole `pulumi destroy`. A network of that name that an interrupted `up` of this lab made (this stack, this
+ * instance, read from $PODNET_INSTANCE, and the same subnet, but not in the state) is taken as it is, so the next
+ * `up` succeeds; any other network of that name is Docker's to refuse. The delete tolerates a network already gone.
  */
 export function lanCommand(lan: LabPlan["lan"], labels: Readonly<Record<string, string>>): CreateDelete {
-    const ours = `${labels[LABEL_STACK]} ${lan.cidr}`;
-    const found = `docker network inspect -f '{{index .Labels "${LABEL_STACK}"}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' ${shq(lan.network)} 2>/dev/null`;
+    const found = `docker network inspect -f '{{index .Labels "${LABEL_STACK}"}} {{index .Labels "${LABEL_INSTANCE}"}} {{range .IPAM.Config}}{{.Subnet}} {{end}}' ` +
+        `${shq(lan.network)} 2>/dev/null`;
     return {
-        create: `if [ "$(${found})" = ${shq(ours)} ]; then docker network inspect -f '{{.Id}}' ${shq(lan.network)}; ` +
-            `else docker network create ${words(["--driver", "bridge", "--subnet", lan.cidr, "--gateway", lan.gateway, ...labelArgs(labels), lan.network])}; fi`,
+        create: `if [ "$(${found})" = "${labels[LABEL_STACK]} $${INSTANCE_ENV} ${lan.cidr} " ]; then docker network inspect -f '{{.Id}}' ${shq(lan.network)}; ` +
+            `else docker network create ${words(["--driver", "bridge", "--subnet", lan.cidr, "--gateway", lan.gateway, ...labelArgs(labels)])} ` +
+            `--label "${LABEL_INSTANCE}=$${INSTANCE_ENV}" ${shq(lan.network)}; fi`,
         delete: `if docker network inspect ${shq(lan.network)} >/dev/null 2>&1; then docker network rm ${shq(lan.network)} >/dev/null; fi`,
     };
 }
 
 /**
- * Removes a container of this name that carries this stack's label, saying so: run just before the docker provider
- * creates a node or the outside host (a `beforeCreate` hook, components/lifecycle.ts). The engine creates a
- * container only when its state does not hold it, so a container found then is one an interrupted `up` made
- * (killed after Docker created it, before Pulumi recorded it), and would block the create on its name. A container
- * of that name without the stack's label is not the lab's: it is left for Docker to refuse the name.
+ * Removes a container of this name that carries this lab's stack and instance labels, saying so: run just before
+ * the docker provider creates a node or the outside host (a `beforeCreate` hook, components/lifecycle.ts). The
+ * engine creates a container only when its state does not hold it, so a container of this lab found then is one an
+ * interrupted `up` made (killed after Docker created it, before Pulumi recorded it), and would block the create on
+ * its name. Any other container of that name (another checkout's lab of the same stack name, or not a lab's at all)
+ * is left for Docker to refuse the name.
  */
-export function leftoverContainerCommand(name: string, stack: string): string {
-    return `if [ "$(docker inspect -f '{{index .Config.Labels "${LABEL_STACK}"}}' ${shq(name)} 2>/dev/null)" = ${shq(stack)} ]; then ` +
-        `docker rm -f -v ${shq(name)} >/dev/null && echo ${shq(`removed the container ${name}, which an interrupted pulumi up left (it carries the label ${LABEL_STACK}=${stack}, and the stack's state does not hold it)`)}; fi`;
+export function leftoverContainerCommand(name: string, stack: string, instance: string): string {
+    return `if [ "$(docker inspect --type container -f '{{index .Config.Labels "${LABEL_STACK}"}} {{index .Config.Labels "${LABEL_INSTANCE}"}}' ${shq(name)} 2>/dev/null)" = ` +
+        `${shq(`${stack} ${instance}`)} ]; then docker rm -f -v ${shq(name)} >/dev/null && ` +
+        `echo ${shq(`removed the container ${name}, which an interrupted pulumi up left (it carries this lab's labels ${LABEL_STACK}=${stack} and ${LABEL_INSTANCE}=${instance}, and the stack's state does not hold it)`)}; fi`;
 }
 
 /**

@@ -126,6 +126,13 @@ export function nodeImageBuild(runtime: PodRuntime): { readonly name: string; re
 }
 export const LABEL_STACK = "podnet-lab.stack";
 export const LABEL_PROJECT = "podnet-lab.project";
+/**
+ * This lab's own identity on the host: random, made once by the `instance` step and kept in the state. Two checkouts
+ * with a stack of the same name on one Docker engine share every other label; this one tells their objects apart.
+ */
+export const LABEL_INSTANCE = "podnet-lab.instance";
+/** The environment variable the LAN's commands read the instance from. */
+export const INSTANCE_ENV = "PODNET_INSTANCE";
 /** A name fragment for an image reference: nginx:1.27 -> nginx-1-27. */
 export function imageKey(ref: string): string {
     return ref.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");

@@ -44,6 +44,7 @@ function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>, recor
         return load[1].split(" ").map((ref) => `sha256:${createHash("sha256").update(`${r.name} ${ref}`).digest("hex")}`).join("\n") + "\n";
     }
     if (r.name === "lan") { return "the-lan-network-id"; }
+    if (r.name === "instance") { return "0123456789abcdef"; }
     return "";
 }
 

@@ -190,17 +190,17 @@ describe("leftovers of an interrupted up, on the host (leftoverContainerCommand,
     after(() => f.remove());
     const removals = () => f.take().filter((c) => c.where === "host" && c.tool === "docker" && c.args[0] === "rm").map(line);
 
-    it("a container of that name with this stack's label is removed, with its volumes, and the removal is said", () => {
-        f.answer("docker-host-inspect", "echo dev");
-        const out = f.ok(leftoverContainerCommand("podnet-dev-node1", "dev"));
+    it("a container of that name with this lab's stack and instance labels is removed, with its volumes, and the removal is said", () => {
+        f.answer("docker-host-inspect", "echo dev 0123456789abcdef");
+        const out = f.ok(leftoverContainerCommand("podnet-dev-node1", "dev", "0123456789abcdef"));
         assert.deepEqual(removals(), ["docker rm -f -v podnet-dev-node1"]);
-        assert.match(out, /^removed the container podnet-dev-node1, which an interrupted pulumi up left \(it carries the label podnet-lab\.stack=dev, and the stack's state does not hold it\)\n$/);
+        assert.match(out, /^removed the container podnet-dev-node1, which an interrupted pulumi up left \(it carries this lab's labels podnet-lab\.stack=dev and podnet-lab\.instance=0123456789abcdef, and the stack's state does not hold it\)\n$/);
     });
 
-    it("one of another stack, one without the label, or none at all: nothing is removed and nothing said", () => {
-        for (const answer of ["echo e2e", "echo ''", "echo 'Error: No such object: podnet-dev-node1' >&2; exit 1"]) {
+    it("one of another checkout's lab of the same stack (another instance), of another stack, without the labels, or none at all: nothing is removed and nothing said", () => {
+        for (const answer of ["echo dev fedcba9876543210", "echo e2e 0123456789abcdef", "echo ' '", "echo 'Error: No such object: podnet-dev-node1' >&2; exit 1"]) {
             f.answer("docker-host-inspect", answer);
-            assert.equal(f.ok(leftoverContainerCommand("podnet-dev-node1", "dev")), "", answer);
+            assert.equal(f.ok(leftoverContainerCommand("podnet-dev-node1", "dev", "0123456789abcdef")), "", answer);
             assert.deepEqual(removals(), [], answer);
         }
     });

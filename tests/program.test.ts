@@ -31,8 +31,8 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
         // pause + nginx + ubuntu images on the host, preloaded into 3 nodes
         assert.equal(count(T.remote), 3);
         assert.equal(count(T.container), 3 + 1, "the node containers and the outside host: pods run through each node's own docker");
-        // the LAN; per node: ready, bridge, CNI configuration, 2 routes, one image load = 6; per pod: pause, CNI, one per app container (4 + 4 + 5)
-        assert.equal(count(T.command), 1 + 3 * 6 + 4 + 4 + 5);
+        // the lab's instance and the LAN; per node: ready, bridge, CNI configuration, 2 routes, one image load = 6; per pod: pause, CNI, one per app container (4 + 4 + 5)
+        assert.equal(count(T.command), 2 + 3 * 6 + 4 + 4 + 5);
         assert.equal(count(T.k8sProvider), 1);
         assert.equal(count(T.pod), 4);
         assert.equal(run.mocks.resources.filter((r) => r.type === "pulumi:providers:docker").length, 0, "no per-node Docker provider");
@@ -74,7 +74,7 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     };
 
     it("every Command that changes a node is replaced on any change, deleted before its replacement, and goes with its node", () => {
-        const changing = names(T.command).filter((n) => n !== "lan" && !/-(ready|cni|images|pull-.*)$/.test(n));
+        const changing = names(T.command).filter((n) => n !== "lan" && n !== "instance" && !/-(ready|cni|images|pull-.*)$/.test(n));
         assert.equal(changing.length, 3 * 3 + 4 + 4 + 5, "bridge and routes per node; pause, CNI and apps per pod");
         for (const n of changing) {
             // (the SDK adds "triggers[*]", which the Command type declares itself)
@@ -176,12 +176,19 @@ describe("nodes", () => {
         assert.deepEqual(run.outputs.outside, { name: "outside", container: "podnet-dev-outside", ip: "192.168.1.254" });
     });
 
-    it("the LAN is a Docker network with an explicit subnet and gateway, labelled with the stack", () => {
+    it("the LAN is a Docker network with an explicit subnet and gateway, labelled with the stack and the lab's instance", () => {
         const lan = run.mocks.named("lan").inputs;
-        assert.equal(lan.create, "if [ \"$(docker network inspect -f '{{index .Labels \"podnet-lab.stack\"}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' podnet-dev-lan 2>/dev/null)\" " +
-            "= 'dev 192.168.1.0/24' ]; then docker network inspect -f '{{.Id}}' podnet-dev-lan; " +
+        assert.equal(lan.create, "if [ \"$(docker network inspect -f '{{index .Labels \"podnet-lab.stack\"}} {{index .Labels \"podnet-lab.instance\"}} " +
+            "{{range .IPAM.Config}}{{.Subnet}} {{end}}' podnet-dev-lan 2>/dev/null)\" = \"dev $PODNET_INSTANCE 192.168.1.0/24 \" ]; then docker network inspect -f '{{.Id}}' podnet-dev-lan; " +
             "else docker network create --driver bridge --subnet 192.168.1.0/24 --gateway 192.168.1.1 " +
-            "--label podnet-lab.project=podnet-lab --label podnet-lab.stack=dev podnet-dev-lan; fi", "a network an interrupted up made (same stack, same subnet) is taken as it is");
+            "--label podnet-lab.project=podnet-lab --label podnet-lab.stack=dev --label \"podnet-lab.instance=$PODNET_INSTANCE\" podnet-dev-lan; fi",
+        "a network an interrupted up of this lab made (same stack, instance and subnet) is taken as it is");
+        assert.deepEqual(lan.environment, { PODNET_INSTANCE: "0123456789abcdef" }, "the instance the lab made once");
+        assert.match(run.mocks.named("instance").inputs.create, /\/dev\/urandom/);
+        assert.equal(run.mocks.named("instance").inputs.delete, undefined, "nothing to undo");
+        for (const n of names(T.container)) {
+            assert.deepEqual(run.mocks.named(n).inputs.labels.at(-2), { label: "podnet-lab.instance", value: "0123456789abcdef" }, n);
+        }
         assert.equal(lan.delete, "if docker network inspect podnet-dev-lan >/dev/null 2>&1; then docker network rm podnet-dev-lan >/dev/null; fi");
     });
 

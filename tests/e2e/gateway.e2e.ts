@@ -35,7 +35,7 @@ before(() => {
     assert.ok(out.podNetwork !== "docker0", "the gateway checks need a lab bridge (podNetwork lab or vxlan)");
 });
 after(() => {
-    try { lab.onNode("node1", "sh", "-c", `ip link del ${JUDGE.veth} 2>/dev/null || true`); } catch { /* the node is gone */ }
+    try { lab.onNode(lab.pod("pod-net-test").node, "sh", "-c", `ip link del ${JUDGE.veth} 2>/dev/null || true`); } catch { /* the node is gone */ }
 });
 
 describe("R6: each node's bridge has a MAC of its own", () => {

@@ -49,6 +49,8 @@ describe("R3: a node comes back whole after a restart, with no deploy", () => {
         while (!wired() && Date.now() - t0 < 30_000) { await sleep(200); }
         assert.ok(wired(), `${node.name}'s routes and pods are not back within 30 s`);
         log(`${node.name} restarted: its routes and pods wired again after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        const bridge = lab.onNode(node.name, "sh", "-c", `cat /sys/class/net/${node.bridge}/address /sys/class/net/${node.bridge}/addr_assign_type`).split("\n");
+        assert.deepEqual(bridge, [node.bridgeMac, "3"], `${node.name}'s re-made bridge has its own MAC, set (addr_assign_type 3)`);
         for (const p of pods) {
             const s = await lab.firstAnswer(p.name, p.containers[0].name, target.ip, 60);
             log(`${p.name} -> ${target.name} (${target.ip}): first answer ${s.toFixed(1)}s after it was wired again`);

@@ -162,6 +162,8 @@ describe("a pod's life under kubelet", () => {
         assert.ok(ip, `${p.name} did not come back on ${p.node} within 120s`);
         console.log(`${p.name}: back after ${((Date.now() - t0) / 1000).toFixed(1)}s in a new sandbox, eth0 ${ip} (the old sandbox had ${p.ip})`);
         assert.ok(contains(parseCidr(n.podCidr)!, ipToNumber(ip)!), `${ip} is outside ${n.podCidr}`);
+        const bridge = onNode(n.name, "sh", "-c", `cat /sys/class/net/${n.bridge}/address /sys/class/net/${n.bridge}/addr_assign_type`).split("\n");
+        assert.deepEqual(bridge, [n.bridgeMac, "3"], `${n.name}'s re-made bridge has its own MAC, set (addr_assign_type 3), whatever kubelet started first`);
         const from = lab.pod("pod-net-test");
         const before = lab.logsOf(p.name, "nginx").split("\n").length;
         // The node's own network (its routes, or its VXLAN device and peers) is the node agent's to re-apply, every 2 s.
