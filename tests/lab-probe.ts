@@ -101,16 +101,19 @@ export class LabProbe {
     }
 
     /**
-     * Seconds from now until `pod`'s `container` gets an HTTP answer from `ip`, trying again at once after each miss
-     * (each try waits 1 s at most); fails after `limit` seconds. How long a pod's traffic is lost after a change.
+     * Seconds from now until the start of the first try in which `pod`'s `container` gets an HTTP answer from `ip`,
+     * trying again at once after each miss (each try waits 1 s at most for the answer); fails after `limit` seconds.
+     * How long a pod's traffic is lost after a change: 0 when the first try is answered, however long the
+     * `docker exec` into the pod takes on a busy machine; more than 1 s once a try has gone unanswered.
      */
     async firstAnswer(pod: string, container: string, ip: string, limit: number): Promise<number> {
         const t0 = Date.now();
         let last = "";
         while ((Date.now() - t0) / 1000 < limit) {
+            const tryStarted = Date.now();
             try {
                 last = this.inPod(pod, container, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 1 ${ip} 80`);
-                if (/^HTTP\/1\.[01] 200/.test(last)) { return (Date.now() - t0) / 1000; }
+                if (/^HTTP\/1\.[01] 200/.test(last)) { return (tryStarted - t0) / 1000; }
             } catch (e) { last = (e as Error).message.split("\n")[0]; }
             await sleep(100);
         }
