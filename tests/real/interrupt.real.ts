@@ -104,8 +104,10 @@ describe(`interrupted updates under a real pulumi CLI (stack ${stack.stack})`, (
                 cancelTheLock(again);
                 const up = stack.up();
                 ok("up after pulumi cancel", up);
+                // (each removal is said twice: in the progress and in the diagnostics' summary)
+                const removed = [...new Set([...up.output.matchAll(/removed the container (\S+),/g)].map((m) => m[1]))];
                 log(`Pulumi ${/pending operations/.test(up.output) ? "warned of pending operations" : "had no pending operation"}; ` +
-                    `the lab removed ${(up.output.match(/removed the container/g) ?? []).length} leftover container(s)`);
+                    `the lab removed ${removed.length} leftover container(s)${removed.length ? `: ${removed.join(", ")}` : ""}`);
             } else {
                 ok("up again (nothing was interrupted)", again);
             }
