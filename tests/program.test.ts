@@ -186,6 +186,9 @@ describe("nodes", () => {
         assert.deepEqual(lan.environment, { PODNET_INSTANCE: "0123456789abcdef" }, "the instance the lab made once");
         assert.match(run.mocks.named("instance").inputs.create, /\/dev\/urandom/);
         assert.equal(run.mocks.named("instance").inputs.delete, undefined, "nothing to undo");
+        assert.deepEqual(run.options.get("instance"), {
+            deleteBeforeReplace: false, replaceOnChanges: ["triggers[*]"], deletedWith: "", retainOnDelete: false, protect: false, ignoreChanges: [], beforeCreate: [],
+        }, "made once: no option replaces it");
         for (const n of names(T.container)) {
             assert.deepEqual(run.mocks.named(n).inputs.labels.at(-2), { label: "podnet-lab.instance", value: "0123456789abcdef" }, n);
         }
