@@ -4,9 +4,10 @@
 // makes. Kubelet mode: containerd makes the calls, and the podnet plugin logs the one it gets (under the name kubelet
 // gave the pod, web-1-node1); a plugin that logs nothing (portmap, the reference bridge) is named, not shown.
 import { CNI_CONFLIST } from "../plan/cni";
+import { assertNever } from "../plan/errors";
 import { AnyLabOutputs } from "../plan/outputs";
 import { CockpitError, onNode, q } from "./live";
-import { kubeletNameOf, runtimeOf } from "./runtime";
+import { podView } from "./runtime";
 
 /** One plugin call, as podnet-cni logs it (one JSON line each). */
 export interface CniCall {
@@ -33,7 +34,13 @@ export async function cniView(out: AnyLabOutputs, podName: string): Promise<CniV
     if (!pod) { throw new CockpitError(`cni: no pod ${podName}; pods: ${out.pods.map((p) => p.name).join(", ")}`); }
     if (out.podNetwork === "docker0") { throw new CockpitError("cni: this lab runs podNetwork docker0 (the \"before\" state), where Docker wires the pods and no CNI runs"); }
     const node = out.nodes.find((n) => n.name === pod.node)!;
-    const kubeletName = runtimeOf(out, pod) === "kubelet" ? kubeletNameOf(pod) : undefined;
+    const view = podView(out, pod);
+    let kubeletName: string | undefined;
+    switch (view.runtime) {
+        case "docker": kubeletName = undefined; break;
+        case "kubelet": kubeletName = view.kubeletName; break;
+        default: assertNever(view);
+    }
     const text = await onNode(node.container, `cat ${CNI_CONFLIST} 2>/dev/null; echo ${SEP}; podnet-cni LAST ${q(kubeletName ?? pod.name)}`);
     return parseCniView(pod.name, node.name, text, kubeletName);
 }

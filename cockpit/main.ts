@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { renderDiagram } from "../plan/diagram";
 import { projectRoot } from "../plan/load";
 import { AnyLabOutputs } from "../plan/outputs";
+import { RUNTIMES } from "../plan/runtimes";
 import { breakPiece, fix } from "./breakfix";
 import { cniView, renderCni } from "./cni";
 import { CockpitError, loadOutputs } from "./live";
@@ -61,7 +62,7 @@ async function run(a: Args): Promise<number> {
                 `${n.routes.filter((r) => r.present).length}/${n.routes.length}`, n.agent,
             ]));
             // Kubelet mode: the stack output has each pod's IP at creation; a new sandbox gets a new one (a note, not a difference).
-            const declared = s.pods.some((p) => p.runtime === "kubelet") ? "IP (at creation)" : "IP (declared)";
+            const declared = s.pods.some((p) => RUNTIMES[p.runtime].newSandboxNewIp) ? "IP (at creation)" : "IP (declared)";
             const pods = table(["POD", "NODE", declared, "IP (live)", "SANDBOX", "CONTAINERS", "VETH"], s.pods.map((p) => [
                 p.name, p.node, p.ip, p.liveIp ?? "-", p.sandboxState, p.containers.map((c) => `${c.name} ${c.state}`).join(", "), p.veth ?? "-",
             ]));

@@ -16,6 +16,7 @@ import { AnyLabOutputs } from "../plan/outputs";
 import { breakPiece, fix } from "./breakfix";
 import { CockpitError } from "./live";
 import { liveMatrix, Pair } from "./matrix";
+import { podRuntimeLine, podsWithBuiltBy } from "./runtime";
 import { Status, status } from "./status";
 import { trace, TraceView } from "./trace";
 
@@ -134,7 +135,8 @@ export function serve(out: AnyLabOutputs, opts: { port: number; token?: string; 
         }
         if (post) { checkToken(req.headers, token); }
         switch (url.pathname) {
-            case "/api/diagram": return json({ ...out, podNetworkLine: podNetworkLine(out) });
+            // Who built each pod, and the lab's runtime in a line, are the server's to say: the page draws them as they come.
+            case "/api/diagram": return json({ ...out, pods: podsWithBuiltBy(out), podNetworkLine: podNetworkLine(out), podRuntimeLine: podRuntimeLine(out) });
             case "/api/status": return json(await once("status", () => verbs.status(out)));
             case "/api/matrix": return json({ pairs: await once("matrix", () => verbs.matrix(out)) });
             case "/api/trace": {

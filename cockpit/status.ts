@@ -1,10 +1,12 @@
 // `status`: nodes, bridges, routes and pods as declared (the stack outputs) and as they are live on the nodes;
 // every difference is named. One `docker exec` per node. Each pod's containers come from whoever built it: the node's
 // Docker (podRuntime docker) or containerd (podRuntime kubelet, through podnet-kubelet), keyed per pod.
+import { assertNever } from "../plan/errors";
 import { AnyLabOutputs } from "../plan/outputs";
+import { PodRuntime } from "../plan/runtimes";
 import { hostDocker, onNode, q } from "./live";
 import { Link, parseAddrs, parseLinks, parseRouteGet, sections } from "./parse";
-import { builtBy, inSubnet, kubeletNameOf, manifestOf, newIpNote, Runtime, runtimeOf } from "./runtime";
+import { inSubnet, ipMayChange, newIpNote, PodView, podView } from "./runtime";
 
 export interface NodeStatus {
     name: string; container: string; running: boolean; agent: string;
@@ -17,7 +19,7 @@ export interface PodStatus {
     name: string; node: string; ip: string; liveIp?: string; sandbox: string; sandboxState: string;
     containers: { name: string; state: string }[]; veth?: string;
     /** Who built it, and in a sentence (kubelet mode: its static pod's manifest and the name kubelet gave it). */
-    runtime: Runtime; builtBy: string; kubeletName?: string; manifest?: string;
+    runtime: PodRuntime; builtBy: string; kubeletName?: string; manifest?: string;
 }
 /** `notes`: what is worth seeing but not a fault (kubelet mode: a new sandbox's new IP); only `differences` make status unclean. */
 export interface Status { nodes: NodeStatus[]; pods: PodStatus[]; differences: string[]; notes: string[]; }
@@ -74,6 +76,32 @@ export function parseNodeReport(text: string): NodeReport {
     };
 }
 
+/**
+ * What the node's report says of one pod, as its runtime built it: each container's state, by its Docker name (docker
+ * mode) or its name in the pod (kubelet mode: containerd's, POD is the sandbox), and what else the runtime must have.
+ */
+function seenOnNode(view: PodView, pod: string, node: string, r: NodeReport): { state(dockerName: string, inPod: string): string; differences: string[] } {
+    switch (view.runtime) {
+        case "docker": return { state: (dockerName) => r.containers.get(dockerName) ?? "missing", differences: [] };
+        case "kubelet": return {
+            state: (_dockerName, inPod) => (r.kubelet?.get(pod)?.has(inPod) ? "running" : "not running"),
+            differences: r.manifests?.has(view.manifest) ? [] : [`${pod}: its static pod manifest ${view.manifest} is not on ${node}`],
+        };
+        default: return assertNever(view);
+    }
+}
+
+/** The node's static pod manifests (kubelet mode), which its report lists; none: its pods are its Docker's. */
+function manifestsOf(views: readonly PodView[]): string[] {
+    return views.flatMap((v) => {
+        switch (v.runtime) {
+            case "docker": return [];
+            case "kubelet": return [v.manifest];
+            default: return assertNever(v);
+        }
+    });
+}
+
 /** Declared vs live, for one node and its pods, with every difference named. Pure. */
 export function compare(out: AnyLabOutputs, node: AnyLabOutputs["nodes"][number], running: boolean, r: NodeReport | undefined): { node: NodeStatus; pods: PodStatus[]; differences: string[]; notes: string[] } {
     const diffs: string[] = [];
@@ -95,26 +123,21 @@ export function compare(out: AnyLabOutputs, node: AnyLabOutputs["nodes"][number]
     const pods: PodStatus[] = out.pods.filter((p) => p.node === node.name).map((p) => {
         const live = r?.pods.get(p.name);
         const veth = live?.peerIndex !== undefined ? r?.links.find((l) => l.index === live.peerIndex) : undefined;
-        const runtime = runtimeOf(out, p);
-        const kubelet = runtime === "kubelet";
-        // Docker mode: by the Docker container's name; kubelet mode: by the container's name in this pod (POD: its sandbox).
-        const state = (dockerName: string, inPod: string) => {
-            if (!r) { return "unknown"; }
-            if (kubelet) { return r.kubelet?.get(p.name)?.has(inPod) ? "running" : "not running"; }
-            return r.containers.get(dockerName) ?? "missing";
-        };
+        const view = podView(out, p);
+        const seen = r && seenOnNode(view, p.name, node.name, r);
+        const state = (dockerName: string, inPod: string) => seen?.state(dockerName, inPod) ?? "unknown";
         const st: PodStatus = {
             name: p.name, node: p.node, ip: p.ip, liveIp: live?.ip, sandbox: p.sandbox, sandboxState: state(p.sandbox, "POD"),
             containers: p.containers.map((c) => ({ name: c.name, state: state(c.container, c.name) })), veth: veth?.name,
-            runtime, builtBy: builtBy(out, p), ...(kubelet ? { kubeletName: kubeletNameOf(p), manifest: manifestOf(p) } : {}),
+            ...view,
         };
         if (r) {
-            if (kubelet && !r.manifests?.has(manifestOf(p))) { diffs.push(`${p.name}: its static pod manifest ${manifestOf(p)} is not on ${node.name}`); }
+            diffs.push(...seen?.differences ?? []);
             if (st.sandboxState !== "running") { diffs.push(`${p.name}: sandbox ${p.sandbox} is ${st.sandboxState}`); }
             for (const c of st.containers) { if (c.state !== "running") { diffs.push(`${p.name}: container ${c.name} is ${c.state}`); } }
             if (live?.ip !== p.ip) {
                 // Kubelet mode: a new sandbox's new address, in the node's pod subnet, is no fault (the output has the first one).
-                if (!kubelet || !live?.ip) { diffs.push(`${p.name}: eth0 has ${live?.ip ?? "no address"}, declared ${p.ip}`); }
+                if (!ipMayChange(out, p) || !live?.ip) { diffs.push(`${p.name}: eth0 has ${live?.ip ?? "no address"}, declared ${p.ip}`); }
                 else if (!inSubnet(live.ip, node.podCidr)) { diffs.push(`${p.name}: eth0 has ${live.ip}, outside ${node.name}'s pod subnet ${node.podCidr}`); }
                 else { notes.push(newIpNote(p, live.ip)); }
             }
@@ -140,7 +163,8 @@ export async function status(out: AnyLabOutputs): Promise<Status> {
     const per = await Promise.all(out.nodes.map(async (n) => {
         const running = hostDocker("inspect", "-f", "{{.State.Running}}", n.container) === "true";
         const mine = out.pods.filter((p) => p.node === n.name);
-        const kubelet = mine.some((p) => runtimeOf(out, p) === "kubelet") ? { node: n.name, manifests: mine.map(manifestOf) } : undefined;
+        const manifests = manifestsOf(mine.map((p) => podView(out, p)));
+        const kubelet = manifests.length ? { node: n.name, manifests } : undefined;
         const report = running ? parseNodeReport(await onNode(n.container, nodeScript(n.bridge, mine.map((p) => p.name), kubelet))) : undefined;
         return compare(out, n, running, report);
     }));

@@ -81,7 +81,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             images: plan.images,
             hostImages,
             leftovers,
-            ...(plan.podRuntime === "kubelet" ? { kubelet: { sandboxImage: plan.pauseImage.ref } } : {}),
+            runtime: { kind: plan.podRuntime, sandboxImage: plan.pauseImage.ref },
         }, { parent: this }));
 
         const pods = plan.pods.map((p) => {

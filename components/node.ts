@@ -4,8 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { bridgeCommand, cniConfigCommand, imagePullCommand, imagesImportCommand, imagesLoadCommand, kubeletReadyCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
 import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeInitUpload } from "../plan/load";
-import { KUBELET_NODE_VOLUMES, NODE_ENV, NODE_VOLUMES } from "../plan/node-contract";
+import { NODE_VOLUMES } from "../plan/node-contract";
 import { ImagePlan, NodePlan } from "../plan/plan";
+import { NodeRuntime, RUNTIMES } from "../plan/runtimes";
 import { insideNode, nodeConfigFile, nodeContainer, readsNode } from "./lifecycle";
 
 /**
@@ -44,31 +45,13 @@ export interface LabNodeArgs {
     readonly images: readonly ImagePlan[];
     /** Host-side image resources to load into the node (preloading); absent: the node pulls them itself. */
     readonly hostImages?: Readonly<Record<string, docker.RemoteImage>>;
-    /** Kubelet mode: the node also runs containerd (CRI) and kubelet, whose sandboxes start from this pause image. */
-    readonly kubelet?: { readonly sandboxImage: string };
+    /**
+     * Who builds the pods on it, and the pause image their sandboxes start from. Kubelet mode: the node also runs
+     * containerd (CRI) and kubelet (RUNTIMES[kind].nodeSettings, kubeletOnNode).
+     */
+    readonly runtime: NodeRuntime;
     /** The hook that removes what an interrupted `up` left under the node container's name, before it is created. */
     readonly leftovers: pulumi.ResourceHook;
-}
-
-/**
- * What a node container needs to run kubelet and containerd inside (kubelet mode), beyond a Docker-in-Docker node:
- * - an init as PID 1 (`docker run --init`): containerd's shims and kubelet's children are re-parented to it, and
- *   without one that reaps them they stay zombies;
- * - /dev/kmsg, which kubelet's OOM watcher reads;
- * - /run on tmpfs: after a restart containerd and its shims find no state of processes that are gone (a real
- *   node's /run is emptied by a reboot too);
- * - containerd's and kubelet's state in volumes of their own, on the host's filesystem (containerd's overlayfs
- *   snapshots cannot sit on the node's own overlay root); kept across restarts, removed with the node.
- * - the mode and the sandbox image, in the environment the node's entrypoint reads.
- */
-export function kubeletNodeSettings(sandboxImage: string) {
-    return {
-        init: true,
-        devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "rwm" }],
-        tmpfs: { "/run": "rw,exec,mode=755" },
-        volumes: [{ containerPath: KUBELET_NODE_VOLUMES.containerd }, { containerPath: KUBELET_NODE_VOLUMES.kubelet }],
-        envs: [`${NODE_ENV.podRuntime}=kubelet`, `${NODE_ENV.sandboxImage}=${sandboxImage}`],
-    };
 }
 
 /** An image inside a node: the Command that put it there, and its id inside the node. */
@@ -102,7 +85,9 @@ export class LabNode extends pulumi.ComponentResource {
         }
         const labels = Object.entries(args.labels).map(([label, value]) => ({ label, value }));
         const caps = args.security === "capabilities";
-        const kube = args.kubelet && kubeletNodeSettings(args.kubelet.sandboxImage);
+        const runtime = RUNTIMES[args.runtime.kind];
+        // What the runtime adds to a Docker-in-Docker node (kubelet mode: containerd and kubelet need an init, /dev/kmsg, ...).
+        const extra = runtime.nodeSettings(args.runtime.sandboxImage);
 
         this.container = new docker.Container(`${name}-container`, {
             name: node.container,
@@ -119,9 +104,9 @@ export class LabNode extends pulumi.ComponentResource {
                 { containerPath: NODE_VOLUMES.cni },
                 // Without it, inner containers fail: "mkdir /sys/fs/cgroup/cpuset/docker: read-only file system".
                 ...(caps ? [{ hostPath: "/sys/fs/cgroup", containerPath: "/sys/fs/cgroup" }] : []),
-                ...(kube ? kube.volumes : []),
+                ...(extra ? extra.volumes : []),
             ],
-            ...(kube ? { init: kube.init, devices: kube.devices, tmpfs: kube.tmpfs, envs: kube.envs } : {}),
+            ...(extra ? { init: extra.init, devices: [...extra.devices], tmpfs: extra.tmpfs, envs: [...extra.envs] } : {}),
             // Routing pods is the node's job; /proc/sys is read-only in capabilities mode, so set it at creation.
             sysctls: { "net.ipv4.ip_forward": "1" },
             uploads: [{ file: args.init.file, source: args.init.source, sourceHash: args.init.sourceHash, executable: true }],
@@ -144,8 +129,8 @@ export class LabNode extends pulumi.ComponentResource {
         this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
-        this.kubelet = kube && new command.local.Command(`${name}-kubelet`, { ...kubeletReadyCommand(node), triggers },
-            { parent: this, dependsOn: [this.ready], ...readsNode(this.container) });
+        this.kubelet = runtime.kubeletOnNode ? new command.local.Command(`${name}-kubelet`, { ...kubeletReadyCommand(node), triggers },
+            { parent: this, dependsOn: [this.ready], ...readsNode(this.container) }) : undefined;
 
         // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
         this.podNetworkReady = args.podNetwork === "docker0" ? this.ready

@@ -2,12 +2,14 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { appCommand, cniCommand, podIpFromCniResult, sandboxCommand, staticPodCommand } from "../plan/commands";
 import { PodNetwork } from "../plan/config";
+import { assertNever } from "../plan/errors";
 import { NodePlan, PodPlan } from "../plan/plan";
+import { StaticPodPlan } from "../plan/runtimes/kubelet";
 import { insideNode } from "./lifecycle";
 import { LabNode } from "./node";
 
 export interface LabPodArgs {
-    /** The pod's plan: node, subnet, sandbox and container names, images. */
+    /** The pod's plan: node, subnet, sandbox and container names, images, and what its runtime has of it. */
     readonly pod: PodPlan;
     /** The node it runs on, as planned. */
     readonly node: NodePlan;
@@ -21,10 +23,18 @@ export interface LabPodArgs {
     readonly podNetwork: PodNetwork;
 }
 
+/** What a runtime's builder gives the pod: the step that prints its CNI result, and the outputs it registers. */
+interface Built {
+    readonly network: command.local.Command;
+    readonly pause?: command.local.Command;
+    readonly outputs: Record<string, unknown>;
+}
+
 /**
- * A pod. Docker mode: built as kubelet builds it, in the open, through the node's own Docker: the pause container
- * holding the network namespace, the CNI ADD (which hands out the pod IP), then the app containers joined to the
- * namespace. Kubelet mode: a static pod manifest on its node, which the node's real kubelet builds the same way.
+ * A pod, built by its runtime (pod.runtime.kind). Docker mode: built as kubelet builds it, in the open, through the
+ * node's own Docker: the pause container holding the network namespace, the CNI ADD (which hands out the pod IP),
+ * then the app containers joined to the namespace. Kubelet mode: a static pod manifest on its node, which the node's
+ * real kubelet builds the same way.
  */
 export class LabPod extends pulumi.ComponentResource {
     /** Docker mode: `docker run` of the pause container; prints the sandbox's container id. */
@@ -36,6 +46,37 @@ export class LabPod extends pulumi.ComponentResource {
 
     constructor(name: string, args: LabPodArgs, opts?: pulumi.ComponentResourceOptions) {
         super("podnet-lab:index:Pod", name, {}, opts);
+        const r = args.pod.runtime;
+        let built: Built;
+        switch (r.kind) {
+            case "docker": built = this.dockerPod(name, args); break;
+            case "kubelet": built = this.staticPod(args, r.staticPod); break;
+            default: built = assertNever(r);
+        }
+        this.pause = built.pause;
+        this.network = built.network;
+        this.ip = this.network.stdout.apply(podIpFromCniResult);
+        this.registerOutputs({ ...built.outputs, ip: this.ip });
+    }
+
+    /**
+     * Kubelet mode: the manifest is the whole declaration; kubelet, containerd and the CNI do the rest. A changed
+     * manifest or image, or a re-created node, replaces it: the old pod goes (CNI DEL) before the new one comes.
+     */
+    private staticPod({ pod, node, on }: LabPodArgs, sp: StaticPodPlan): Built {
+        const images = pod.containers.map((c) => on.images[c.runImage]).filter((im) => im !== undefined);
+        const network = new command.local.Command(sp.resourceName, {
+            ...staticPodCommand(node, pod, sp),
+            triggers: [on.container.id, ...images.map((im) => im.id)],
+        }, {
+            parent: this, ...insideNode(on.container),
+            dependsOn: [on.podNetworkReady, ...(on.kubelet ? [on.kubelet] : []), ...(on.cniConfig ? [on.cniConfig] : []), ...images.map((im) => im.step)],
+        });
+        return { network, outputs: { manifest: sp.path } };
+    }
+
+    /** Docker mode: the pause container, the CNI ADD, then each app container joined to the sandbox's namespace. */
+    private dockerPod(name: string, args: LabPodArgs): Built {
         const { pod, node, on } = args;
         const image = (ref: string) => {
             const im = on.images[ref];
@@ -43,40 +84,22 @@ export class LabPod extends pulumi.ComponentResource {
             return im;
         };
         const lifecycle = insideNode(on.container);
-
-        if (pod.staticPod) {
-            // Kubelet mode: the manifest is the whole declaration; kubelet, containerd and the CNI do the rest. A changed
-            // manifest or image, or a re-created node, replaces it: the old pod goes (CNI DEL) before the new one comes.
-            const images = pod.containers.map((c) => on.images[c.runImage]).filter((im) => im !== undefined);
-            this.network = new command.local.Command(pod.staticPod.resourceName, {
-                ...staticPodCommand(node, pod, pod.staticPod),
-                triggers: [on.container.id, ...images.map((im) => im.id)],
-            }, {
-                parent: this, ...lifecycle,
-                dependsOn: [on.podNetworkReady, ...(on.kubelet ? [on.kubelet] : []), ...(on.cniConfig ? [on.cniConfig] : []), ...images.map((im) => im.step)],
-            });
-            this.ip = this.network.stdout.apply(podIpFromCniResult);
-            this.registerOutputs({ manifest: pod.staticPod.path, ip: this.ip });
-            return;
-        }
-
         const pauseImage = image(args.pauseImage);
-        this.pause = new command.local.Command(`${name}-pause`, {
+        const pause = new command.local.Command(`${name}-pause`, {
             ...sandboxCommand(node, pod, args.pauseImage, args.labels, args.podNetwork),
             // A re-created node (after `pulumi up --refresh` found it gone) or a new pause image means a new sandbox.
             triggers: [on.container.id, pauseImage.id],
         }, { parent: this, dependsOn: [pauseImage.step], ...lifecycle });
-        const sandboxId = this.pause.stdout;
+        const sandboxId = pause.stdout;
 
         const cni = sandboxId.apply((id) => cniCommand(node, pod, id, args.podNetwork));
-        this.network = new command.local.Command(`${name}-net`, {
+        const network = new command.local.Command(`${name}-net`, {
             create: cni.apply((c) => c.create),
             delete: cni.apply((c) => c.delete ?? ""),
             // A new network configuration (another plugin, MTU) wires the pod again: DEL by the plugins of its ADD
             // (podnet-cni keeps them in the CNI cache), then ADD by the new ones, as a new sandbox would get.
             triggers: [node.cni?.text ?? "docker0"],
-        }, { parent: this.pause, dependsOn: [on.podNetworkReady, ...(on.cniConfig ? [on.cniConfig] : [])], ...lifecycle });
-        this.ip = this.network.stdout.apply(podIpFromCniResult);
+        }, { parent: pause, dependsOn: [on.podNetworkReady, ...(on.cniConfig ? [on.cniConfig] : [])], ...lifecycle });
 
         for (const c of pod.containers) {
             const im = image(c.runImage);
@@ -84,9 +107,8 @@ export class LabPod extends pulumi.ComponentResource {
                 ...appCommand(node, pod, c, args.labels),
                 // Joined to one sandbox: a new sandbox (or a new image) means a new container.
                 triggers: [sandboxId, im.id],
-            }, { parent: this.pause, dependsOn: [this.network, im.step], ...lifecycle });
+            }, { parent: pause, dependsOn: [network, im.step], ...lifecycle });
         }
-
-        this.registerOutputs({ sandbox: pod.sandbox, ip: this.ip });
+        return { network, pause, outputs: { sandbox: pod.sandbox } };
     }
 }

@@ -3,7 +3,7 @@
 // what will run, down to seed 000's `docker run --network container:<pause>`.
 import { PodNetwork } from "./config";
 import type { NodeScript } from "./load";
-import { containerdImageName, StaticPodPlan } from "./kubelet";
+import { containerdImageName, StaticPodPlan } from "./runtimes/kubelet";
 import {
     AddDel, bridgeArgv, cniArgv, kubeletArgv, NODE_BIN_DIR, NODE_SCRIPTS, nodeReadyArgv, podLabels, routeArgv, SANDBOX_CONTAINER,
     vxlanArgv, vxlanPeerArgv,

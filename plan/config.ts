@@ -1,8 +1,9 @@
 // The lab's configuration: every key, its default and its meaning, and the pure function that validates it.
 import { CNI_PLUGINS, CniPlugin } from "./cni";
 import { Problems } from "./errors";
-import { POD_RUNTIMES, PodRuntime } from "./kubelet";
+import { isImageRef } from "./image-ref";
 import { Cidr, contains, formatCidr, hasHostBits, ipToNumber, networkOf, numberToIp, overlaps, parseCidr, size } from "./ip";
+import { isPodRuntime, POD_RUNTIME_CHOICES, POD_RUNTIME_DESCRIPTION, PodRuntime, RUNTIMES } from "./runtimes";
 
 export type NodeSecurity = "privileged" | "capabilities";
 /**
@@ -62,7 +63,7 @@ export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default:
     outsideHostIp: { default: "", description: "LAN address of the outside host, a web server standing in for the internet (traffic leaving the cluster is masqueraded); empty: the LAN's last usable address." },
     podNetwork: { default: "lab", description: "'lab': the model, routed (a bridge per node with its own subnet, a static route per peer subnet via the peer's LAN IP, the CNI script). 'vxlan': the same, but peers are reached through an overlay: a VXLAN device per node (VNI 1, UDP 4789) and per peer a route, neighbour and FDB entry; pods get MTU 1450. 'docker0': the 'before' state (S6): the same pods on each node's default docker0, with no lab bridge, no routes and no CNI; pulumi up switches between them." },
     cniPlugin: { default: "podnet", description: "The CNI plugin every node's /etc/cni/net.d/10-podnet.conflist names: 'podnet', the lab's own (node/cni/podnet), or 'bridge', the CNI project's reference plugin on the same subnets; pulumi up swaps it under the same pods." },
-    podRuntime: { default: "docker", description: "Who builds the pods on each node: 'docker', the lab's explicit steps through the node's Docker (a pause container, the CNI ADD, app containers joined to its namespace), or 'kubelet', a real kubelet (standalone, static pods from /etc/kubernetes/manifests) and containerd's CRI, which calls the same CNI configuration; pulumi up switches between them (the nodes are re-created)." },
+    podRuntime: { default: "docker", description: POD_RUNTIME_DESCRIPTION },
     outsideHostImage: { default: "nginx:1.27", description: "Image of the outside host: a web server on port 80 that logs each client's address (imageSubstitutions apply)." },
 };
 
@@ -73,10 +74,9 @@ export const RETIRED_KEYS: Readonly<Record<string, string>> = {
     nodeApiPortBase: "pods are now run through each node's own docker CLI (docker exec <node> docker run ...), so no node publishes a Docker API",
 };
 
-const IMAGE_REF = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 
-export function isImageRef(s: string): boolean { return IMAGE_REF.test(s); }
+export { isImageRef };
 
 /** Did-you-mean for a mistyped key. */
 function closest(key: string, names: readonly string[]): string | undefined {
@@ -234,10 +234,11 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
     }
 
     const podRuntime = str("podRuntime");
-    if (!(POD_RUNTIMES as string[]).includes(podRuntime)) {
-        problems.add(`${field("podRuntime")} is '${podRuntime}'; valid: 'docker' (the lab's explicit steps through each node's Docker) or 'kubelet' (a real kubelet and containerd)`);
-    } else if (podRuntime === "kubelet" && podNetwork === "docker0") {
-        problems.add(`${field("podRuntime")} is 'kubelet' but ${field("podNetwork")} is 'docker0', which has no CNI for kubelet's runtime to call; use podNetwork 'lab' or 'vxlan' with kubelet, or podRuntime 'docker' with docker0`);
+    if (!isPodRuntime(podRuntime)) {
+        problems.add(`${field("podRuntime")} is '${podRuntime}'; valid: ${POD_RUNTIME_CHOICES}`);
+    } else {
+        const refused = RUNTIMES[podRuntime].refuses(podNetwork as PodNetwork, field);
+        if (refused) { problems.add(refused); }
     }
 
     const podsRaw = json("pods");

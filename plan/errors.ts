@@ -17,3 +17,11 @@ export class Problems {
     get all(): readonly string[] { return this.list; }
     throwIfAny(): void { if (this.list.length) { throw new LabInputError(this.list); } }
 }
+
+/**
+ * The `default` of a `switch` that handles every member of a union: `assertNever(x)` compiles only while no member is
+ * left unhandled (adding a pod runtime, say, fails to compile at each switch that forgets it).
+ */
+export function assertNever(x: never): never {
+    throw new Error(`unhandled case: ${JSON.stringify(x)}`);
+}

@@ -4,8 +4,9 @@
 import { CniPlugin } from "./cni";
 import { PodNetwork } from "./config";
 import { PodIps, renderDiagram } from "./diagram";
-import { PodRuntime } from "./kubelet";
-import { LabPlan, peerRoutes } from "./plan";
+import { assertNever } from "./errors";
+import { LabPlan, peerRoutes, PodPlan } from "./plan";
+import { PodRuntime } from "./runtimes";
 
 /**
  * The stack outputs, as the program declares them. `Live` is the type of the values only the running lab knows (each
@@ -140,16 +141,26 @@ export function labOutputs<Live = string>(plan: LabPlan, live: LiveValues<Live>)
             name: p.name,
             node: p.node,
             ip: liveOf(live.podIps, "IP", p.name),
-            sandbox: p.staticPod ? p.staticPod.kubeletName : p.sandbox,
-            runtime: plan.podRuntime,
-            ...(p.staticPod ? { manifest: p.staticPod.path } : {}),
-            // Kubelet mode: containerd names a container after its spec (kubelet keeps the pod in the CRI's metadata).
-            containers: p.containers.map((c) => ({ name: c.name, container: p.staticPod ? c.name : c.container, image: c.image })),
+            ...podRuntimeOutputs(p),
         })),
         pendingPods: plan.pending.map((p) => ({ name: p.name, nodeName: p.nodeName, reason: p.reason })),
         diagram: live.diagram,
         renderedManifests: plan.renderDir,
     };
+}
+
+/** A pod's outputs that its runtime decides: the names its sandbox and containers go by, and its manifest. */
+function podRuntimeOutputs(p: PodPlan): Pick<PodOutput, "sandbox" | "runtime" | "manifest" | "containers"> {
+    const r = p.runtime;
+    switch (r.kind) {
+        case "docker":
+            return { sandbox: p.sandbox, runtime: r.kind, containers: p.containers.map((c) => ({ name: c.name, container: c.container, image: c.image })) };
+        case "kubelet":
+            // containerd names a container after its spec (kubelet keeps the pod in the CRI's metadata).
+            return { sandbox: r.staticPod.kubeletName, runtime: r.kind, manifest: r.staticPod.path,
+                containers: p.containers.map((c) => ({ name: c.name, container: c.name, image: c.image })) };
+        default: return assertNever(r);
+    }
 }
 
 /** The lab's picture (the `diagram` output) with the pod IPs the nodes handed out. */

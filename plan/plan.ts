@@ -4,10 +4,10 @@ import { createHash } from "crypto";
 import { CniConfList, cniConfList, CniPlugin, conflistText } from "./cni";
 import { LabConfig, NodeSecurity, PodNetwork } from "./config";
 import { Problems } from "./errors";
-import { KUBELET_VERSION, PodRuntime, StaticPodPlan, staticPodPlan } from "./kubelet";
 import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size } from "./ip";
 import { macFromIp, NETWORK_MODELS, NodeNetwork, NodeReach } from "./models";
 import { PodSpec } from "./pods";
+import { PodRuntime, PodRuntimePlan, RUNTIMES } from "./runtimes";
 
 /** The node's CNI configuration (absent under docker0, where Docker wires the pods). */
 export interface NodeCniPlan {
@@ -64,8 +64,8 @@ export interface PodPlan {
     readonly sandbox: string;
     readonly containers: readonly ContainerPlan[];
     readonly source: PodSpec;
-    /** Kubelet mode: the pod as a static pod manifest on its node (absent in docker mode). */
-    readonly staticPod?: StaticPodPlan;
+    /** What its runtime has of it: docker mode, nothing more; kubelet mode, its static pod manifest on its node. */
+    readonly runtime: PodRuntimePlan;
 }
 /** A pod that names a node the lab does not have: not run, like a Pending pod in Kubernetes. */
 export interface PendingPodPlan {
@@ -81,7 +81,7 @@ export interface ImagePlan {
     readonly key: string;
 }
 export type NodeImagePlan =
-    /** node/Dockerfile, built on the host up to `target`, its stage for the pod runtime (docker mode downloads no kubelet). */
+    /** node/Dockerfile, built on the host up to `target`, its stage for the pod runtime (RUNTIMES[podRuntime].nodeImage). */
     | { readonly kind: "build"; readonly name: string; readonly context: string; readonly target: string }
     | { readonly kind: "prebuilt"; readonly ref: string };
 
@@ -113,17 +113,6 @@ export interface LabPlan {
     readonly renderDir: string;
 }
 
-export const NODE_IMAGE_NAME = "podnet-lab/node:27.5.1";
-/**
- * The node image node/Dockerfile builds for a pod runtime: its stage, and the image's name. Docker mode's stage has no
- * kubelet, so it downloads none; kubelet mode's adds the official release (KUBELET_VERSION), and is named for it.
- */
-export function nodeImageBuild(runtime: PodRuntime): { readonly name: string; readonly target: string } {
-    switch (runtime) {
-        case "docker": return { name: NODE_IMAGE_NAME, target: "docker-node" };
-        case "kubelet": return { name: `${NODE_IMAGE_NAME}-kubelet-${KUBELET_VERSION}`, target: "kubelet-node" };
-    }
-}
 export const LABEL_STACK = "podnet-lab.stack";
 export const LABEL_PROJECT = "podnet-lab.project";
 /**
@@ -204,7 +193,7 @@ function planPod(s: PodSpec, node: string, net: NodeNetwork, config: LabConfig):
             ...(c.args ? { command: c.args } : {}),
             envs: c.env.map((e) => `${e.name}=${e.value}`),
         })),
-        ...(config.podRuntime === "kubelet" ? { staticPod: staticPodPlan(s, node, runImages, config.preloadImages) } : {}),
+        runtime: RUNTIMES[config.podRuntime].podPlan({ spec: s, node, runImages, preloaded: config.preloadImages }),
     };
 }
 
@@ -267,7 +256,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             lan: { network: `${prefix}-lan`, cidr: formatCidr(lan), gateway: numberToIp(lan.base + 1) },
             clusterCidr: formatCidr(cluster),
             nodeImage: config.nodeImage === ""
-                ? { kind: "build", context: "node", ...nodeImageBuild(config.podRuntime) }
+                ? { kind: "build", context: "node", ...RUNTIMES[config.podRuntime].nodeImage }
                 : { kind: "prebuilt", ref: config.nodeImage },
             security: config.nodeSecurity,
             podNetwork: config.podNetwork,

@@ -2,7 +2,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as yaml from "js-yaml";
 import { Problems } from "./errors";
-import { isImageRef } from "./config";
+import { isImageRef } from "./image-ref";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
 export interface PodPort { readonly containerPort: number; readonly protocol: Protocol; }

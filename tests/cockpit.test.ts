@@ -6,7 +6,7 @@ import { parseCniView, renderCni } from "../cockpit/cni";
 import { parseArgs } from "../cockpit/main";
 import { modelHolds, Pair, probedIpNotes, renderMatrix } from "../cockpit/matrix";
 import { parseAddrs, parseLinks, parseProbeLog, parseRouteGet, sections } from "../cockpit/parse";
-import { applyLiveIps, builtBy, liveIpScript, parseLiveIps } from "../cockpit/runtime";
+import { applyLiveIps, builtBy, liveIpScript, parseLiveIps, podRuntimeLine, podsWithBuiltBy, runtimeOf } from "../cockpit/runtime";
 import { compare, nodeScript, parseNodeReport } from "../cockpit/status";
 import { COLORS, pairColor, renderSvg, textWidth } from "../cockpit/svg";
 import { renderTrace } from "../cockpit/trace";
@@ -206,6 +206,19 @@ describe("cockpit: kubelet mode (status, live IPs)", () => {
         const p = { ...K.pods[0], runtime: undefined, manifest: undefined };
         assert.match(builtBy(K, p), /^built by kubelet \(static pod \/etc\/kubernetes\/manifests\/a\.yaml, kubelet name a-node1\)$/);
         assert.equal(builtBy({ ...K, podRuntime: undefined }, p), "built by the lab's steps (docker)");
+    });
+
+    it("runtimeOf: the PodRuntime the outputs name; absent (older outputs): docker; one this cockpit does not know is refused, not shown as docker", () => {
+        assert.equal(runtimeOf(K, K.pods[0]), "kubelet");
+        assert.equal(runtimeOf({ ...K, podRuntime: undefined }, { ...K.pods[0], runtime: undefined }), "docker");
+        const unknown = { ...K.pods[0], runtime: "cri-o" } as unknown as AnyLabOutputs["pods"][number];
+        assert.throws(() => runtimeOf(K, unknown), /pod a: runtime 'cri-o' is not one this cockpit knows \(docker, kubelet\)/);
+    });
+
+    it("what the page gets: each pod with its runtime and built-by line, and the lab's runtime in a line", () => {
+        assert.deepEqual(podsWithBuiltBy(K).map((p) => [p.name, p.runtime, p.builtBy]), K.pods.map((p) => [p.name, "kubelet", builtBy(K, p)]));
+        assert.equal(podRuntimeLine(K), "kubelet (static pods, containerd)");
+        assert.equal(podRuntimeLine({ ...K, podRuntime: undefined }), "docker (the lab's steps)");
     });
 
     it("live IPs: read per pod on its node; applied to kubelet pods only, each change or unread address noted", () => {

@@ -1,10 +1,11 @@
-// Kubelet mode: the static pod manifests (pure, plan/kubelet.ts) and the resources the mode declares (under mocks).
+// Kubelet mode: the static pod manifests (pure, plan/runtimes/kubelet.ts, plan/yaml.ts) and the resources the mode declares (under mocks).
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { containerdImageName, KUBELET_VERSION, kubeletPodName, STATIC_POD_DIR, staticPodManifest, toYaml } from "../plan/kubelet";
+import { containerdImageName, KUBELET_VERSION, kubeletPodName, STATIC_POD_DIR, staticPodManifest } from "../plan/runtimes/kubelet";
+import { toYaml } from "../plan/yaml";
 import { projectRoot } from "../plan/load";
 import { PodSpec } from "../plan/pods";
 import { DEV_CONFIG, runProgram } from "./harness";
@@ -14,7 +15,7 @@ const WEB: PodSpec = {
     containers: [{ name: "nginx", image: "nginx:1.27", env: [{ name: "MODE", value: "on" }], ports: [{ containerPort: 80, protocol: "TCP" }] }],
 } as unknown as PodSpec;
 
-describe("static pod manifests (plan/kubelet.ts)", () => {
+describe("static pod manifests (plan/runtimes/kubelet.ts)", () => {
     it("the rendered pod, on its node, running the image the node holds, without pulls, gone in 1 s", () => {
         assert.deepEqual(staticPodManifest(WEB, "node1", ["podnet-e2e/web:test"], true), {
             apiVersion: "v1", kind: "Pod",
@@ -61,7 +62,7 @@ describe("static pod manifests (plan/kubelet.ts)", () => {
 
     it("kubelet names a static pod after the manifest and the node", () => assert.equal(kubeletPodName("web-1", "node3"), "web-1-node3"));
 
-    it("one kubelet version and one manifest folder: the users' node image, the e2e image and the node scripts (podnet-lib) agree with plan/kubelet.ts", () => {
+    it("one kubelet version and one manifest folder: the users' node image, the e2e image and the node scripts (podnet-lib) agree with plan/runtimes/kubelet.ts", () => {
         const read = (f: string) => fs.readFileSync(path.join(projectRoot(), f), "utf8");
         assert.equal(/^ARG KUBELET_VERSION=(\S+)$/m.exec(read("node/Dockerfile"))?.[1], KUBELET_VERSION);
         assert.equal(/^KUBELET_VERSION=(\S+)$/m.exec(read("tests/e2e/images/build.sh"))?.[1], KUBELET_VERSION);

@@ -16,7 +16,7 @@ import {
     appCommand, bridgeCommand, cniCommand, leftoverContainerCommand, cniConfigCommand, imagesImportCommand, kubeletReadyCommand, NODE_INIT, nodeInit,
     nodeReadyCommand, podIpFromCniResult, routeCommand, sandboxCommand, shq, staticPodCommand, vxlanCommand, vxlanPeerCommand,
 } from "../plan/commands";
-import { containerdImageName, kubeletPodName, STATIC_POD_DIR } from "../plan/kubelet";
+import { containerdImageName, kubeletPodName, STATIC_POD_DIR } from "../plan/runtimes/kubelet";
 import { loadLab, projectRoot, readNodeScripts } from "../plan/load";
 import * as C from "../plan/node-contract";
 import { LabPlan, NodePlan, PodPlan } from "../plan/plan";
@@ -497,7 +497,7 @@ describe("podnet-kubelet, as kubeletReadyCommand, imagesImportCommand and static
     const plan = lab({ podRuntime: "kubelet" });
     const n = plan.nodes[0];
     const pod = plan.pods.find((p) => p.node === n.name)!;
-    const sp = pod.staticPod!;
+    const sp = pod.runtime.kind === "kubelet" ? pod.runtime.staticPod : assert.fail(`${pod.name} is not a kubelet-mode pod`);
     const cid = "d".repeat(64);
     const result = { cniVersion: "1.0.0", ips: [{ address: "10.244.1.7/24", gateway: n.bridgeIp, interface: 2 }] };
     let f: FakeNode;

@@ -50,9 +50,13 @@ describe("podnet serve", () => {
         assert.match((await request(s, "GET", "/app.css")).type, /text\/css/);
     });
 
-    it("JSON endpoints: diagram (the outputs and the model line), status, matrix, trace", async () => {
-        const d = JSON.parse((await request(s, "GET", "/api/diagram")).body) as { nodes: unknown[]; podNetworkLine: string; cniPlugin: string };
+    it("JSON endpoints: diagram (the outputs, the model line, who built each pod), status, matrix, trace", async () => {
+        const d = JSON.parse((await request(s, "GET", "/api/diagram")).body) as {
+            nodes: unknown[]; podNetworkLine: string; podRuntimeLine: string; cniPlugin: string; pods: { runtime: string; builtBy: string }[];
+        };
         assert.equal(d.nodes.length, 3);
+        assert.equal(d.podRuntimeLine, "docker (the lab's steps)");
+        assert.deepEqual(d.pods.map((p) => [p.runtime, p.builtBy]), out.pods.map(() => ["docker", "built by the lab's steps (docker)"]), "who built each pod, said by the server");
         assert.match(d.podNetworkLine, /^pod network: routed/);
         assert.equal(d.cniPlugin, "podnet");
         assert.deepEqual(JSON.parse((await request(s, "GET", "/api/status")).body), { nodes: [], pods: [], differences: [], notes: [] });

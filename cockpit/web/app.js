@@ -55,7 +55,7 @@ function draw() {
     ...n.routes.map((r) => `route ${routeText(r)}`),
   ]);
   // A pod's row, left to right: "pod NAME" (bold), its IP, the runtime's tag, the veth's box; each sized from its text.
-  const podWidth = (p) => 18 + (p.name.length + 5) * CH + ipLabel(p, live(p.name)).text.length * CH + 10 + tagWidth(runtimeOf(out, p)) + 8 + vethLine(p).length * CH + 4 + 20;
+  const podWidth = (p) => 18 + (p.name.length + 5) * CH + ipLabel(p, live(p.name)).text.length * CH + 10 + tagWidth(p.runtime) + 8 + vethLine(p).length * CH + 4 + 20;
   const W = Math.max(250, ...lines.flat().map((s) => s.length * CH + 40), ...out.pods.map(podWidth));
   const rows = Math.max(1, ...out.nodes.map((n) => podsOf(n).length));
   const routeRows = Math.max(1, ...out.nodes.map((n) => n.routes.length)) + (out.nodes.some((n) => n.vxlan) ? 1 : 0);
@@ -97,12 +97,12 @@ function draw() {
       const vx = x + W - 20 - vt.length * CH;
       el("rect", { x: vx, y: py + 5, width: vt.length * CH + 4, height: 18, rx: 3, class: "veth-box" }, vg);
       el("text", { x: vx + 2, y: py + 18, class: "veth" }, vg, vt);
-      // Who built the pod: the lab's steps through the node's Docker, or kubelet (a static pod) and containerd.
-      const rt = runtimeOf(out, p), tw = tagWidth(rt);
+      // Who built the pod (the lab's steps through the node's Docker, kubelet and containerd, ...), as the server says it.
+      const rt = p.runtime, tw = tagWidth(rt);
       const tg = el("g", { "data-el": `runtime:${p.name}`, class: `runtime ${rt}` }, pg);
       el("rect", { x: vx - 8 - tw, y: py + 6, width: tw, height: 16, rx: 8, class: "runtime-box" }, tg);
       el("text", { x: vx - 8 - tw + 6, y: py + 18, class: "runtime-tag" }, tg, rt);
-      el("title", {}, tg, l && l.builtBy ? l.builtBy : builtBy(out, p));
+      el("title", {}, tg, p.builtBy);
     });
     const by = y + 58 + rows * 34;
     const bg = el("g", { "data-el": `bridge:${n.name}`, class: nl && !nl.bridge.up ? "diff" : "" }, g);
@@ -142,11 +142,6 @@ function draw() {
   drawTrace();
 }
 
-/** Who built a pod (its own runtime, else the lab's podRuntime; older outputs: docker), as cockpit/runtime.ts says it. */
-const runtimeOf = (out, p) => ((p.runtime || out.podRuntime) === "kubelet" ? "kubelet" : "docker");
-const builtBy = (out, p) => (runtimeOf(out, p) === "kubelet"
-  ? `built by kubelet (static pod ${p.manifest || `/etc/kubernetes/manifests/${p.name}.yaml`}, kubelet name ${p.name}-${p.node})`
-  : "built by the lab's steps (docker)");
 const TAG_CH = 6.4; // px per character of the runtime tag's 10.5px font
 const tagWidth = (text) => text.length * TAG_CH + 12;
 
@@ -366,8 +361,7 @@ function loop(run, ms) {
   }
   const out = state.out;
   $("lan").textContent = `· ${out.lan.network}`;
-  const runtime = out.podRuntime === "kubelet" ? "kubelet (static pods, containerd)" : "docker (the lab's steps)";
-  $("model").textContent = `podNetwork: ${out.podNetwork || "lab"} · CNI plugin: ${out.cniPlugin || "podnet"} · pods built by ${runtime} · ${out.podNetworkLine}`;
+  $("model").textContent = `podNetwork: ${out.podNetwork || "lab"} · CNI plugin: ${out.cniPlugin || "podnet"} · pods built by ${out.podRuntimeLine} · ${out.podNetworkLine}`;
   wire();
   draw();
   drawMatrix();

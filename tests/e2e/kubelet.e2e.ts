@@ -9,7 +9,7 @@ import { before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { CNI_NETWORK } from "../../plan/cni";
 import { contains, ipToNumber, parseCidr } from "../../plan/ip";
-import { KUBELET_VERSION, kubeletPodName, STATIC_POD_DIR } from "../../plan/kubelet";
+import { KUBELET_VERSION, kubeletPodName, STATIC_POD_DIR } from "../../plan/runtimes/kubelet";
 import { projectRoot } from "../../plan/load";
 import { LabOutputs } from "../../plan/outputs";
 import { docker, IPAM_DIR, LabProbe, readOutputs, sleep } from "../lab-probe";

@@ -1,15 +1,10 @@
 // Kubelet mode (config podRuntime: kubelet): each node runs containerd (CRI) and a real kubelet in standalone mode,
 // and each pod is a static pod manifest on its node. Everything here is plain values: the manifests' text, names, paths.
-import { STATIC_POD_DIR } from "./node-contract";
-import { PodSpec, toKubernetesPod } from "./pods";
-
-/**
- * Who builds the pods on a node.
- * `docker`: the lab's own explicit steps through the node's Docker (pause container, CNI ADD, app containers).
- * `kubelet`: a real kubelet (static pods) and containerd's CRI, which calls the same CNI configuration.
- */
-export type PodRuntime = "docker" | "kubelet";
-export const POD_RUNTIMES: readonly PodRuntime[] = ["docker", "kubelet"];
+import { KUBELET_NODE_VOLUMES, NODE_ENV, STATIC_POD_DIR } from "../node-contract";
+import { PodSpec, toKubernetesPod } from "../pods";
+import { toYaml } from "../yaml";
+import { NODE_IMAGE_NAME } from "./docker";
+import type { NodeContainerSettings, PodRef, PodRuntimeDef } from "./index";
 
 /** The kubelet release the node image carries (node/Dockerfile downloads it; the e2e image builds it from source). */
 export const KUBELET_VERSION = "v1.34.0";
@@ -29,6 +24,13 @@ export interface StaticPodPlan {
     /** The manifest as written on the node (YAML). */
     readonly text: string;
 }
+/** Kubelet mode's pod plan: the pod as a static pod on its node. */
+export interface KubeletPodPlan { readonly kind: "kubelet"; readonly staticPod: StaticPodPlan }
+
+/** Where a pod's static pod manifest is on its node. */
+export function staticPodPath(pod: string): string { return `${STATIC_POD_DIR}/${pod}.yaml`; }
+/** A pod's manifest as its outputs name it; outputs older than the field: where the lab has always put it. */
+export function manifestOf(p: PodRef): string { return p.manifest ?? staticPodPath(p.name); }
 
 /** kubelet names a static pod after its manifest and its node (pod.Name + "-" + nodeName). */
 export function kubeletPodName(pod: string, node: string): string { return `${pod}-${node}`; }
@@ -58,7 +60,7 @@ export function staticPodManifest(spec: PodSpec, node: string, runImages: readon
 export function staticPodPlan(spec: PodSpec, node: string, runImages: readonly string[], preloaded: boolean): StaticPodPlan {
     return {
         resourceName: `${spec.name}-static`,
-        path: `${STATIC_POD_DIR}/${spec.name}.yaml`,
+        path: staticPodPath(spec.name),
         kubeletName: kubeletPodName(spec.name, node),
         text: toYaml(staticPodManifest(spec, node, runImages, preloaded)),
     };
@@ -78,38 +80,41 @@ export function containerdImageName(ref: string): string {
     return name;
 }
 
-// Words YAML reads back as the same string without quotes (a ":" only inside, never before a space or at the end).
-const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./:-]*[A-Za-z0-9_./-]$|^[A-Za-z_/]$/;
-const RESERVED = /^(true|false|yes|no|on|off|null|y|n|~)$/i;
-function scalar(v: unknown): string {
-    if (typeof v === "number" || typeof v === "boolean") { return String(v); }
-    const s = String(v);
-    return PLAIN.test(s) && !RESERVED.test(s) ? s : JSON.stringify(s);
+/**
+ * What a node container needs to run kubelet and containerd inside (kubelet mode), beyond a Docker-in-Docker node:
+ * - an init as PID 1 (`docker run --init`): containerd's shims and kubelet's children are re-parented to it, and
+ *   without one that reaps them they stay zombies;
+ * - /dev/kmsg, which kubelet's OOM watcher reads;
+ * - /run on tmpfs: after a restart containerd and its shims find no state of processes that are gone (a real
+ *   node's /run is emptied by a reboot too);
+ * - containerd's and kubelet's state in volumes of their own, on the host's filesystem (containerd's overlayfs
+ *   snapshots cannot sit on the node's own overlay root); kept across restarts, removed with the node.
+ * - the mode and the sandbox image, in the environment the node's entrypoint reads.
+ */
+export function kubeletNodeSettings(sandboxImage: string): NodeContainerSettings {
+    return {
+        init: true,
+        devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "rwm" }],
+        tmpfs: { "/run": "rw,exec,mode=755" },
+        volumes: [{ containerPath: KUBELET_NODE_VOLUMES.containerd }, { containerPath: KUBELET_NODE_VOLUMES.kubelet }],
+        envs: [`${NODE_ENV.podRuntime}=kubelet`, `${NODE_ENV.sandboxImage}=${sandboxImage}`],
+    };
 }
 
-/** YAML for plain data (objects, arrays, strings, numbers, booleans), block style, as kubectl prints manifests. */
-export function toYaml(value: unknown): string { return `${yamlLines(value, "").join("\n")}\n`; }
-
-function yamlLines(value: unknown, indent: string): string[] {
-    const isBlock = (v: unknown) => typeof v === "object" && v !== null && (Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0);
-    const inline = (v: unknown) => (Array.isArray(v) ? "[]" : typeof v === "object" && v !== null ? "{}" : scalar(v));
-    const lines: string[] = [];
-    if (Array.isArray(value)) {
-        for (const item of value) {
-            if (!isBlock(item)) { lines.push(`${indent}- ${inline(item)}`); continue; }
-            // A list item that is a map starts on the dash's line: "- name: web".
-            const inner = yamlLines(item, `${indent}  `);
-            if (Array.isArray(item)) { lines.push(`${indent}-`, ...inner); } else { lines.push(`${indent}- ${inner[0].slice(indent.length + 2)}`, ...inner.slice(1)); }
-        }
-    } else if (typeof value === "object" && value !== null) {
-        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-            if (v === undefined) { continue; }
-            if (!isBlock(v)) { lines.push(`${indent}${scalar(k)}: ${inline(v)}`); continue; }
-            // Lists sit at their key's indentation, as kubectl writes them.
-            lines.push(`${indent}${scalar(k)}:`, ...yamlLines(v, Array.isArray(v) ? indent : `${indent}  `));
-        }
-    } else {
-        lines.push(`${indent}${scalar(value)}`);
-    }
-    return lines;
-}
+export const KUBELET_RUNTIME: PodRuntimeDef<"kubelet"> = {
+    configDescription: "a real kubelet (standalone, static pods from /etc/kubernetes/manifests) and containerd's CRI, which calls the same CNI configuration",
+    choice: "a real kubelet and containerd",
+    headline: "kubelet (static pods, containerd)",
+    // Its stage adds the official release, and is named for it.
+    nodeImage: { name: `${NODE_IMAGE_NAME}-kubelet-${KUBELET_VERSION}`, target: "kubelet-node" },
+    kubeletOnNode: true,
+    // As in Kubernetes: a pod's IP belongs to its sandbox.
+    newSandboxNewIp: true,
+    nodeSettings: kubeletNodeSettings,
+    podPlan: ({ spec, node, runImages, preloaded }) => ({ kind: "kubelet", staticPod: staticPodPlan(spec, node, runImages, preloaded) }),
+    podName: kubeletPodName,
+    builtBy: (p) => `built by kubelet (static pod ${manifestOf(p)}, kubelet name ${kubeletPodName(p.name, p.node)})`,
+    refuses: (podNetwork, field) => (podNetwork === "docker0"
+        ? `${field("podRuntime")} is 'kubelet' but ${field("podNetwork")} is 'docker0', which has no CNI for kubelet's runtime to call; use podNetwork 'lab' or 'vxlan' with kubelet, or podRuntime 'docker' with docker0`
+        : undefined),
+};
