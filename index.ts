@@ -46,3 +46,7 @@ export const pods = lab.outputs.pods;
 export const pendingPods = lab.outputs.pendingPods;
 export const diagram = lab.outputs.diagram;
 export const renderedManifests = lab.outputs.renderedManifests;
+// Cluster mode: the control plane, and the admin kubeconfig (a secret: `pulumi stack output kubeconfig --show-secrets`;
+// also written to .lab/<stack>/kubeconfig, mode 0600). Absent in the other modes.
+export const controlPlane = lab.outputs.controlPlane;
+export const kubeconfig = lab.outputs.kubeconfig;

@@ -36,10 +36,14 @@ export function podsWithBuiltBy(out: AnyLabOutputs): (Pod & { readonly runtime: 
     return out.pods.map((p) => ({ ...p, runtime: runtimeOf(out, p), builtBy: builtBy(out, p) }));
 }
 
-/** A pod as the cockpit sees it, by who built it: kubelet mode adds the name kubelet gave it and its static pod's manifest. */
+/**
+ * A pod as the cockpit sees it, by who built it: kubelet mode adds the name kubelet gave it and its static pod's
+ * manifest; cluster mode, the name of its Pod object (kubelet's name for it too).
+ */
 export type PodView =
     | { readonly runtime: "docker"; readonly builtBy: string }
-    | { readonly runtime: "kubelet"; readonly builtBy: string; readonly kubeletName: string; readonly manifest: string };
+    | { readonly runtime: "kubelet"; readonly builtBy: string; readonly kubeletName: string; readonly manifest: string }
+    | { readonly runtime: "cluster"; readonly builtBy: string; readonly kubeletName: string };
 
 export function podView(out: AnyLabOutputs, p: Pod): PodView {
     const runtime = runtimeOf(out, p);
@@ -47,7 +51,17 @@ export function podView(out: AnyLabOutputs, p: Pod): PodView {
     switch (runtime) {
         case "docker": return { runtime, builtBy };
         case "kubelet": return { runtime, builtBy, kubeletName: RUNTIMES.kubelet.podName(p.name, p.node), manifest: manifestOf(p) };
+        case "cluster": return { runtime, builtBy, kubeletName: RUNTIMES.cluster.podName(p.name, p.node) };
         default: return assertNever(runtime);
+    }
+}
+
+/** Its containers are containerd's (kubelet built it): the node lists them with podnet-kubelet, not its Docker. */
+export function onContainerd(view: PodView): boolean {
+    switch (view.runtime) {
+        case "docker": return false;
+        case "kubelet": case "cluster": return true;
+        default: return assertNever(view);
     }
 }
 

@@ -6,7 +6,7 @@ import { AnyLabOutputs } from "../plan/outputs";
 import { PodRuntime } from "../plan/runtimes";
 import { hostDocker, onNode, q } from "./live";
 import { Link, parseAddrs, parseLinks, parseRouteGet, sections } from "./parse";
-import { inSubnet, ipMayChange, newIpNote, PodView, podView } from "./runtime";
+import { inSubnet, ipMayChange, newIpNote, onContainerd, PodView, podView } from "./runtime";
 
 export interface NodeStatus {
     name: string; container: string; running: boolean; agent: string;
@@ -31,7 +31,7 @@ export interface Status { nodes: NodeStatus[]; pods: PodStatus[]; differences: s
 export function nodeScript(bridge: string, pods: readonly string[], kubelet?: { node: string; manifests: readonly string[] }): string {
     const containers = kubelet
         ? [...pods.map((p) => `echo @kubelet ${p}; podnet-kubelet containers ${q(p)} ${q(kubelet.node)} 2>/dev/null`),
-            `echo @manifests; ls -1d ${kubelet.manifests.map(q).join(" ")} 2>/dev/null`]
+            ...(kubelet.manifests.length ? [`echo @manifests; ls -1d ${kubelet.manifests.map(q).join(" ")} 2>/dev/null`] : [])]
         : [`echo @containers; docker ps -a --format '{{.Names}} {{.State}}'`];
     return [
         `echo @addr; ip -4 -o addr show dev ${q(bridge)} 2>/dev/null`,
@@ -87,6 +87,7 @@ function seenOnNode(view: PodView, pod: string, node: string, r: NodeReport): { 
             state: (_dockerName, inPod) => (r.kubelet?.get(pod)?.has(inPod) ? "running" : "not running"),
             differences: r.manifests?.has(view.manifest) ? [] : [`${pod}: its static pod manifest ${view.manifest} is not on ${node}`],
         };
+        case "cluster": return { state: (_dockerName, inPod) => (r.kubelet?.get(pod)?.has(inPod) ? "running" : "not running"), differences: [] };
         default: return assertNever(view);
     }
 }
@@ -97,6 +98,7 @@ function manifestsOf(views: readonly PodView[]): string[] {
         switch (v.runtime) {
             case "docker": return [];
             case "kubelet": return [v.manifest];
+            case "cluster": return [];
             default: return assertNever(v);
         }
     });
@@ -163,8 +165,8 @@ export async function status(out: AnyLabOutputs): Promise<Status> {
     const per = await Promise.all(out.nodes.map(async (n) => {
         const running = hostDocker("inspect", "-f", "{{.State.Running}}", n.container) === "true";
         const mine = out.pods.filter((p) => p.node === n.name);
-        const manifests = manifestsOf(mine.map((p) => podView(out, p)));
-        const kubelet = manifests.length ? { node: n.name, manifests } : undefined;
+        const views = mine.map((p) => podView(out, p));
+        const kubelet = views.some(onContainerd) ? { node: n.name, manifests: manifestsOf(views) } : undefined;
         const report = running ? parseNodeReport(await onNode(n.container, nodeScript(n.bridge, mine.map((p) => p.name), kubelet))) : undefined;
         return compare(out, n, running, report);
     }));

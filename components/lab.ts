@@ -7,6 +7,7 @@ import { NodeInitUpload } from "../plan/load";
 import { labDiagram, LabOutputs, labOutputs } from "../plan/outputs";
 import { INSTANCE_ENV, LABEL_INSTANCE, LabPlan } from "../plan/plan";
 import { INSTANCE, LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
+import { ControlPlane } from "./control-plane";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
 import { LabPod } from "./pod";
@@ -69,6 +70,16 @@ export class PodnetLab extends pulumi.ComponentResource {
             mustRun: true,
         }, { parent: this, ...nodeContainer(leftovers) });
 
+        // Cluster mode: the control plane on the LAN, first; the nodes join it, and its provider applies the pods.
+        const controlPlane = plan.controlPlane && new ControlPlane("control-plane", {
+            plan: plan.controlPlane,
+            lan: { name: plan.lan.network, id: lan.stdout },
+            image: nodeImage,
+            init: args.nodeInit,
+            labels,
+            leftovers,
+        }, { parent: this });
+
         const nodes = plan.nodes.map((n) => new LabNode(n.name, {
             node: n,
             clusterCidr: plan.clusterCidr,
@@ -82,6 +93,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             hostImages,
             leftovers,
             runtime: { kind: plan.podRuntime, sandboxImage: plan.pauseImage.ref },
+            controlPlane,
         }, { parent: this }));
 
         const pods = plan.pods.map((p) => {
@@ -93,6 +105,7 @@ export class PodnetLab extends pulumi.ComponentResource {
                 pauseImage: plan.pauseImage.ref,
                 labels: plan.labels,
                 podNetwork: plan.podNetwork,
+                controlPlane,
             }, { parent: nodes[i] });
         });
         for (const p of plan.pending) {
@@ -111,6 +124,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             podIps: ips,
             nodeContainers: Object.fromEntries(plan.nodes.map((n, i) => [n.name, nodes[i].container.name])),
             outsideContainer: outside.name,
+            ...(controlPlane ? { controlPlaneContainer: controlPlane.container.name, kubeconfig: controlPlane.kubeconfig } : {}),
             diagram: pulumi.all(ips).apply((live) => labDiagram(plan, live)),
         });
         this.registerOutputs({ ...this.outputs });

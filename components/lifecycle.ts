@@ -91,3 +91,28 @@ export function readsNode(nodeContainer: pulumi.Resource): pulumi.CustomResource
  * then delete it as "the old one"; delete first.
  */
 export const RENDERED_MANIFEST: pulumi.CustomResourceOptions = { deleteBeforeReplace: true };
+
+/**
+ * A Command that writes a file on the host (cluster mode's .lab/<stack>/kubeconfig) and removes it in its delete:
+ * the new file has the old one's path, so delete first (create-before-delete would remove the new file); any change
+ * replaces it. Not deleted with a container: the file is the host's, so its delete always runs.
+ */
+export const HOST_FILE: pulumi.CustomResourceOptions = { deleteBeforeReplace: true, replaceOnChanges: ["*"] };
+
+/**
+ * Cluster mode: a node's join (its kubelet's identity, its Node object in the API server). Replaced delete-first (the
+ * Node has the node's name); deleted with the control plane (whose API goes with it), but not with the node: a node
+ * that leaves the lab takes its Node object out of the API server.
+ */
+export function joinsCluster(controlPlane: pulumi.Resource): pulumi.CustomResourceOptions {
+    return { deletedWith: controlPlane, deleteBeforeReplace: true, replaceOnChanges: ["*"] };
+}
+
+/**
+ * Cluster mode: a Pod object, applied by the Kubernetes provider. Its name is fixed, so a replacement deletes the old
+ * pod first (kubelet stops it, containerd runs its CNI DEL), then creates the new one. Deleted with the control plane:
+ * destroying the whole lab does not delete each pod through the API first.
+ */
+export function clusterPod(controlPlane: pulumi.Resource): pulumi.CustomResourceOptions {
+    return { deletedWith: controlPlane, deleteBeforeReplace: true };
+}

@@ -6,8 +6,11 @@ import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeInitUpload } from "../plan/load";
 import { NODE_VOLUMES } from "../plan/node-contract";
 import { ImagePlan, NodePlan } from "../plan/plan";
+import { assertNever } from "../plan/errors";
 import { NodeRuntime, RUNTIMES } from "../plan/runtimes";
-import { insideNode, nodeConfigFile, nodeContainer, readsNode } from "./lifecycle";
+import { joinCommand } from "../plan/runtimes/cluster";
+import type { ControlPlane } from "./control-plane";
+import { insideNode, joinsCluster, nodeConfigFile, nodeContainer, readsNode } from "./lifecycle";
 
 /**
  * Flags for hosts that refuse --privileged (see docs/configuration.md): all capabilities but CAP_SYS_RESOURCE, no AppArmor or
@@ -50,6 +53,8 @@ export interface LabNodeArgs {
      * containerd (CRI) and kubelet (RUNTIMES[kind].nodeSettings, kubeletOnNode).
      */
     readonly runtime: NodeRuntime;
+    /** Cluster mode: the control plane the node's kubelet joins (its identity signed by the lab CA, its Node declared). */
+    readonly controlPlane?: ControlPlane;
     /** The hook that removes what an interrupted `up` left under the node container's name, before it is created. */
     readonly leftovers: pulumi.ResourceHook;
 }
@@ -129,9 +134,6 @@ export class LabNode extends pulumi.ComponentResource {
         this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
-        this.kubelet = runtime.kubeletOnNode ? new command.local.Command(`${name}-kubelet`, { ...kubeletReadyCommand(node), triggers },
-            { parent: this, dependsOn: [this.ready], ...readsNode(this.container) }) : undefined;
-
         // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
         this.podNetworkReady = args.podNetwork === "docker0" ? this.ready
             : new command.local.Command(`${name}-bridge`, { ...bridgeCommand(node, args.clusterCidr), triggers },
@@ -139,6 +141,31 @@ export class LabNode extends pulumi.ComponentResource {
         // The CNI configuration a real node keeps in /etc/cni/net.d; the preview shows its content (the command's stdin).
         this.cniConfig = node.cni && new command.local.Command(node.cni.resourceName, { ...cniConfigCommand(node, node.cni), triggers },
             { parent: this, dependsOn: [this.ready], ...nodeConfigFile(this.container) });
+
+        // The node's kubelet: standalone, waited for; registered with the control plane (cluster mode), joined and
+        // waited for until its Node is Ready (which takes the CNI configuration); none in docker mode.
+        const kind = args.runtime.kind;
+        switch (kind) {
+            case "docker": this.kubelet = undefined; break;
+            case "kubelet":
+                this.kubelet = new command.local.Command(`${name}-kubelet`, { ...kubeletReadyCommand(node), triggers },
+                    { parent: this, dependsOn: [this.ready], ...readsNode(this.container) });
+                break;
+            case "cluster": {
+                const cp = args.controlPlane;
+                if (!cp) { throw new Error(`LabNode ${name}: cluster mode needs the control plane to join`); }
+                this.kubelet = new command.local.Command(`${name}-join`, {
+                    ...joinCommand(node, cp.plan),
+                    // A new node, or a new control plane (a new CA), joins again.
+                    triggers: [this.container.id, cp.container.id],
+                }, {
+                    parent: this, ...joinsCluster(cp.container),
+                    dependsOn: [this.ready, cp.ready, this.podNetworkReady, ...(this.cniConfig ? [this.cniConfig] : [])],
+                });
+                break;
+            }
+            default: assertNever(kind);
+        }
         this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
             { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
         // The overlay: the device, then its peers (children of the device in the tree: deleted before it).

@@ -1,11 +1,14 @@
 import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appCommand, cniCommand, podIpFromCniResult, sandboxCommand, staticPodCommand } from "../plan/commands";
 import { PodNetwork } from "../plan/config";
 import { assertNever } from "../plan/errors";
 import { NodePlan, PodPlan } from "../plan/plan";
+import { ClusterPodPlan } from "../plan/runtimes/cluster";
 import { StaticPodPlan } from "../plan/runtimes/kubelet";
-import { insideNode } from "./lifecycle";
+import type { ControlPlane } from "./control-plane";
+import { clusterPod, insideNode } from "./lifecycle";
 import { LabNode } from "./node";
 
 export interface LabPodArgs {
@@ -21,12 +24,18 @@ export interface LabPodArgs {
     readonly labels: Readonly<Record<string, string>>;
     /** lab (the CNI wires the sandbox) or docker0 (Docker does, on the node's docker0). */
     readonly podNetwork: PodNetwork;
+    /** Cluster mode: the control plane, whose Kubernetes provider applies the Pod object. */
+    readonly controlPlane?: ControlPlane;
 }
 
-/** What a runtime's builder gives the pod: the step that prints its CNI result, and the outputs it registers. */
+/** What a runtime's builder gives the pod: its IP once it has one, the outputs it registers, and its steps. */
 interface Built {
-    readonly network: command.local.Command;
+    readonly ip: pulumi.Output<string>;
+    /** The step that prints the pod's CNI result (docker and kubelet modes). */
+    readonly network?: command.local.Command;
     readonly pause?: command.local.Command;
+    /** Cluster mode: the Pod object. */
+    readonly object?: k8s.core.v1.Pod;
     readonly outputs: Record<string, unknown>;
 }
 
@@ -40,7 +49,9 @@ export class LabPod extends pulumi.ComponentResource {
     /** Docker mode: `docker run` of the pause container; prints the sandbox's container id. */
     public readonly pause?: command.local.Command;
     /** The step that prints the pod's CNI result: the CNI ADD (docker mode), or the static pod (kubelet mode). */
-    public readonly network: command.local.Command;
+    public readonly network?: command.local.Command;
+    /** Cluster mode: the Pod object the Kubernetes provider applied. */
+    public readonly object?: k8s.core.v1.Pod;
     /** The pod IP the node's IPAM gave it (unknown until the ADD has run). */
     public readonly ip: pulumi.Output<string>;
 
@@ -51,12 +62,30 @@ export class LabPod extends pulumi.ComponentResource {
         switch (r.kind) {
             case "docker": built = this.dockerPod(name, args); break;
             case "kubelet": built = this.staticPod(args, r.staticPod); break;
+            case "cluster": built = this.clusterPod(args, r); break;
             default: built = assertNever(r);
         }
         this.pause = built.pause;
         this.network = built.network;
-        this.ip = this.network.stdout.apply(podIpFromCniResult);
+        this.object = built.object;
+        this.ip = built.ip;
         this.registerOutputs({ ...built.outputs, ip: this.ip });
+    }
+
+    /**
+     * Cluster mode: the Pod object, applied to the lab's API server by its own Kubernetes provider, on the node the
+     * lab placed it (spec.nodeName). The provider waits until the pod is Ready; its IP is the one the API server
+     * reports (status.podIP), which containerd's CNI ADD handed out. `pulumi preview` shows the object's diff.
+     */
+    private clusterPod({ pod, on, controlPlane }: LabPodArgs, r: ClusterPodPlan): Built {
+        if (!controlPlane) { throw new Error(`LabPod ${pod.name}: cluster mode needs the control plane`); }
+        const images = pod.containers.map((c) => on.images[c.runImage]).filter((im) => im !== undefined);
+        const object = new k8s.core.v1.Pod(r.resourceName, r.object as unknown as k8s.core.v1.PodArgs, {
+            parent: this, provider: controlPlane.provider, ...clusterPod(controlPlane.container),
+            // Its node has joined (its Node is Ready) and holds the pod's images.
+            dependsOn: [...(on.kubelet ? [on.kubelet] : []), ...images.map((im) => im.step)],
+        });
+        return { object, ip: object.status.apply((st) => st?.podIP ?? ""), outputs: { object: r.object.metadata.name } };
     }
 
     /**
@@ -72,7 +101,7 @@ export class LabPod extends pulumi.ComponentResource {
             parent: this, ...insideNode(on.container),
             dependsOn: [on.podNetworkReady, ...(on.kubelet ? [on.kubelet] : []), ...(on.cniConfig ? [on.cniConfig] : []), ...images.map((im) => im.step)],
         });
-        return { network, outputs: { manifest: sp.path } };
+        return { network, ip: network.stdout.apply(podIpFromCniResult), outputs: { manifest: sp.path } };
     }
 
     /** Docker mode: the pause container, the CNI ADD, then each app container joined to the sandbox's namespace. */
@@ -109,6 +138,6 @@ export class LabPod extends pulumi.ComponentResource {
                 triggers: [sandboxId, im.id],
             }, { parent: pause, dependsOn: [network, im.step], ...lifecycle });
         }
-        return { network, pause, outputs: { sandbox: pod.sandbox } };
+        return { network, pause, ip: network.stdout.apply(podIpFromCniResult), outputs: { sandbox: pod.sandbox } };
     }
 }

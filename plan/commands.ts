@@ -10,10 +10,8 @@ import {
 } from "./node-contract";
 import { ContainerPlan, INSTANCE_ENV, LABEL_INSTANCE, LABEL_STACK, LabPlan, NodeCniPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
 
-/** Single-quotes a word for /bin/sh. */
-export function shq(word: string): string {
-    return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+import { shq } from "./shell";
+export { shq };
 const words = (ws: readonly string[]) => ws.map(shq).join(" ");
 const labelArgs = (labels: Readonly<Record<string, string>>) => Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 const exec = (node: NodePlan, ...ws: string[]) => `docker exec ${shq(node.container)} ${words(ws)}`;

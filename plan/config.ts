@@ -34,6 +34,12 @@ export interface LabConfig {
     readonly podNetwork: PodNetwork;
     readonly cniPlugin: CniPlugin;
     readonly podRuntime: PodRuntime;
+    /** Cluster mode: the Service range (the API server's --service-cluster-ip-range). */
+    readonly serviceCidr: string;
+    /** Cluster mode: the control plane's LAN address; empty: the address just before node1's. */
+    readonly controlPlaneIp: string;
+    /** Cluster mode: the host port (on 127.0.0.1 only) the API server is published on. */
+    readonly apiServerPort: number;
 }
 
 /** Docker's default bridge network inside every node (docker0): the lab's ranges must stay off it. */
@@ -64,6 +70,9 @@ export const CONFIG_KEYS: { readonly [K in keyof LabConfig]: { readonly default:
     podNetwork: { default: "lab", description: "'lab': the model, routed (a bridge per node with its own subnet, a static route per peer subnet via the peer's LAN IP, the CNI script). 'vxlan': the same, but peers are reached through an overlay: a VXLAN device per node (VNI 1, UDP 4789) and per peer a route, neighbour and FDB entry; pods get MTU 1450. 'docker0': the 'before' state (S6): the same pods on each node's default docker0, with no lab bridge, no routes and no CNI; pulumi up switches between them." },
     cniPlugin: { default: "podnet", description: "The CNI plugin every node's /etc/cni/net.d/10-podnet.conflist names: 'podnet', the lab's own (node/cni/podnet), or 'bridge', the CNI project's reference plugin on the same subnets; pulumi up swaps it under the same pods." },
     podRuntime: { default: "docker", description: POD_RUNTIME_DESCRIPTION },
+    serviceCidr: { default: "10.96.0.0/12", description: "Cluster mode: the Service range (kube-apiserver --service-cluster-ip-range); its first address is the kubernetes Service. Disjoint from clusterCidr, lanCidr and 172.17.0.0/16." },
+    controlPlaneIp: { default: "", description: "Cluster mode: the control plane's LAN address (etcd, kube-apiserver, kube-controller-manager, kube-scheduler); empty: the address just before node1's (192.168.1.10 by default)." },
+    apiServerPort: { default: 6443, description: "Cluster mode: the host port the API server is published on, on 127.0.0.1 only (kubectl and the Kubernetes provider use https://127.0.0.1:<port>)." },
     outsideHostImage: { default: "nginx:1.27", description: "Image of the outside host: a web server on port 80 that logs each client's address (imageSubstitutions apply)." },
 };
 
@@ -121,7 +130,7 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         if (v === undefined) { return CONFIG_KEYS[k].default; }
         try { return JSON.parse(v); } catch { problems.add(`${field(k)} is '${v}', which is not valid JSON/YAML structure`); return CONFIG_KEYS[k].default; }
     };
-    const cidr = (k: "lanCidr" | "clusterCidr") => {
+    const cidr = (k: "lanCidr" | "clusterCidr" | "serviceCidr") => {
         const v = str(k);
         const c = parseCidr(v);
         if (!c) { problems.add(`${field(k)} is '${v}', which is not an IPv4 CIDR like ${CONFIG_KEYS[k].default}`); return undefined; }
@@ -144,6 +153,18 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
     if (cluster && lan && overlaps(cluster, lan)) {
         problems.add(`${field("lanCidr")} ${formatCidr(lan)} overlaps ${field("clusterCidr")} ${formatCidr(cluster)}; the nodes' LAN and the pod range must be disjoint`);
     }
+    const services = cidr("serviceCidr");
+    // Cluster mode's Service range; only a cluster has one, so only a cluster's must stay off the other ranges.
+    const clusterMode = raw.podRuntime === "cluster";
+    if (services && clusterMode) {
+        for (const [what, c] of [[`${field("clusterCidr")} ${cluster && formatCidr(cluster)}`, cluster], [`${field("lanCidr")} ${lan && formatCidr(lan)}`, lan], [`${NODE_DOCKER0_CIDR} (docker0 inside every node)`, docker0]] as const) {
+            if (c && overlaps(services, c)) {
+                problems.add(`${field("serviceCidr")} ${formatCidr(services)} overlaps ${what}; a Service range is disjoint from the pods, the LAN and docker0, like ${CONFIG_KEYS.serviceCidr.default}`);
+            }
+        }
+        if (services.prefix > 28) { problems.add(`${field("serviceCidr")} is '${formatCidr(services)}'; a Service range needs at least a /28 (its first address is the kubernetes Service, its tenth the cluster DNS)`); }
+    }
+    const apiServerPort = int("apiServerPort", 1, 65535);
     if (cluster) {
         if (nodeSubnetPrefix <= cluster.prefix) {
             problems.add(`${field("nodeSubnetPrefix")} is ${nodeSubnetPrefix}; node subnets must be smaller than the cluster range ${formatCidr(cluster)}, so a prefix from ${cluster.prefix + 1} to 30`);
@@ -241,6 +262,23 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
         if (refused) { problems.add(refused); }
     }
 
+    // Cluster mode: the control plane's LAN address must be free and on the LAN.
+    const controlPlaneIp = str("controlPlaneIp");
+    if (clusterMode && lan && first !== undefined) {
+        const ip = controlPlaneIp === "" ? first - 1 : ipToNumber(controlPlaneIp);
+        const given = controlPlaneIp === "" ? `the address before node1's (${numberToIp(first - 1)}, as ${field("controlPlaneIp")} is empty)` : `${field("controlPlaneIp")} ${controlPlaneIp}`;
+        const outside = outsideHostIp === "" ? lan.base + size(lan) - 2 : ipToNumber(outsideHostIp);
+        if (ip === undefined) {
+            problems.add(`${field("controlPlaneIp")} is '${controlPlaneIp}', which is not an IPv4 address (or leave it empty for the address before node1's)`);
+        } else if (!contains(lan, ip) || ip <= lan.base + 1 || ip > lan.base + size(lan) - 2) {
+            problems.add(`${given} is not a usable address of the LAN ${formatCidr(lan)} (after its gateway ${numberToIp(lan.base + 1)}, before its broadcast address); set ${field("controlPlaneIp")} to a free one`);
+        } else if (ip >= first && ip < first + nodeCount) {
+            problems.add(`${given} is taken by a node (${numberToIp(first)}..${numberToIp(first + nodeCount - 1)}); set ${field("controlPlaneIp")} to a free LAN address`);
+        } else if (ip === outside) {
+            problems.add(`${given} is taken by the outside host; set ${field("controlPlaneIp")} to another LAN address`);
+        }
+    }
+
     const podsRaw = json("pods");
     let pods: string[] = [...CONFIG_KEYS.pods.default];
     if (!Array.isArray(podsRaw) || podsRaw.length === 0 || !podsRaw.every((p) => typeof p === "string" && p.length > 0)) {
@@ -256,6 +294,7 @@ export function parseLabConfig(raw: Readonly<Record<string, string | undefined>>
             nodeImage, pauseImage, imageSubstitutions, nodeSecurity: sec as NodeSecurity, preloadImages: pre === "true", pods,
             outsideHostIp, outsideHostImage, podNetwork: podNetwork as PodNetwork, cniPlugin: cniPlugin as CniPlugin,
             podRuntime: podRuntime as PodRuntime,
+            serviceCidr: str("serviceCidr"), controlPlaneIp, apiServerPort,
         },
     };
 }

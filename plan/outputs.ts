@@ -7,6 +7,7 @@ import { PodIps, renderDiagram } from "./diagram";
 import { assertNever } from "./errors";
 import { LabPlan, peerRoutes, PodPlan } from "./plan";
 import { PodRuntime } from "./runtimes";
+import { KUBERNETES_VERSION } from "./runtimes/cluster";
 
 /**
  * The stack outputs, as the program declares them. `Live` is the type of the values only the running lab knows (each
@@ -23,8 +24,28 @@ export interface LabOutputs<Live = string> {
     readonly podNetwork: PodNetwork;
     /** The CNI plugin every node's configuration names: podnet or bridge (absent under docker0: no CNI). */
     readonly cniPlugin?: CniPlugin;
-    /** Who builds the pods: docker (the lab's explicit steps through each node's Docker) or kubelet (a real kubelet and containerd). */
+    /**
+     * Who builds the pods: docker (the lab's explicit steps through each node's Docker), kubelet (a real kubelet and
+     * containerd) or cluster (the same kubelets, registered with the lab's control plane; the pods are Pod objects).
+     */
     readonly podRuntime: PodRuntime;
+    /** Cluster mode: the control plane (absent in the other modes). The admin kubeconfig is the secret output `kubeconfig`. */
+    readonly controlPlane?: {
+        readonly name: string;
+        /** Live: its Docker container name on the host. */
+        readonly container: Live;
+        readonly lanIp: string;
+        /** What kubectl on the host talks to: https://127.0.0.1:<apiServerPort>. */
+        readonly server: string;
+        /** What the kubelets talk to: https://<lanIp>:6443. */
+        readonly lanServer: string;
+        readonly serviceCidr: string;
+        /** The admin kubeconfig on the host, relative to the project (mode 0600): .lab/<stack>/kubeconfig. */
+        readonly kubeconfigFile: string;
+        readonly version: string;
+    };
+    /** Cluster mode: live, a secret: the admin kubeconfig (the API server at `controlPlane.server`), as in `kubeconfigFile`. */
+    readonly kubeconfig?: Live;
     readonly nodes: readonly NodeOutput<Live>[];
     /** Running pods. */
     readonly pods: readonly PodOutput<Live>[];
@@ -72,10 +93,10 @@ export interface PodOutput<Live = string> {
     readonly ip: Live;
     /**
      * Docker mode: the pause container's name in the node's Docker (k8s_POD_web-1). Kubelet mode: the name kubelet
-     * gives the pod (web-1-node1).
+     * gives the pod (web-1-node1). Cluster mode: the Pod object's name (web-1).
      */
     readonly sandbox: string;
-    /** Who built it: docker or kubelet. */
+    /** Who built it: docker, kubelet or cluster. */
     readonly runtime: PodRuntime;
     /** Kubelet mode: the static pod manifest on its node (absent in docker mode). */
     readonly manifest?: string;
@@ -107,6 +128,9 @@ export interface LiveValues<Live = string> {
     /** Each node's container name on the host, by node name. */
     readonly nodeContainers: Readonly<Record<string, Live>>;
     readonly outsideContainer: Live;
+    /** Cluster mode: the control plane's container name on the host, and the admin kubeconfig (a secret). */
+    readonly controlPlaneContainer?: Live;
+    readonly kubeconfig?: Live;
     /** The picture: labDiagram(plan, the pod IPs). */
     readonly diagram: Live;
 }
@@ -125,6 +149,19 @@ export function labOutputs<Live = string>(plan: LabPlan, live: LiveValues<Live>)
         podNetwork: plan.podNetwork,
         ...(plan.podNetwork === "docker0" ? {} : { cniPlugin: plan.cniPlugin }),
         podRuntime: plan.podRuntime,
+        ...(plan.controlPlane ? {
+            controlPlane: {
+                name: plan.controlPlane.name,
+                container: live.controlPlaneContainer ?? (() => { throw new Error("no live container name for the control plane"); })(),
+                lanIp: plan.controlPlane.lanIp,
+                server: plan.controlPlane.hostServer,
+                lanServer: plan.controlPlane.server,
+                serviceCidr: plan.controlPlane.serviceCidr,
+                kubeconfigFile: plan.controlPlane.kubeconfigFile,
+                version: KUBERNETES_VERSION,
+            },
+            kubeconfig: live.kubeconfig ?? (() => { throw new Error("no live kubeconfig for the control plane"); })(),
+        } : {}),
         nodes: plan.nodes.map((n) => ({
             name: n.name,
             container: liveOf(live.nodeContainers, "container name", n.name),
@@ -158,6 +195,10 @@ function podRuntimeOutputs(p: PodPlan): Pick<PodOutput, "sandbox" | "runtime" | 
         case "kubelet":
             // containerd names a container after its spec (kubelet keeps the pod in the CRI's metadata).
             return { sandbox: r.staticPod.kubeletName, runtime: r.kind, manifest: r.staticPod.path,
+                containers: p.containers.map((c) => ({ name: c.name, container: c.name, image: c.image })) };
+        case "cluster":
+            // The Pod object's own name; containerd names a container after its spec, as in kubelet mode.
+            return { sandbox: r.object.metadata.name, runtime: r.kind,
                 containers: p.containers.map((c) => ({ name: c.name, container: c.name, image: c.image })) };
         default: return assertNever(r);
     }

@@ -8,6 +8,7 @@ import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size } from "./ip"
 import { macFromIp, NETWORK_MODELS, NodeNetwork, NodeReach } from "./models";
 import { PodSpec } from "./pods";
 import { PodRuntime, PodRuntimePlan, RUNTIMES } from "./runtimes";
+import { ControlPlanePlan, controlPlanePlan } from "./runtimes/cluster";
 
 /** The node's CNI configuration (absent under docker0, where Docker wires the pods). */
 export interface NodeCniPlan {
@@ -111,6 +112,8 @@ export interface LabPlan {
     /** A web server on the LAN standing in for the internet: what leaves the cluster is masqueraded. */
     readonly outside: { readonly name: string; readonly container: string; readonly ip: string; readonly image: ImagePlan };
     readonly renderDir: string;
+    /** Cluster mode: the control plane on the LAN (absent in the other modes). */
+    readonly controlPlane?: ControlPlanePlan;
 }
 
 export const LABEL_STACK = "podnet-lab.stack";
@@ -211,6 +214,10 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
     const nodeNames = Array.from({ length: config.nodeCount }, (_, i) => `node${i + 1}`);
     const lanIps = nodeNames.map((_, i) => numberToIp(first + i));
     const { sorted, placement, pending } = placePods(specs, nodeNames, problems);
+    // A Pod object whose node does not exist would wait for it forever (and the provider with it): refused here.
+    if (config.podRuntime === "cluster") {
+        for (const p of pending) { problems.add(`${p.reason}; in cluster mode every pod runs on a node of the lab (or has no spec.nodeName, and the lab places it)`); }
+    }
     const networks = NETWORK_MODELS[config.podNetwork]({ names: nodeNames, lanIps, cluster, nodeSubnetPrefix: config.nodeSubnetPrefix, bridgeName: config.bridgeName });
 
     const pods: PodPlan[] = [];
@@ -275,6 +282,9 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 image: image(config.outsideHostImage, config.imageSubstitutions),
             },
             renderDir: `rendered/${stack}`,
+            ...(config.podRuntime === "cluster" ? {
+                controlPlane: controlPlanePlan(prefix, stack, config.controlPlaneIp || numberToIp(first - 1), config.serviceCidr, config.apiServerPort),
+            } : {}),
         },
     };
 }

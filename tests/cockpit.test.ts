@@ -212,7 +212,7 @@ describe("cockpit: kubelet mode (status, live IPs)", () => {
         assert.equal(runtimeOf(K, K.pods[0]), "kubelet");
         assert.equal(runtimeOf({ ...K, podRuntime: undefined }, { ...K.pods[0], runtime: undefined }), "docker");
         const unknown = { ...K.pods[0], runtime: "cri-o" } as unknown as AnyLabOutputs["pods"][number];
-        assert.throws(() => runtimeOf(K, unknown), /pod a: runtime 'cri-o' is not one this cockpit knows \(docker, kubelet\)/);
+        assert.throws(() => runtimeOf(K, unknown), /pod a: runtime 'cri-o' is not one this cockpit knows \(docker, kubelet, cluster\)/);
     });
 
     it("what the page gets: each pod with its runtime and built-by line, and the lab's runtime in a line", () => {

@@ -65,7 +65,7 @@ describe("static pod manifests (plan/runtimes/kubelet.ts)", () => {
     it("one kubelet version and one manifest folder: the users' node image, the e2e image and the node scripts (podnet-lib) agree with plan/runtimes/kubelet.ts", () => {
         const read = (f: string) => fs.readFileSync(path.join(projectRoot(), f), "utf8");
         assert.equal(/^ARG KUBELET_VERSION=(\S+)$/m.exec(read("node/Dockerfile"))?.[1], KUBELET_VERSION);
-        assert.equal(/^KUBELET_VERSION=(\S+)$/m.exec(read("tests/e2e/images/build.sh"))?.[1], KUBELET_VERSION);
+        assert.equal(/^KUBE_VERSION=(\S+)$/m.exec(read("tests/e2e/images/build.sh"))?.[1], KUBELET_VERSION);
         assert.equal(/^MANIFESTS=\$PODNET_ROOT(\S+)$/m.exec(read("node/bin/podnet-lib"))?.[1], STATIC_POD_DIR);
     });
 });

@@ -43,6 +43,8 @@ function commandStdout(r: Omit<Recorded, "id">, next: Map<string, number>, recor
         // One id per image, in order; a recognisable fake sha256 made from the node and the reference.
         return load[1].split(" ").map((ref) => `sha256:${createHash("sha256").update(`${r.name} ${ref}`).digest("hex")}`).join("\n") + "\n";
     }
+    if (/-join$/.test(r.name)) { return `${r.name.slice(0, -"-join".length)}   Ready    <none>   1s    v1.34.0   192.168.1.11`; }
+    if (r.name === "control-plane-kubeconfig") { return "apiVersion: v1\nkind: Config\n# the admin kubeconfig, client key inline\n"; }
     if (r.name === "lan") { return "the-lan-network-id"; }
     if (r.name === "instance") { return "0123456789abcdef"; }
     return "";
@@ -54,11 +56,24 @@ const KNOWN: Record<string, (r: Omit<Recorded, "id">, next: Map<string, number>,
     "podnet-lab:index:Node": () => ({}),
     "podnet-lab:index:Pod": () => ({}),
     "podnet-lab:index:RenderedManifests": () => ({}),
+    "podnet-lab:index:ControlPlane": () => ({}),
     "docker:index/container:Container": () => ({}),
     "docker:index/image:Image": (r) => ({ imageName: r.inputs.imageName }),
     "docker:index/remoteImage:RemoteImage": (r) => ({ imageId: `sha256:host-${r.inputs.name}` }),
     "pulumi:providers:kubernetes": () => ({}),
-    "kubernetes:core/v1:Pod": () => ({}),
+    // A Pod applied to the lab's API server (cluster mode) is Ready with an IP from its node's subnet, as containerd's
+    // CNI ADD would give it; a rendered one has no status.
+    "kubernetes:core/v1:Pod": (r, next, recorded) => {
+        const node = r.inputs.spec?.nodeName;
+        if (!r.provider || !/control-plane-provider/.test(r.provider) || !node) { return {}; }
+        const config = recorded.find((c) => new RegExp(`^docker exec -i \\S+-${node} podnet-cni CONFIG$`).test(String(c.inputs.create ?? "")));
+        if (!config) { throw new Error(`mocks: ${r.name}: Pod on ${node}, which has no network configuration yet`); }
+        const range = JSON.parse(config.inputs.stdin).plugins[0].ipam.ranges[0][0] as { subnet: string };
+        const base = range.subnet.split("/")[0].split(".").slice(0, 3).join(".");
+        const host = (next.get(base) ?? 1) + 1;
+        next.set(base, host);
+        return { status: { phase: "Running", podIP: `${base}.${host}` } };
+    },
     "command:local:Command": (r, next, recorded) => ({ stdout: commandStdout(r, next, recorded), stderr: "" }),
 };
 

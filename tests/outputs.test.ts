@@ -20,6 +20,8 @@ const FIELDS: Fields<LabOutputs> = {
     podNetwork: "string",
     cniPlugin: { optional: "string" },
     podRuntime: "string",
+    controlPlane: { optional: { name: "string", container: "string", lanIp: "string", server: "string", lanServer: "string", serviceCidr: "string", kubeconfigFile: "string", version: "string" } },
+    kubeconfig: { optional: "string" },
     nodes: [{
         name: "string", container: "string", lanIp: "string", podCidr: "string", bridge: "string", bridgeIp: "string", bridgeMac: { optional: "string" },
         routes: [{ to: "string", via: "string", dev: { optional: "string" }, remote: { optional: "string" } }],
@@ -80,6 +82,7 @@ function seeable(kind: AnyKind, at: string): string[] {
 const MODES: { what: string; config: Record<string, unknown> }[] = [
     ...["lab", "vxlan", "docker0"].map((podNetwork) => ({ what: `docker, ${podNetwork}`, config: { podRuntime: "docker", podNetwork } })),
     ...["lab", "vxlan"].map((podNetwork) => ({ what: `kubelet, ${podNetwork}`, config: { podRuntime: "kubelet", podNetwork } })),
+    ...["lab", "vxlan"].map((podNetwork) => ({ what: `cluster, ${podNetwork}`, config: { podRuntime: "cluster", podNetwork } })),
     { what: "docker, lab, 2 nodes (web-3 Pending)", config: { nodeCount: 2 } },
 ];
 

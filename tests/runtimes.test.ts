@@ -25,6 +25,11 @@ const TABLE: { readonly [K in PodRuntime]: {
         podName: "web-1-node3", builtBy: "built by kubelet (static pod /etc/kubernetes/manifests/web-1.yaml, kubelet name web-1-node3)",
         refusesDocker0: true, envs: ["PODNET_POD_RUNTIME=kubelet", "PODNET_SANDBOX_IMAGE=registry.k8s.io/pause:3.10"],
     },
+    cluster: {
+        nodeImage: { name: "podnet-lab/node:27.5.1-cluster-v1.34.0", target: "cluster-node" }, kubeletOnNode: true, newSandboxNewIp: true,
+        podName: "web-1", builtBy: "built by kubelet on node3, from the lab's API server (Pod default/web-1)",
+        refusesDocker0: true, envs: ["PODNET_POD_RUNTIME=cluster", "PODNET_SANDBOX_IMAGE=registry.k8s.io/pause:3.10"],
+    },
 };
 
 describe("the pod runtime registry (plan/runtimes)", () => {
@@ -52,8 +57,8 @@ describe("the pod runtime registry (plan/runtimes)", () => {
 
     it("the config key's description and the valid values name every runtime, in words", () => {
         assert.equal(CONFIG_KEYS.podRuntime.description,
-            "Who builds the pods on each node: 'docker', the lab's explicit steps through the node's Docker (a pause container, the CNI ADD, app containers joined to its namespace), or 'kubelet', a real kubelet (standalone, static pods from /etc/kubernetes/manifests) and containerd's CRI, which calls the same CNI configuration; pulumi up switches between them (the nodes are re-created).");
-        assert.equal(POD_RUNTIME_CHOICES, "'docker' (the lab's explicit steps through each node's Docker) or 'kubelet' (a real kubelet and containerd)");
+            "Who builds the pods on each node: 'docker', the lab's explicit steps through the node's Docker (a pause container, the CNI ADD, app containers joined to its namespace), 'kubelet', a real kubelet (standalone, static pods from /etc/kubernetes/manifests) and containerd's CRI, which calls the same CNI configuration, or 'cluster', a real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler in a container on the LAN), every node's kubelet registered with it, and the pods as Pod objects the Kubernetes provider applies (kubectl works on the lab); pulumi up switches between them (the nodes are re-created).");
+        assert.equal(POD_RUNTIME_CHOICES, "'docker' (the lab's explicit steps through each node's Docker), 'kubelet' (a real kubelet and containerd) or 'cluster' (a real control plane, registered kubelets, Pod objects)");
     });
 
     it("assertNever, the default of every switch on a runtime, throws if it is ever reached", () => {

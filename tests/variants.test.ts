@@ -27,7 +27,7 @@ describe("program variants", () => {
     it("the node image is built up to its runtime's stage of node/Dockerfile: docker mode's downloads no kubelet, kubelet mode's is named for its kubelet", async () => {
         const dockerfile = fs.readFileSync(path.join(projectRoot(), "node", "Dockerfile"), "utf8");
         const stages = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
-        assert.deepEqual(stages, ["docker-node", "kubelet-node"]);
+        assert.deepEqual(stages, ["docker-node", "kubelet-node", "cluster-node"]);
         const dockerStage = dockerfile.slice(0, dockerfile.indexOf("FROM docker-node AS kubelet-node"));
         assert.ok(!/wget|curl|dl\.k8s\.io/.test(dockerStage), "the docker-node stage downloads nothing but Alpine's packages");
         for (const [podRuntime, name, target] of [

@@ -1,9 +1,10 @@
-// The pod runtimes, one module each (docker.ts, kubelet.ts), as the network models are in models.ts: who builds the
+// The pod runtimes, one module each (docker.ts, kubelet.ts, cluster.ts), as the network models are in models.ts: who builds the
 // pods on a node. What differs per runtime is here as plain data and functions; code that must do something different
 // per runtime switches on its `kind` and ends in assertNever, so a runtime added to PodRuntime fails to compile until
 // every such switch handles it.
 import type { PodNetwork } from "../config";
 import type { PodSpec } from "../pods";
+import { CLUSTER_RUNTIME, ClusterPodPlan } from "./cluster";
 import { DOCKER_RUNTIME, DockerPodPlan } from "./docker";
 import { KUBELET_RUNTIME, KubeletPodPlan } from "./kubelet";
 
@@ -11,12 +12,13 @@ import { KUBELET_RUNTIME, KubeletPodPlan } from "./kubelet";
  * Who builds the pods on a node.
  * `docker`: the lab's own explicit steps through the node's Docker (pause container, CNI ADD, app containers).
  * `kubelet`: a real kubelet (static pods) and containerd's CRI, which calls the same CNI configuration.
+ * `cluster`: the same kubelets, registered with a real control plane; the pods are Pod objects in its API server.
  */
-export type PodRuntime = "docker" | "kubelet";
-export const POD_RUNTIMES: readonly PodRuntime[] = ["docker", "kubelet"];
+export type PodRuntime = "docker" | "kubelet" | "cluster";
+export const POD_RUNTIMES: readonly PodRuntime[] = ["docker", "kubelet", "cluster"];
 
 /** What a pod's plan holds of its runtime: a tagged union, one member per runtime (PodPlan.runtime). */
-export type PodRuntimePlan = DockerPodPlan | KubeletPodPlan;
+export type PodRuntimePlan = DockerPodPlan | KubeletPodPlan | ClusterPodPlan;
 
 /** What a runtime makes a pod's plan from: its spec, its node, the images it runs (after substitution), preloading. */
 export interface PodRuntimeInputs {
@@ -77,6 +79,7 @@ export interface PodRuntimeDef<K extends PodRuntime> {
 export const RUNTIMES: { readonly [K in PodRuntime]: PodRuntimeDef<K> } = {
     docker: DOCKER_RUNTIME,
     kubelet: KUBELET_RUNTIME,
+    cluster: CLUSTER_RUNTIME,
 };
 
 /** "a, b or c": `last` goes before the last item. */

@@ -89,15 +89,16 @@ export function containerdImageName(ref: string): string {
  *   node's /run is emptied by a reboot too);
  * - containerd's and kubelet's state in volumes of their own, on the host's filesystem (containerd's overlayfs
  *   snapshots cannot sit on the node's own overlay root); kept across restarts, removed with the node.
- * - the mode and the sandbox image, in the environment the node's entrypoint reads.
+ * - the mode (kubelet, or cluster: the same, registered with the lab's API server) and the sandbox image, in the
+ *   environment the node's entrypoint reads.
  */
-export function kubeletNodeSettings(sandboxImage: string): NodeContainerSettings {
+export function kubeletNodeSettings(sandboxImage: string, runtime: "kubelet" | "cluster" = "kubelet"): NodeContainerSettings {
     return {
         init: true,
         devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "rwm" }],
         tmpfs: { "/run": "rw,exec,mode=755" },
         volumes: [{ containerPath: KUBELET_NODE_VOLUMES.containerd }, { containerPath: KUBELET_NODE_VOLUMES.kubelet }],
-        envs: [`${NODE_ENV.podRuntime}=kubelet`, `${NODE_ENV.sandboxImage}=${sandboxImage}`],
+        envs: [`${NODE_ENV.podRuntime}=${runtime}`, `${NODE_ENV.sandboxImage}=${sandboxImage}`],
     };
 }
 
@@ -110,7 +111,7 @@ export const KUBELET_RUNTIME: PodRuntimeDef<"kubelet"> = {
     kubeletOnNode: true,
     // As in Kubernetes: a pod's IP belongs to its sandbox.
     newSandboxNewIp: true,
-    nodeSettings: kubeletNodeSettings,
+    nodeSettings: (sandboxImage) => kubeletNodeSettings(sandboxImage),
     podPlan: ({ spec, node, runImages, preloaded }) => ({ kind: "kubelet", staticPod: staticPodPlan(spec, node, runImages, preloaded) }),
     podName: kubeletPodName,
     builtBy: (p) => `built by kubelet (static pod ${manifestOf(p)}, kubelet name ${kubeletPodName(p.name, p.node)})`,

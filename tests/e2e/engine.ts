@@ -11,7 +11,7 @@ import * as yaml from "js-yaml";
 import * as tar from "tar-stream";
 import { projectRoot } from "../../plan/load";
 import { LifecycleOptions, lifecycleOf, tapRegistrations, urnName } from "../monitor";
-import { dockerClient, EngineState, isNotFound, labelsOf, Log, renderedPath, runShell, StateEntry } from "./state";
+import { clusterApply, dockerClient, EngineState, isNotFound, labelsOf, Log, plain, renderedPath, runShell, StateEntry } from "./state";
 
 const COMPONENT = /^podnet-lab:index:/;
 
@@ -24,8 +24,9 @@ const SUPPORTED: Record<string, readonly string[]> = {
         "restart", "init", "devices", "tmpfs",
     ],
     "command:local:Command": ["create", "delete", "environment", "triggers", "logging", "stdin"],
-    // deleteUnreachable only shapes a refresh, which the stand-in never does.
-    "pulumi:providers:kubernetes": ["renderYamlToDirectory", "deleteUnreachable", "version"],
+    // deleteUnreachable only shapes a refresh, which the stand-in never does. kubeconfig: cluster mode's provider,
+    // whose resources the stand-in applies to the lab's API server with kubectl.
+    "pulumi:providers:kubernetes": ["renderYamlToDirectory", "deleteUnreachable", "version", "kubeconfig"],
     "kubernetes:core/v1:Pod": ["apiVersion", "kind", "metadata", "spec"],
 };
 
@@ -131,10 +132,21 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
         switch (type) {
             case "pulumi:providers:kubernetes": {
                 const id = randomUUID();
-                this.state.renderDirs[id] = inputs.renderYamlToDirectory;
+                if (inputs.kubeconfig !== undefined) {
+                    if (inputs.renderYamlToDirectory !== undefined) { throw new Error(`engine stand-in: provider ${name} has both a kubeconfig and renderYamlToDirectory`); }
+                    (this.state.clusters ??= {})[id] = plain(inputs.kubeconfig);
+                } else {
+                    this.state.renderDirs[id] = inputs.renderYamlToDirectory;
+                }
                 return { id, outputs: {} };
             }
             case "kubernetes:core/v1:Pod": {
+                const kubeconfig = this.state.clusters?.[provider];
+                if (kubeconfig !== undefined) {
+                    // As the provider does: apply, wait for the pod to be Ready, and return the live object.
+                    const live = await clusterApply(kubeconfig, { apiVersion: inputs.apiVersion, kind: inputs.kind, metadata: inputs.metadata, spec: inputs.spec });
+                    return { id: `${live.metadata.namespace}/${live.metadata.name}`, outputs: { metadata: live.metadata, spec: live.spec, status: live.status } };
+                }
                 const dir = this.state.renderDirs[provider];
                 if (!dir) { throw new Error(`engine stand-in: Pod ${name} needs a render-only kubernetes provider`); }
                 const file = renderedPath(dir, inputs);

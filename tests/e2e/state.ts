@@ -2,6 +2,7 @@
 // No @pulumi import here, so `e2e:down` starts fast.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import Docker from "dockerode";
 
@@ -24,6 +25,8 @@ export interface EngineState {
     /** Created resources, in the order they finished (destroy runs it backwards). */
     readonly created: StateEntry[];
     readonly renderDirs: Record<string, string>;
+    /** Cluster mode: each cluster provider's kubeconfig, by provider id. */
+    clusters?: Record<string, string>;
 }
 
 export type Log = (line: string) => void;
@@ -66,6 +69,54 @@ export function renderedPath(dir: string, manifest: Record<string, any>): string
     return path.join(dir, "1-manifest", `${api}-${String(manifest.kind).toLowerCase()}-${ns}-${manifest.metadata.name}.yaml`);
 }
 
+/** A value as the program gave it: a secret reaches the mocks wrapped ({<sig>: <secret sig>, value}). */
+export function plain<T>(v: T | { value: T }): T {
+    return typeof v === "object" && v !== null && "value" in v && Object.keys(v).length === 2 ? (v as { value: T }).value : v as T;
+}
+
+/**
+ * kubectl, a judge nobody here wrote: $PODNET_KUBECTL, else the one tests/e2e/images/build.sh built (Kubernetes
+ * v1.34.0, from the Go module proxy), else the one on the PATH.
+ */
+export function kubectlPath(): string {
+    if (process.env.PODNET_KUBECTL) { return process.env.PODNET_KUBECTL; }
+    const built = path.join(process.env.PODNET_TOOLS_CACHE ?? "/var/cache/podnet-lab", "kube-v1.34.0", "kubectl");
+    return fs.existsSync(built) ? built : "kubectl";
+}
+
+/** Runs kubectl with a kubeconfig given as text (written to a private file for the call); its stdout. */
+export async function kubectl(kubeconfig: string, args: readonly string[], stdin?: string): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "podnet-kube-"));
+    const file = path.join(dir, "kubeconfig");
+    fs.writeFileSync(file, kubeconfig, { mode: 0o600 });
+    try {
+        return await new Promise<string>((resolve, reject) => {
+            const child = spawn(kubectlPath(), ["--kubeconfig", file, ...args], { stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+            if (stdin) { child.stdin?.end(stdin); }
+            let out = "", err = "";
+            child.stdout?.on("data", (d) => { out += d; });
+            child.stderr?.on("data", (d) => { err += d; });
+            child.on("error", reject);
+            child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(" ")} exited with ${code}: ${err.trim()}`))));
+        });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Applies one object, waits (a pod) until it is Ready, and returns it as the API server has it. */
+export async function clusterApply(kubeconfig: string, object: Record<string, any>): Promise<Record<string, any>> {
+    const ns = object.metadata.namespace ?? "default";
+    await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify(object));
+    const ref = `${String(object.kind).toLowerCase()}/${object.metadata.name}`;
+    if (object.kind === "Pod") { await kubectl(kubeconfig, ["-n", ns, "wait", "--for=condition=Ready", ref, "--timeout=180s"]); }
+    return JSON.parse(await kubectl(kubeconfig, ["-n", ns, "get", ref, "-o", "json"]));
+}
+
+export async function clusterDelete(kubeconfig: string, kind: string, name: string, ns: string): Promise<void> {
+    await kubectl(kubeconfig, ["-n", ns, "delete", kind, name, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
+}
+
 /** Destroys what a state file records, newest first, as `pulumi destroy` would; returns how many it undid. */
 export async function destroyState(state: EngineState, log: Log, only?: (e: StateEntry) => boolean): Promise<StateEntry[]> {
     const docker = dockerClient();
@@ -96,7 +147,12 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
                 if (!e.inputs.keepLocally) { throw new Error(`engine stand-in: removing images (keepLocally false) is not implemented`); }
                 break;
             case "kubernetes:core/v1:Pod":
-                fs.rmSync(renderedPath(state.renderDirs[e.provider], e.inputs), { force: true });
+                if (state.clusters?.[e.provider] !== undefined) {
+                    // As the provider does: delete, and wait until the object is gone (kubelet has run the CNI DEL).
+                    await clusterDelete(state.clusters[e.provider], "pod", e.inputs.metadata.name, e.inputs.metadata.namespace ?? "default");
+                } else {
+                    fs.rmSync(renderedPath(state.renderDirs[e.provider], e.inputs), { force: true });
+                }
                 break;
             case "pulumi:providers:kubernetes":
                 break;

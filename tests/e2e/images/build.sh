@@ -4,7 +4,9 @@
 #                           probes: nc, httpd), tcpdump and ping (the overlay's capture and MTU checks), jq (the CNI
 #                           plugin and runtime read JSON with it), the standard CNI plugins (host-local, bridge, portmap,
 #                           in /usr/lib/cni), the CNI project's reference runtime, cnitool (the e2e suite's judge), and
-#                           for kubelet mode containerd (docker.io brings it) and kubelet v1.34.0: a lab node
+#                           for kubelet and cluster modes containerd (docker.io brings it), openssl (the lab PKI),
+#                           Kubernetes v1.34.0 (one multi-call binary: kubelet, the control plane, kubectl) and etcd:
+#                           a lab node or the lab's control plane
 #   podnet-e2e/pause:test   busybox-static whose /pause sleeps until TERM: stands in for registry.k8s.io/pause
 #   podnet-e2e/web:test     busybox-static httpd on :80 logging each client (-vv): stands in for nginx
 #   podnet-e2e/client:test  busybox-static shell with nc: stands in for ubuntu
@@ -68,50 +70,140 @@ cnitool() {
   HOME="${HOME:-/root}" GOBIN="$cnitool_cache" CGO_ENABLED=0 "$go" install "github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION"
 }
 
-# A real kubelet for kubelet mode (podRuntime: kubelet), the release node/Dockerfile downloads, built here from the Go
-# module proxy instead (no internet): k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces its staging
-# modules with folders), so a wrapper module requires it, points each staging module at its published version, and
-# builds cmd/kubelet's main. About 5 minutes on 2 cores, once per machine; a static binary of about 80 MiB.
-KUBELET_VERSION=v1.34.0
-kubelet_cache=${PODNET_TOOLS_CACHE:-/var/cache/podnet-lab}/kubelet-$KUBELET_VERSION
-kubelet() {
-  [ -x "$kubelet_cache/kubelet" ] && return 0
+# Kubernetes v1.34.0, as node/Dockerfile downloads its release binaries, built here from the Go module proxy instead
+# (no internet): one static multi-call binary, `kube`, that runs kubelet, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kube-proxy or kubectl by the name it is called under (a symlink each), so that one build gives the
+# node, the control plane and the tests' kubectl. k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces its
+# staging modules with folders), so a wrapper module requires it and points each staging module at its published
+# version. About 6 minutes on 2 cores, once per machine; about 130 MiB.
+KUBE_VERSION=v1.34.0
+KUBE_COMMANDS="kubelet kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl"
+kube_cache=${PODNET_TOOLS_CACHE:-/var/cache/podnet-lab}/kube-$KUBE_VERSION
+kube() {
+  [ -x "$kube_cache/kube" ] && return 0
   local go; go=$(command -v go || echo /usr/local/go/bin/go)
-  [ -x "$go" ] || { echo "build-images: Go is needed to build kubelet (k8s.io/kubernetes $KUBELET_VERSION)" >&2; exit 1; }
-  echo "build-images: building kubelet $KUBELET_VERSION from the Go module proxy (about 5 minutes, once per machine)"
-  local mod; mod=$(mktemp -d "$work/kubelet.XXXXXX")
+  [ -x "$go" ] || { echo "build-images: Go is needed to build Kubernetes (k8s.io/kubernetes $KUBE_VERSION)" >&2; exit 1; }
+  echo "build-images: building Kubernetes $KUBE_VERSION ($KUBE_COMMANDS) from the Go module proxy (about 6 minutes, once per machine)"
+  local mod; mod=$(mktemp -d "$work/kube.XXXXXX")
   (
     cd "$mod"
+    # shellcheck disable=SC2030,SC2031  # each build's environment is its own subshell's, on purpose
     export HOME="${HOME:-/root}" CGO_ENABLED=0 GOFLAGS=-mod=mod
-    "$go" mod init podnet-lab/kubelet >/dev/null 2>&1
-    info=$("$go" mod download -json "k8s.io/kubernetes@$KUBELET_VERSION")
+    "$go" mod init podnet-lab/kube >/dev/null 2>&1
+    info=$("$go" mod download -json "k8s.io/kubernetes@$KUBE_VERSION")
     gomod=$(echo "$info" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-    dir=$(echo "$info" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
     {
-      echo "require k8s.io/kubernetes $KUBELET_VERSION"
+      echo "require k8s.io/kubernetes $KUBE_VERSION"
       # Staging module k8s.io/X is published as k8s.io/X v0.<minor>.<patch>.
-      sed -n "s#^[[:space:]]*\(k8s\.io/[^ ]*\) => ./staging/.*#replace \1 => \1 v0.${KUBELET_VERSION#v1.}#p" "$gomod"
+      sed -n "s#^[[:space:]]*\(k8s\.io/[^ ]*\) => ./staging/.*#replace \1 => \1 v0.${KUBE_VERSION#v1.}#p" "$gomod"
     } >> go.mod
-    cp "$dir/cmd/kubelet/kubelet.go" main.go
+    cat > main.go <<'GO'
+// One binary for the lab's Kubernetes commands, picked by the name it runs under (as each cmd/*/main.go runs them).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	_ "time/tzdata"
+
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	"k8s.io/component-base/cli"
+	"k8s.io/component-base/logs"
+	_ "k8s.io/component-base/logs/json/register"
+	_ "k8s.io/component-base/metrics/prometheus/clientgo"
+	_ "k8s.io/component-base/metrics/prometheus/version"
+	kubectl "k8s.io/kubectl/pkg/cmd"
+	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
+	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
+	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
+	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
+)
+
+func main() {
+	switch name := filepath.Base(os.Args[0]); name {
+	case "kubelet":
+		os.Exit(cli.Run(kubelet.NewKubeletCommand(context.Background())))
+	case "kube-apiserver":
+		os.Exit(cli.Run(apiserver.NewAPIServerCommand()))
+	case "kube-controller-manager":
+		os.Exit(cli.Run(controllermanager.NewControllerManagerCommand()))
+	case "kube-scheduler":
+		os.Exit(cli.Run(scheduler.NewSchedulerCommand()))
+	case "kube-proxy":
+		os.Exit(cli.Run(proxy.NewProxyCommand()))
+	case "kubectl":
+		logs.GlogSetter(kubectl.GetLogVerbosity(os.Args)) // nolint:errcheck
+		if err := cli.RunNoErrOutput(kubectl.NewDefaultKubectlCommand()); err != nil {
+			kubectlutil.CheckErr(err)
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "kube: run me as one of kubelet, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kubectl (not %q)\n", name)
+		os.Exit(2)
+	}
+}
+GO
     "$go" mod tidy >/dev/null
-    mkdir -p "$kubelet_cache"
-    "$go" build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBELET_VERSION" -o "$kubelet_cache/kubelet.new" .
-    mv -f "$kubelet_cache/kubelet.new" "$kubelet_cache/kubelet"
+    mkdir -p "$kube_cache"
+    "$go" build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION" -o "$kube_cache/kube.new" .
+    for c in $KUBE_COMMANDS; do ln -sf kube "$kube_cache/$c"; done
+    mv -f "$kube_cache/kube.new" "$kube_cache/kube"
+  )
+}
+
+# etcd for the control plane (podRuntime: cluster), as node/Dockerfile downloads its release, built here from the Go
+# module proxy: a wrapper module whose main is etcd's own (etcdmain.Main). About 40 s, once per machine; about 26 MiB.
+ETCD_VERSION=v3.6.4
+etcd_cache=${PODNET_TOOLS_CACHE:-/var/cache/podnet-lab}/etcd-$ETCD_VERSION
+etcd() {
+  [ -x "$etcd_cache/etcd" ] && return 0
+  local go; go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$go" ] || { echo "build-images: Go is needed to build etcd (go.etcd.io/etcd/server/v3 $ETCD_VERSION)" >&2; exit 1; }
+  echo "build-images: building etcd $ETCD_VERSION from the Go module proxy (about a minute, once per machine)"
+  local mod; mod=$(mktemp -d "$work/etcd.XXXXXX")
+  (
+    cd "$mod"
+    # shellcheck disable=SC2030,SC2031  # each build's environment is its own subshell's, on purpose
+    export HOME="${HOME:-/root}" CGO_ENABLED=0 GOFLAGS=-mod=mod
+    "$go" mod init podnet-lab/etcd >/dev/null 2>&1
+    cat > main.go <<'GO'
+// etcd's own main, as go.etcd.io/etcd/server/v3's release binary runs it.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+    "$go" get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1
+    "$go" mod tidy >/dev/null
+    mkdir -p "$etcd_cache"
+    "$go" build -trimpath -ldflags "-s -w" -o "$etcd_cache/etcd.new" .
+    mv -f "$etcd_cache/etcd.new" "$etcd_cache/etcd"
   )
 }
 
 if ! have podnet-e2e/node:test; then
   need debootstrap debootstrap
   cnitool
-  kubelet
+  kube
+  etcd
   mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)}
   mirror=${mirror:-http://deb.debian.org/debian}
   echo "build-images: debootstrap bookworm from $mirror (about 80 s)"
-  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,containernetworking-plugins,busybox,tcpdump,iputils-ping,jq,ca-certificates \
+  debootstrap --variant=minbase --include=docker.io,iproute2,iptables,procps,containernetworking-plugins,busybox,tcpdump,iputils-ping,jq,ca-certificates,openssl \
     bookworm "$work/node" "$mirror" > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work/node/var/cache/apt/archives/"*.deb
   install -m 0755 "$cnitool_cache/cnitool" "$work/node/usr/local/bin/cnitool"
-  install -m 0755 "$kubelet_cache/kubelet" "$work/node/usr/local/bin/kubelet"
+  install -m 0755 "$kube_cache/kube" "$work/node/usr/local/bin/kube"
+  for c in $KUBE_COMMANDS; do ln -sf kube "$work/node/usr/local/bin/$c"; done
+  install -m 0755 "$etcd_cache/etcd" "$work/node/usr/local/bin/etcd"
   tar -C "$work/node" -c . | docker import -c 'CMD ["/bin/bash"]' -c "LABEL podnet-e2e.recipe=$recipe" - podnet-e2e/node:test >/dev/null
   echo "build-images: built podnet-e2e/node:test"
 fi

@@ -1,0 +1,173 @@
+// Cluster mode (config podRuntime: cluster): a real control plane on the LAN (etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler), every node's kubelet registered with it under its own identity, and the
+// pods as Pod objects the @pulumi/kubernetes provider applies with spec.nodeName from the lab's placement.
+// Plain values only: names, addresses, the Pod objects, the control plane's steps in order.
+import { shq } from "../shell";
+import { PodSpec, toKubernetesPod } from "../pods";
+import { NODE_IMAGE_NAME } from "./docker";
+import type { PodRef, PodRuntimeDef } from "./index";
+import { kubeletNodeSettings } from "./kubelet";
+
+/** The Kubernetes release of every component (kubelet, the control plane, kubectl), and etcd's. */
+export const KUBERNETES_VERSION = "v1.34.0";
+export const ETCD_VERSION = "v3.6.4";
+/** The API server's port on the control plane's LAN address (podnet-lib's API_PORT). */
+export const API_PORT = 6443;
+/** The control plane's name on the LAN and in the tree. */
+export const CONTROL_PLANE = "control-plane";
+/** Seconds kubelet gives a deleted pod's containers before it kills them; then containerd runs the CNI DEL. */
+export const CLUSTER_POD_GRACE_SECONDS = 1;
+
+/**
+ * The control plane's steps, in order, as kind's create actions: each one a small step of its own, each printing
+ * what it did. The container's PID 1 runs the first four (podnet-control-plane run); `ready` waits for them; every
+ * node then joins (its kubelet's certificate, signed by the lab CA, and its Node with the lab's subnet).
+ */
+export const CONTROL_PLANE_STEPS = [
+    { step: "pki", what: "one lab CA; an identity per component (API server, its kubelet client, admin, controller-manager, scheduler) and the service-account key pair" },
+    { step: "etcd", what: "one member, client URL on loopback, data in a volume kept across restarts" },
+    { step: "kube-apiserver", what: "on the LAN address, port 6443 (published on the host's 127.0.0.1 only); Node,RBAC authorization, no anonymous access" },
+    { step: "kube-controller-manager and kube-scheduler", what: "each with its own identity; no node CIDR allocation (the lab's subnets are the nodes')" },
+    { step: "ready", what: "/readyz answers ok and the default service account exists" },
+    { step: "join (per node)", what: "the node makes its key, the control plane signs its request (CN=system:node:<node>, O=system:nodes) and declares its Node with spec.podCIDR = the node's lab subnet; kubelet registers; the node is Ready" },
+] as const;
+
+/** The control plane container's environment, which podnet-control-plane reads (node/bin/podnet-lib's names). */
+export const CONTROL_PLANE_ENV = { role: "PODNET_ROLE", advertiseIp: "PODNET_ADVERTISE_IP", serviceCidr: "PODNET_SERVICE_CIDR" } as const;
+/** The control plane's anonymous volumes: etcd's data, and /etc/kubernetes (the PKI and the components' kubeconfigs). */
+export const CONTROL_PLANE_VOLUMES = { etcd: "/var/lib/etcd", kubernetes: "/etc/kubernetes" } as const;
+
+export interface ControlPlanePlan {
+    /** control-plane (also its hostname). */
+    readonly name: string;
+    /** Host-side container name: podnet-<stack>-control-plane. */
+    readonly container: string;
+    readonly lanIp: string;
+    /** The Service range (the API server's --service-cluster-ip-range); its first address is the `kubernetes` Service. */
+    readonly serviceCidr: string;
+    /** The host port on 127.0.0.1 the API server is published on. */
+    readonly hostPort: number;
+    /** What the kubelets talk to: https://<lanIp>:6443. */
+    readonly server: string;
+    /** What kubectl and the Pulumi provider talk to, on the host: https://127.0.0.1:<hostPort>. */
+    readonly hostServer: string;
+    /** The admin kubeconfig on the host, relative to the project folder (mode 0600): .lab/<stack>/kubeconfig. */
+    readonly kubeconfigFile: string;
+}
+
+export function controlPlanePlan(prefix: string, stack: string, lanIp: string, serviceCidr: string, hostPort: number): ControlPlanePlan {
+    return {
+        name: CONTROL_PLANE,
+        container: `${prefix}-${CONTROL_PLANE}`,
+        lanIp,
+        serviceCidr,
+        hostPort,
+        server: `https://${lanIp}:${API_PORT}`,
+        hostServer: `https://127.0.0.1:${hostPort}`,
+        kubeconfigFile: `.lab/${stack}/kubeconfig`,
+    };
+}
+
+/** Cluster mode's pod plan: the Pod object the provider applies, and its resource's name. */
+export interface ClusterPodPlan {
+    readonly kind: "cluster";
+    /** Resource name, e.g. web-1-pod. */
+    readonly resourceName: string;
+    /** The Pod object as the API server gets it. */
+    readonly object: ClusterPodObject;
+}
+export interface ClusterPodObject {
+    readonly apiVersion: "v1";
+    readonly kind: "Pod";
+    readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+    readonly spec: Record<string, unknown>;
+}
+
+/**
+ * The pod as the API server gets it: the rendered manifest (the same spec, spec.nodeName from the lab's placement, so
+ * the scheduler has nothing to choose and the pod stays where the lab put it), with the images the nodes hold (after
+ * imageSubstitutions), used as they are when the lab preloads them, and a grace period of CLUSTER_POD_GRACE_SECONDS.
+ */
+export function clusterPodObject(spec: PodSpec, node: string, runImages: readonly string[], preloaded: boolean): ClusterPodObject {
+    const pod = toKubernetesPod(spec, node) as unknown as { metadata: { name: string }; spec: { containers: Record<string, unknown>[] } & Record<string, unknown> };
+    return {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: pod.metadata.name, namespace: "default", labels: { "podnet-lab/runtime": "cluster" } },
+        spec: {
+            ...pod.spec,
+            terminationGracePeriodSeconds: CLUSTER_POD_GRACE_SECONDS,
+            containers: pod.spec.containers.map((c, i) => ({
+                ...c, image: runImages[i] ?? c.image, ...(preloaded ? { imagePullPolicy: "IfNotPresent" } : {}),
+            })),
+        },
+    };
+}
+
+export const CLUSTER_RUNTIME: PodRuntimeDef<"cluster"> = {
+    configDescription: "a real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler in a container on the LAN), every node's kubelet registered with it, and the pods as Pod objects the Kubernetes provider applies (kubectl works on the lab)",
+    choice: "a real control plane, registered kubelets, Pod objects",
+    headline: "kubelet, from the lab's API server (Pod objects, containerd)",
+    // Its stage adds the control plane's binaries and etcd to kubelet's; the control plane runs the same image.
+    nodeImage: { name: `${NODE_IMAGE_NAME}-cluster-${KUBERNETES_VERSION}`, target: "cluster-node" },
+    kubeletOnNode: true,
+    // As in Kubernetes: a pod's IP belongs to its sandbox.
+    newSandboxNewIp: true,
+    nodeSettings: (sandboxImage) => kubeletNodeSettings(sandboxImage, "cluster"),
+    podPlan: ({ spec, node, runImages, preloaded }) => ({ kind: "cluster", resourceName: `${spec.name}-pod`, object: clusterPodObject(spec, node, runImages, preloaded) }),
+    // A pod from the API server keeps its own name (K8S_POD_NAME in containerd's CNI calls).
+    podName: (pod) => pod,
+    builtBy: (p: PodRef) => `built by kubelet on ${p.node}, from the lab's API server (Pod default/${p.name})`,
+    refuses: (podNetwork, field) => (podNetwork === "docker0"
+        ? `${field("podRuntime")} is 'cluster' but ${field("podNetwork")} is 'docker0', which has no CNI for kubelet's runtime to call; use podNetwork 'lab' or 'vxlan' with cluster, or podRuntime 'docker' with docker0`
+        : undefined),
+};
+
+// --- The commands of cluster mode's steps (run on the host; each goes into a container with `docker exec`) -------
+const words = (ws: readonly string[]) => ws.map(shq).join(" ");
+const execIn = (container: string, interactive: boolean, ...ws: string[]) => `docker exec ${interactive ? "-i " : ""}${shq(container)} ${words(ws)}`;
+const whileRunning = (container: string, cmd: string) =>
+    `if [ "$(docker inspect -f '{{.State.Running}}' ${shq(container)} 2>/dev/null)" = true ]; then ${cmd}; fi`;
+
+export interface JoiningNode { readonly name: string; readonly container: string; readonly lanIp: string; readonly podCidr: string; }
+
+/**
+ * Waits until the control plane's API server is ready (its PID 1 installs the node scripts first, then starts the
+ * components), and prints the versions.
+ */
+export function controlPlaneReadyCommand(cp: ControlPlanePlan): { create: string } {
+    return {
+        create: execIn(cp.container, false, "sh", "-c", "for i in $(seq 100); do command -v podnet-control-plane >/dev/null && exec podnet-control-plane ready 120; sleep 0.1; done; " +
+            "echo \"$(hostname): the node init did not install the node scripts within 10s\" >&2; exit 1"),
+    };
+}
+
+/**
+ * The admin kubeconfig for the host (the API server at 127.0.0.1:<hostPort>): written to the project's
+ * .lab/<stack>/kubeconfig (mode 0600) and printed, for the stack's secret output and the Kubernetes provider.
+ * The delete removes the file.
+ */
+export function kubeconfigCommand(cp: ControlPlanePlan): { create: string; delete: string } {
+    const file = shq(cp.kubeconfigFile);
+    return {
+        create: `mkdir -p ${shq(cp.kubeconfigFile.replace(/\/[^/]*$/, ""))} && (umask 077 && ${execIn(cp.container, false, "podnet-control-plane", "kubeconfig", cp.hostServer)} > ${file}.new) && mv -f ${file}.new ${file} && cat ${file}`,
+        delete: `rm -f ${file}`,
+    };
+}
+
+/**
+ * A node joins the cluster: its kubelet's key is made on the node and never leaves it; the control plane checks the
+ * request's subject (CN=system:node:<node>, O=system:nodes), declares the Node with spec.podCIDR = the node's lab
+ * subnet, and signs it; the node writes its kubeconfig and kubelet registers. Then waits until the Node is Ready and
+ * prints it as `kubectl get node -o wide` does. The delete removes the Node object (while the control plane runs).
+ */
+export function joinCommand(node: JoiningNode, cp: ControlPlanePlan): { create: string; delete: string } {
+    return {
+        create: [
+            execIn(node.container, false, "podnet-kubelet", "csr", node.name),
+            execIn(cp.container, true, "podnet-control-plane", "sign", node.name, node.podCidr),
+            execIn(node.container, true, "podnet-kubelet", "join", node.name, node.lanIp, cp.server),
+        ].join(" | ") + ` && ${execIn(cp.container, false, "podnet-control-plane", "wait-node", node.name, "120")}`,
+        delete: whileRunning(cp.container, execIn(cp.container, false, "podnet-control-plane", "node-del", node.name)),
+    };
+}
