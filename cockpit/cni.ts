@@ -39,8 +39,8 @@ export async function cniView(out: AnyLabOutputs, podName: string): Promise<CniV
     switch (view.runtime) {
         case "docker": kubeletName = undefined; break;
         case "kubelet": kubeletName = view.kubeletName; break;
-        // A Pod object's pod keeps its name: the calls are logged under it, as in docker mode.
-        case "cluster": kubeletName = undefined; break;
+        // containerd ran the conflist for kubelet, under the Pod object's own name.
+        case "cluster": kubeletName = view.kubeletName; break;
         default: assertNever(view);
     }
     const text = await onNode(node.container, `cat ${CNI_CONFLIST} 2>/dev/null; echo ${SEP}; podnet-cni LAST ${q(kubeletName ?? pod.name)}`);

@@ -16,6 +16,10 @@ export interface Run {
     /** The lifecycle options each resource was registered with, by name. */
     readonly options: ReadonlyMap<string, LifecycleOptions>;
     readonly outputs: Record<string, any>;
+    /** The exports that are secrets (Pulumi keeps them encrypted in the state and hides them in `stack output`). */
+    readonly secretExports: ReadonlySet<string>;
+    /** Each resource's additionalSecretOutputs, by name (outputs the engine stores as secrets). */
+    readonly secretOutputs: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Waits until no new resource has been registered for a while. */
@@ -48,8 +52,10 @@ export async function runProgram(config: Record<string, string | object | number
     const parentOf = new Map<string, string | undefined>();
     const duplicated = new Set<string>();
     const options = new Map<string, LifecycleOptions>();
+    const secretOutputs = new Map<string, readonly string[]>();
     tapRegistrations((req) => {
         options.set(req.getName(), lifecycleOf(req));
+        secretOutputs.set(req.getName(), req.getAdditionalsecretoutputsList());
         if (parentOf.has(req.getName())) { duplicated.add(req.getName()); }
         parentOf.set(req.getName(), req.getParent() ? urnName(req.getParent()) : undefined);
     });
@@ -64,9 +70,13 @@ export async function runProgram(config: Record<string, string | object | number
     try {
         const exported = require(index) as Record<string, pulumi.Input<unknown>>;
         const outputs: Record<string, any> = {};
-        for (const [k, v] of Object.entries(exported)) { outputs[k] = await valueOf(v); }
+        const secretExports = new Set<string>();
+        for (const [k, v] of Object.entries(exported)) {
+            outputs[k] = await valueOf(v);
+            if (pulumi.Output.isInstance(v) && await pulumi.isSecret(v)) { secretExports.add(k); }
+        }
         await settle(mocks);
-        return { mocks, outputs, ancestors, options };
+        return { mocks, outputs, ancestors, options, secretExports, secretOutputs };
     } catch (e) {
         await settle(mocks);
         (e as { declared?: number }).declared = mocks.resources.length;

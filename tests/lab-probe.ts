@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CNI_NETWORK, IPAM_DATA_DIR } from "../plan/cni";
+import { assertNever } from "../plan/errors";
 import { LabOutputs } from "../plan/outputs";
 
 export const docker = (...args: string[]): string =>
@@ -71,8 +72,18 @@ export class LabProbe {
     /** Runs a command on a node (the DinD container). */
     onNode(node: string, ...cmd: string[]): string { return docker("exec", this.node(node).container, ...cmd); }
 
-    /** Kubelet mode: a real kubelet and containerd built the pods (not the node's Docker). */
-    get kubelet(): boolean { return this.out.podRuntime === "kubelet"; }
+    /**
+     * Kubelet or cluster mode: a real kubelet and containerd built the pods (not the node's Docker); podnet-kubelet on
+     * the node finds them by the name kubelet gave them (kubelet mode: POD-NODE; cluster mode: POD).
+     */
+    get kubelet(): boolean {
+        const r = this.out.podRuntime;
+        switch (r) {
+            case "docker": return false;
+            case "kubelet": case "cluster": return true;
+            default: return assertNever(r);
+        }
+    }
 
     /** Runs a command in a pod's container: through its node's Docker, or (kubelet mode) containerd's, as kubectl exec would. */
     inPod(pod: string, container: string, ...cmd: string[]): string {

@@ -16,6 +16,7 @@ export interface RegisterRequest {
     getProtect(): boolean;
     getIgnorechangesList(): string[];
     getHooks(): { getBeforeCreateList(): string[] } | undefined;
+    getAdditionalsecretoutputsList(): string[];
 }
 
 /** The resource options a registration carried that change what update, replace and destroy do. */

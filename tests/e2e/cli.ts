@@ -136,8 +136,9 @@ async function destroy(names: string[]): Promise<number> {
  * up; the self-healing checks (restarts, drift); the cockpit; the CNI and gateway (R6) checks; the claims (S10 last: it destroys a pod); then `down` from a
  * broken state (one node stopped, another removed by hand), which must still leave nothing. Then the same lab in the
  * "before" state (docker0), in the overlay model (vxlan: its own checks, the CNI checks, then the same claims), and with the
- * reference `bridge` CNI plugin in place of podnet (the cockpit, the CNI checks and the claims), and in kubelet mode, routed
- * (the cockpit, the live page, the claims and the kubelet checks) and overlay (the claims and the kubelet checks), each up and down.
+ * reference `bridge` CNI plugin in place of podnet (the cockpit, the CNI checks and the claims), in kubelet mode, routed
+ * (the cockpit, the live page, the claims and the kubelet checks) and overlay (the claims and the kubelet checks), and in
+ * cluster mode (the cockpit, the live page, the claims and the cluster checks), each up and down.
  */
 function test(): number {
     const node = process.execPath;
@@ -216,6 +217,21 @@ function test(): number {
         }
         downStatus = kubelet([self, "down"]) || downStatus;
     }
+    // Cluster mode: a real control plane; the same pods as Pod objects. The cockpit and the live page, the claims (S10
+    // skipped: the cluster suite deletes a kubectl-made pod and checks containerd's DEL), then the cluster suite (K1-K4),
+    // last since it stops the control plane and restarts node3.
+    const cluster = variant({ PODNET_E2E_POD_RUNTIME: "cluster" });
+    if (cluster([self, "up"]) === 0) {
+        for (const file of ["cockpit.e2e.js", "web.e2e.js"]) {
+            status = cluster(["--test", "--test-concurrency=1", path.join(__dirname, file)]) || status;
+        }
+        const skipS10 = { PODNET_CLAIMS_SKIP_S10: "in cluster mode cluster.e2e deletes a pod (seed 001's, made with kubectl) and checks containerd's DEL" };
+        status = variant({ PODNET_E2E_POD_RUNTIME: "cluster", ...skipS10 })(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
+        status = cluster(["--test", "--test-concurrency=1", path.join(__dirname, "cluster.e2e.js")]) || status;
+    } else {
+        status = 1;
+    }
+    downStatus = cluster([self, "down"]) || downStatus;
     return status || downStatus;
 }
 

@@ -9,6 +9,7 @@ import { projectRoot } from "../../plan/load";
 import { Pair } from "../../cockpit/matrix";
 import { Status } from "../../cockpit/status";
 import { LabOutputs } from "../../plan/outputs";
+import { RUNTIMES } from "../../plan/runtimes";
 
 const root = projectRoot();
 const OUTPUTS = process.env.PODNET_OUTPUTS ?? path.join(root, ".lab", "e2e", "outputs.json");
@@ -19,8 +20,8 @@ const podnet = (...args: string[]) => {
 };
 const log = (line: string) => process.stdout.write(`# cockpit: ${line}\n`);
 const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as LabOutputs;
-/** Kubelet mode (podRuntime kubelet): kubelet and containerd built the pods; docker mode: the lab's own steps. */
-const kubelet = out.podRuntime === "kubelet";
+/** Kubelet or cluster mode: kubelet and containerd built the pods; docker mode: the lab's own steps. */
+const kubelet = out.podRuntime !== "docker";
 
 /**
  * A copy of the outputs in which one pod's IP is another free address of its node's subnet: the stack output no longer
@@ -43,12 +44,12 @@ describe("cockpit on the e2e lab", () => {
         assert.match(r.stdout, /no differences: the lab is as declared/);
         assert.doesNotMatch(r.stdout, /notes \(not differences\)/);
         for (const p of out.pods) {
-            const said = kubelet ? `built by kubelet (static pod ${p.manifest}, kubelet name ${p.sandbox})` : "built by the lab's steps (docker)";
+            const said = RUNTIMES[out.podRuntime].builtBy(p);
             assert.ok(r.stdout.includes(`  ${p.name}: ${said}\n`), `status does not say "${p.name}: ${said}":\n${r.stdout}`);
         }
         const json = JSON.parse(podnet("status", "--json").stdout) as Status;
         assert.deepEqual(json.pods.map((p) => [p.name, p.runtime, p.containers.map((c) => c.state).join()]),
-            out.pods.map((p) => [p.name, kubelet ? "kubelet" : "docker", p.containers.map(() => "running").join()]));
+            out.pods.map((p) => [p.name, out.podRuntime, p.containers.map(() => "running").join()]));
         assert.deepEqual(json.notes, []);
     });
 
@@ -80,14 +81,16 @@ describe("cockpit on the e2e lab", () => {
         const json = JSON.parse(podnet("cni", "web-1", "--json").stdout) as { kubeletName?: string; calls: { plugin: string; caller?: string; env: Record<string, string> }[] };
         if (kubelet) {
             // containerd ran the conflist; the podnet plugin logged the call it got, under the name kubelet gave the pod.
-            assert.match(r.stdout, /^pod web-1 on node1 \(kubelet name web-1-node1\): its last CNI ADD, as containerd ran it for kubelet$/m);
+            assert.match(r.stdout, new RegExp(`^pod web-1 on node1 \\(kubelet name ${web.sandbox}\\): its last CNI ADD, as containerd ran it for kubelet$`, "m"));
             assert.match(r.stdout, /^1\. podnet: exit 0 at \S+, called by containerd$/m);
             assert.match(r.stdout, /so the call to portmap is not shown/);
             assert.equal(json.kubeletName, web.sandbox);
             assert.deepEqual(json.calls.map((c) => [c.plugin, c.caller]), [["podnet", "containerd"]]);
             const args = new Map(json.calls[0].env.CNI_ARGS.split(";").map((kv) => kv.split("=") as [string, string]));
-            assert.equal(args.get("K8S_POD_NAME"), "web-1-node1");
-            assert.match(args.get("K8S_POD_UID") ?? "", /^[0-9a-f]{32}$/, "the pod's UID, which only kubelet knows");
+            assert.equal(args.get("K8S_POD_NAME"), web.sandbox, "kubelet mode: web-1-node1; cluster mode: the Pod object's name");
+            // The pod's UID, which the CNI caller only knows from kubelet: a static pod's is a hash kubelet made of its
+            // manifest; a Pod object's, the UUID the API server gave it.
+            assert.match(args.get("K8S_POD_UID") ?? "", out.podRuntime === "cluster" ? /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ : /^[0-9a-f]{32}$/);
             assert.match(json.calls[0].env.CNI_NETNS, /^\/var\/run\/netns\/cni-/, "containerd's own namespace name");
         } else {
             assert.match(r.stdout, /^1\. \S+: exit 0/m);

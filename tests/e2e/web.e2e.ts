@@ -16,6 +16,7 @@ import puppeteer from "puppeteer-core";
 import { renderSvg } from "../../cockpit/svg";
 import { projectRoot } from "../../plan/load";
 import { LabOutputs } from "../../plan/outputs";
+import { RUNTIMES } from "../../plan/runtimes";
 import { labOutputs } from "../lab-outputs";
 
 const root = projectRoot();
@@ -109,7 +110,6 @@ function podRowsMisfit(page: Page): Promise<string[]> {
 
 describe("podnet serve in the browser, on the e2e lab", () => {
     const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as LabOutputs;
-    const kubelet = out.podRuntime === "kubelet";
     const src = out.pods[0];
     const dst = out.pods.find((p) => p.node !== src.node) as LabOutputs["pods"][number];
     let server: ChildProcess;
@@ -136,12 +136,13 @@ describe("podnet serve in the browser, on the e2e lab", () => {
     };
     const cells = () => page.$$eval("#matrix td[data-from]", (tds) => tds.map((td) => ({ from: (td as HTMLElement).dataset.from, to: (td as HTMLElement).dataset.to, cls: td.className })));
     /**
-     * Screenshots of the overlay model's page get their own names (serve-trace-vxlan.png). In kubelet mode only the
-     * healthy page goes to docs/ (serve-healthy-kubelet.png, for docs/kubelet.md); the others to the temporary folder.
+     * Screenshots of the overlay model's page get their own names (serve-trace-vxlan.png). In kubelet and cluster mode
+     * only the healthy page goes to docs/ (serve-healthy-kubelet.png for docs/kubelet.md, serve-healthy-cluster.png for
+     * docs/cluster.md); the others to the temporary folder.
      */
     const shot = async (name: string) => {
-        const file = kubelet
-            ? (name === "serve-healthy.png" ? path.join(DOCS, "serve-healthy-kubelet.png") : path.join(os.tmpdir(), name))
+        const file = out.podRuntime !== "docker"
+            ? (name === "serve-healthy.png" ? path.join(DOCS, `serve-healthy-${out.podRuntime}.png`) : path.join(os.tmpdir(), name))
             : path.join(DOCS, out.podNetwork === "vxlan" ? name.replace(/\.png$/, "-vxlan.png") : name);
         await page.screenshot({ path: file, fullPage: true });
         log(`screenshot ${path.relative(root, file)}`);
@@ -158,7 +159,7 @@ describe("podnet serve in the browser, on the e2e lab", () => {
     it("the page shows the model, and every pod with its live IP; no differences", async () => {
         await page.waitForFunction(() => /differences/.test(document.getElementById("status-summary")?.textContent ?? ""), { timeout: 30_000 });
         await idle();
-        const built = kubelet ? "kubelet \\(static pods, containerd\\)" : "docker \\(the lab's steps\\)";
+        const built = RUNTIMES[out.podRuntime].headline.replace(/[()]/g, "\\$&");
         assert.match(await page.$eval("#model", (e) => e.textContent ?? ""), new RegExp(`podNetwork: ${out.podNetwork ?? "lab"} · CNI plugin: ${out.cniPlugin ?? "podnet"} · pods built by ${built}`));
         assert.equal(await page.$eval("#status-summary", (e) => e.textContent), "no differences: the lab is as declared");
         for (const p of out.pods) {
@@ -167,7 +168,7 @@ describe("podnet serve in the browser, on the e2e lab", () => {
             assert.match(await page.$eval(`[data-el="veth:${p.name}"]`, (e) => e.textContent ?? ""), /^veth veth\w+/);
             // Who built it: a tag on the pod, its sentence as the tooltip (from status).
             const tag = await page.$eval(`[data-el="runtime:${p.name}"]`, (e) => [e.querySelector("text")?.textContent, e.querySelector("title")?.textContent]);
-            assert.deepEqual(tag, kubelet ? ["kubelet", `built by kubelet (static pod ${p.manifest}, kubelet name ${p.sandbox})`] : ["docker", "built by the lab's steps (docker)"]);
+            assert.deepEqual(tag, [out.podRuntime, RUNTIMES[out.podRuntime].builtBy(p)]);
         }
         assert.deepEqual(await podRowsMisfit(page), []);
         assert.ok(await page.$('[data-el="outside"]'), "the outside host is drawn");
@@ -242,7 +243,7 @@ describe("podnet serve in the browser, on the e2e lab", () => {
 
 describe("podnet serve on a stack output that no longer says a pod's address (as after a node restart in kubelet mode)", () => {
     const out = JSON.parse(fs.readFileSync(OUTPUTS, "utf8")) as LabOutputs;
-    const kubelet = out.podRuntime === "kubelet";
+    const kubelet = RUNTIMES[out.podRuntime].newSandboxNewIp;
     const pod = out.pods[out.pods.length - 1];
     const said = pod.ip.replace(/\.\d+$/, ".200");
     const file = path.join(os.tmpdir(), `podnet-web-stale-${process.pid}.json`);
