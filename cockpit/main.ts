@@ -63,8 +63,10 @@ async function run(a: Args): Promise<number> {
             ]));
             // Kubelet mode: the stack output has each pod's IP at creation; a new sandbox gets a new one (a note, not a difference).
             const declared = s.pods.some((p) => RUNTIMES[p.runtime].newSandboxNewIp) ? "IP (at creation)" : "IP (declared)";
-            const pods = table(["POD", "NODE", declared, "IP (live)", "SANDBOX", "CONTAINERS", "VETH"], s.pods.map((p) => [
-                p.name, p.node, p.ip, p.liveIp ?? "-", p.sandboxState, p.containers.map((c) => `${c.name} ${c.state}`).join(", "), p.veth ?? "-",
+            // Cluster mode: what the API server says now (kubelet reports each new sandbox's IP there).
+            const api = s.pods.some((p) => p.apiIp !== undefined);
+            const pods = table(["POD", "NODE", declared, ...(api ? ["IP (API)"] : []), "IP (live)", "SANDBOX", "CONTAINERS", "VETH"], s.pods.map((p) => [
+                p.name, p.node, p.ip, ...(api ? [p.apiIp ?? "-"] : []), p.liveIp ?? "-", p.sandboxState, p.containers.map((c) => `${c.name} ${c.state}`).join(", "), p.veth ?? "-",
             ]));
             const built = s.pods.map((p) => `  ${p.name}: ${p.builtBy}`).join("\n");
             const notes = s.notes.length ? `\n\nnotes (not differences):\n${s.notes.map((n) => `  - ${n}`).join("\n")}` : "";

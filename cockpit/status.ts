@@ -1,6 +1,7 @@
 // `status`: nodes, bridges, routes and pods as declared (the stack outputs) and as they are live on the nodes;
 // every difference is named. One `docker exec` per node. Each pod's containers come from whoever built it: the node's
-// Docker (podRuntime docker) or containerd (podRuntime kubelet, through podnet-kubelet), keyed per pod.
+// Docker (podRuntime docker) or containerd (kubelet and cluster modes, through podnet-kubelet), keyed per pod. In cluster
+// mode the API server's view of each pod (its IP, as kubelet reported it) is read once, from the control plane.
 import { assertNever } from "../plan/errors";
 import { AnyLabOutputs } from "../plan/outputs";
 import { PodRuntime } from "../plan/runtimes";
@@ -20,6 +21,8 @@ export interface PodStatus {
     containers: { name: string; state: string }[]; veth?: string;
     /** Who built it, and in a sentence (kubelet mode: its static pod's manifest and the name kubelet gave it). */
     runtime: PodRuntime; builtBy: string; kubeletName?: string; manifest?: string;
+    /** Cluster mode: the IP the API server has for the pod now (status.podIP, which kubelet reports), when it answered. */
+    apiIp?: string;
 }
 /** `notes`: what is worth seeing but not a fault (kubelet mode: a new sandbox's new IP); only `differences` make status unclean. */
 export interface Status { nodes: NodeStatus[]; pods: PodStatus[]; differences: string[]; notes: string[]; }
@@ -105,7 +108,13 @@ function manifestsOf(views: readonly PodView[]): string[] {
 }
 
 /** Declared vs live, for one node and its pods, with every difference named. Pure. */
-export function compare(out: AnyLabOutputs, node: AnyLabOutputs["nodes"][number], running: boolean, r: NodeReport | undefined): { node: NodeStatus; pods: PodStatus[]; differences: string[]; notes: string[] } {
+/**
+ * Cluster mode: what the API server says of the lab's pods (namespace default), by name: the IP kubelet reported for
+ * each, "" for one without an IP yet. Undefined when the lab has no control plane or it did not answer.
+ */
+export type ApiPods = ReadonlyMap<string, string> | undefined;
+
+export function compare(out: AnyLabOutputs, node: AnyLabOutputs["nodes"][number], running: boolean, r: NodeReport | undefined, api?: ApiPods): { node: NodeStatus; pods: PodStatus[]; differences: string[]; notes: string[] } {
     const diffs: string[] = [];
     const prefix = node.podCidr.split("/")[1];
     const routes = node.routes.map((rt) => ({
@@ -132,7 +141,11 @@ export function compare(out: AnyLabOutputs, node: AnyLabOutputs["nodes"][number]
             name: p.name, node: p.node, ip: p.ip, liveIp: live?.ip, sandbox: p.sandbox, sandboxState: state(p.sandbox, "POD"),
             containers: p.containers.map((c) => ({ name: c.name, state: state(c.container, c.name) })), veth: veth?.name,
             ...view,
+            ...(api?.get(p.name) ? { apiIp: api.get(p.name) } : {}),
         };
+        // Cluster mode: the API server's view of the pod against the node's.
+        if (api && !api.has(p.name)) { diffs.push(`${p.name}: the API server has no Pod default/${p.name}`); }
+        else if (api && r && live?.ip && st.apiIp !== live.ip) { diffs.push(`${p.name}: the API server says ${st.apiIp || "no IP"}, eth0 has ${live.ip}`); }
         if (r) {
             diffs.push(...seen?.differences ?? []);
             if (st.sandboxState !== "running") { diffs.push(`${p.name}: sandbox ${p.sandbox} is ${st.sandboxState}`); }
@@ -162,13 +175,36 @@ export function compare(out: AnyLabOutputs, node: AnyLabOutputs["nodes"][number]
 }
 
 export async function status(out: AnyLabOutputs): Promise<Status> {
+    const api = await apiPods(out);
     const per = await Promise.all(out.nodes.map(async (n) => {
         const running = hostDocker("inspect", "-f", "{{.State.Running}}", n.container) === "true";
         const mine = out.pods.filter((p) => p.node === n.name);
         const views = mine.map((p) => podView(out, p));
         const kubelet = views.some(onContainerd) ? { node: n.name, manifests: manifestsOf(views) } : undefined;
         const report = running ? parseNodeReport(await onNode(n.container, nodeScript(n.bridge, mine.map((p) => p.name), kubelet))) : undefined;
-        return compare(out, n, running, report);
+        return compare(out, n, running, report, api.pods);
     }));
-    return { nodes: per.map((p) => p.node), pods: per.flatMap((p) => p.pods), differences: per.flatMap((p) => p.differences), notes: per.flatMap((p) => p.notes) };
+    return { nodes: per.map((p) => p.node), pods: per.flatMap((p) => p.pods), differences: per.flatMap((p) => p.differences), notes: [...api.notes, ...per.flatMap((p) => p.notes)] };
+}
+
+/** The `kubectl get pods` the control plane answers, as its own admin (one exec into the control plane container). */
+export function apiPodsScript(): string {
+    return "kubectl --kubeconfig /etc/kubernetes/admin.conf -n default get pods -o json";
+}
+
+/** Pure: kubectl's JSON -> each pod's IP as the API server has it ("" for none yet). */
+export function parseApiPods(json: string): Map<string, string> {
+    const items = (JSON.parse(json) as { items?: { metadata: { name: string }; status?: { podIP?: string } }[] }).items ?? [];
+    return new Map(items.map((i) => [i.metadata.name, i.status?.podIP ?? ""]));
+}
+
+/** Cluster mode: the API server's pods; a note (not a difference) when the control plane does not answer (K4: the pods do not need it). */
+async function apiPods(out: AnyLabOutputs): Promise<{ pods: ApiPods; notes: string[] }> {
+    const cp = out.controlPlane;
+    if (!cp) { return { pods: undefined, notes: [] }; }
+    try {
+        return { pods: parseApiPods(await onNode(cp.container, apiPodsScript())), notes: [] };
+    } catch {
+        return { pods: undefined, notes: [`the control plane ${cp.container} did not answer, so the API server's view of the pods is not compared (the pods do not need it to run)`] };
+    }
 }

@@ -7,7 +7,7 @@ import { parseArgs } from "../cockpit/main";
 import { modelHolds, Pair, probedIpNotes, renderMatrix } from "../cockpit/matrix";
 import { parseAddrs, parseLinks, parseProbeLog, parseRouteGet, sections } from "../cockpit/parse";
 import { applyLiveIps, builtBy, liveIpScript, parseLiveIps, podRuntimeLine, podsWithBuiltBy, runtimeOf } from "../cockpit/runtime";
-import { compare, nodeScript, parseNodeReport } from "../cockpit/status";
+import { compare, nodeScript, parseApiPods, parseNodeReport } from "../cockpit/status";
 import { COLORS, pairColor, renderSvg, textWidth } from "../cockpit/svg";
 import { renderTrace } from "../cockpit/trace";
 import { AnyLabOutputs } from "../plan/outputs";
@@ -92,6 +92,16 @@ describe("cockpit: declared vs live (status)", () => {
         assert.deepEqual(r.differences, []);
         assert.equal(r.pods[0].veth, "vethaaaa");
         assert.equal(r.pods[0].liveIp, "10.244.1.2");
+    });
+
+    it("cluster mode: the API server's pod IP is shown beside the live one; a Pod object missing, or an IP the API does not say, is a difference", () => {
+        assert.deepEqual([...parseApiPods(JSON.stringify({ items: [{ metadata: { name: "a" }, status: { podIP: "10.244.1.2" } }, { metadata: { name: "b" }, status: {} }] }))],
+            [["a", "10.244.1.2"], ["b", ""]]);
+        const same = compare(OUT, OUT.nodes[0], true, report(), new Map([["a", "10.244.1.2"]]));
+        assert.deepEqual([same.differences, same.pods[0].apiIp], [[], "10.244.1.2"]);
+        assert.deepEqual(compare(OUT, OUT.nodes[0], true, report(), new Map([["a", "10.244.1.9"]])).differences, ["a: the API server says 10.244.1.9, eth0 has 10.244.1.2"]);
+        assert.deepEqual(compare(OUT, OUT.nodes[0], true, report(), new Map()).differences, ["a: the API server has no Pod default/a"]);
+        assert.equal(compare(OUT, OUT.nodes[0], true, report()).pods[0].apiIp, undefined, "no control plane: no API column");
     });
 
     it("every difference is named: missing route, stopped container, veth without pod, pod without veth, paused agent", () => {

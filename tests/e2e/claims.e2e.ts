@@ -156,7 +156,14 @@ describe("S9: pod to pod without NAT", () => {
         const before = lines(logsOf(to, "nginx")).length;
         const answer = httpGet(from[0], from[1], podOf(to).ip);
         assert.match(answer, /^HTTP\/1\.[01] 200[\s\S]*hello from podnet-lab web/, `${from[0]} -> ${to}: ${answer}`);
-        return lines(logsOf(to, "nginx")).slice(before).join("\n");
+        // containerd writes a container's output to kubelet's log file a moment after it is printed (kubelet and cluster
+        // modes): the lines are read again for up to 2 s until the request's are there.
+        let added = "";
+        for (let i = 0; i < 20 && !added.trim(); i++) {
+            if (i) { spawnSync("sleep", ["0.1"]); }
+            added = lines(logsOf(to, "nginx")).slice(before).join("\n");
+        }
+        return added;
     };
     const client = (pod: string) => `[::ffff:${podOf(pod).ip}]`;
 

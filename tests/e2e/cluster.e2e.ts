@@ -70,7 +70,7 @@ describe("the control plane", () => {
             assert.match(status, new RegExp(`^${c}: running;`, "m"), status);
         }
         assert.deepEqual(onControlPlane("ls", "/var/log/kubernetes").split("\n").sort(),
-            ["etcd.log", "kube-apiserver.log", "kube-controller-manager.log", "kube-scheduler.log"]);
+            ["audit.log", "etcd.log", "kube-apiserver.log", "kube-controller-manager.log", "kube-scheduler.log"]);
         assert.equal(onControlPlane("kube-apiserver", "--version"), `Kubernetes ${KUBERNETES_VERSION}`);
         assert.equal(docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", cp.container), cp.lanIp);
         assert.equal(CONTROL_PLANE_STEPS.length, 6);
@@ -179,6 +179,16 @@ describe("K3: seed 001's commands, as written", () => {
         const add = cniCalls(node.name).filter((c) => c.env.CNI_COMMAND === "ADD" && cniArgs(c).get("K8S_POD_NAMESPACE") === "seed001").pop();
         assert.ok(add, "containerd called the podnet plugin for it");
         assert.deepEqual([add.caller, cniArgs(add).get("K8S_POD_NAME"), add.exit], ["containerd", "pod-net-test", 0]);
+        // The chain, each component in its own log: API server (audit) -> scheduler -> kubelet -> containerd -> podnet.
+        const chain = [
+            ["the API server's audit log", onControlPlane("sh", "-c", "grep -h '\"namespace\":\"seed001\",\"name\":\"pod-net-test\"' /var/log/kubernetes/audit.log | grep '\"verb\":\"create\"' | tail -n 1")],
+            ["the scheduler's log", onControlPlane("sh", "-c", "grep -h 'Successfully bound pod to node' /var/log/kubernetes/kube-scheduler.log | grep 'seed001/pod-net-test' | tail -n 1")],
+            ["kubelet's log", onNode(node.name, "sh", "-c", "grep -h 'SyncLoop ADD' /var/log/kubelet.log | grep 'seed001/pod-net-test' | tail -n 1")],
+            ["containerd's log", onNode(node.name, "sh", "-c", "grep -h 'RunPodSandbox for' /var/log/containerd.log | grep 'Name:pod-net-test' | grep 'Namespace:seed001' | tail -n 1")],
+            ["the podnet plugin's log", onNode(node.name, "sh", "-c", `grep -h '"CNI_COMMAND":"ADD"' /var/log/podnet-cni.log | grep -F '${add.env.CNI_CONTAINERID}' | tail -n 1`)],
+        ];
+        for (const [where, line] of chain) { assert.ok(line, `no line for seed001/pod-net-test in ${where}`); }
+        console.log(`the chain for seed001/pod-net-test:\n${chain.map(([where, line]) => `${where}:\n  ${line.slice(0, 400)}`).join("\n")}`);
         const a = await kubectl("-n", "seed001", "exec", "pod-net-test", "-c", "nginx", "--", "ip", "a");
         const b = await kubectl("-n", "seed001", "exec", "pod-net-test", "-c", "ubuntu", "--", "ip", "a");
         assert.match(a, new RegExp(`inet ${k.status.podIP}/`));

@@ -1,7 +1,8 @@
 // The lab's whole life under a real `pulumi` CLI, on its own stack ("real") with a local file backend:
 // up from nothing, no-change preview, add a pod, edit a container, move a pod, remove a pod, nodeCount 3 -> 4 -> 3,
 // node restarts (no deploy), a node removed by hand (up --refresh), podNetwork docker0 and back, vxlan and back, the CNI
-// plugin swapped (cniPlugin bridge) and back, podRuntime kubelet (a pod edited and removed there) and back, destroy, and
+// plugin swapped (cniPlugin bridge) and back, podRuntime kubelet (a pod edited and removed there) and back, podRuntime
+// cluster (a real control plane; a pod edited, added and removed; the control plane restarted) and back, destroy, and
 // destroy from a broken lab. After each step the claims (tests/e2e/claims.e2e.ts) are checked from outside.
 // Run by tests/real/run.ts, which skips it, saying why, when no CLI and plugins are present.
 import * as assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { contains, ipToNumber, parseCidr } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
 import { LabOutputs } from "../../plan/outputs";
 import { docker, LabProbe, runClaims } from "../lab-probe";
+import { kubectl } from "../e2e/state";
 import { changeSummary, CliRun, RealStack } from "./stack";
 
 const root = projectRoot();
@@ -336,6 +338,73 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         for (const p of out.pods) { assert.match(lab.onNode(p.node, "docker", "inspect", "-f", "{{.State.Running}}", p.sandbox), /true/, p.name); }
         claimsHold("back to docker mode");
         pulumi("no-change preview after the runtime switches", stack.preview(true));
+    });
+
+    step("podRuntime docker -> cluster -> docker: a real control plane; the pods as Pod objects (kubectl agrees), one edited (replaced: kubelet's REMOVE then ADD) and one removed (containerd's CNI DEL); the control plane restarted changes nothing; no private key in the state; the claims hold", async () => {
+        stack.setConfig({ podRuntime: "cluster" });
+        const c = pulumi("podRuntime docker -> cluster", stack.up());
+        assert.ok(c.replaced >= out.nodes.length && c.created >= out.pods.length + out.nodes.length + 4, JSON.stringify(c));
+        assert.deepEqual(stateNames().filter((n) => /-(pause|net|static|kubelet)$/.test(n)), [], "the other runtimes' pod steps are still in the state");
+        refresh();
+        assert.equal(out.podRuntime, "cluster");
+        const kubeconfig = out.kubeconfig ?? "";
+        const k = (...args: string[]) => kubectl(kubeconfig, args);
+        const nodes = JSON.parse(await k("get", "nodes", "-o", "json")) as { items: { metadata: { name: string }; spec: { podCIDR: string } }[] };
+        assert.deepEqual(nodes.items.map((n) => [n.metadata.name, n.spec.podCIDR]).sort(), out.nodes.map((n) => [n.name, n.podCidr]).sort());
+        const pods = async () => (JSON.parse(await k("get", "pods", "-o", "json")) as { items: { metadata: { name: string; uid: string }; spec: { nodeName: string }; status: { podIP: string } }[] }).items;
+        assert.deepEqual((await pods()).map((p) => [p.metadata.name, p.spec.nodeName, p.status.podIP]).sort(), out.pods.map((p) => [p.name, p.node, p.ip]).sort());
+        // Secrets: the admin kubeconfig is in the state only encrypted (the kubeconfig output, the provider's input).
+        const exported = stack.run(["stack", "export"]).output;
+        const clientKey = /client-key-data: (\S+)/.exec(kubeconfig)?.[1] ?? "";
+        assert.ok(clientKey.length > 40, "the kubeconfig holds a client key");
+        assert.ok(!exported.includes(clientKey) && !/PRIVATE KEY/.test(exported), "a private key stands in plain text in the state");
+        assert.match(stack.run(["stack", "output", "kubeconfig"]).output, /\[secret\]/);
+        claimsHold("podRuntime cluster");
+        pulumi("no-change preview in cluster mode", stack.preview(true));
+
+        stack.writePod("web-3", podYaml("web-3", "node3", { GREETING: "from-the-api" }));
+        const e = pulumi("edit web-3 under cluster", stack.up());
+        assert.deepEqual({ replaced: e.replaced, created: e.created ?? 0, deleted: e.deleted ?? 0 }, { replaced: 2, created: 0, deleted: 0 },
+            "web-3-pod (the Pod object) and web-3-manifest are replaced, nothing else");
+        refresh();
+        assert.match(await k("exec", "web-3", "-c", "nginx", "--", "env"), /GREETING=from-the-api/);
+        const klog = lab.onNode("node3", "grep", "-E", "SyncLoop (ADD|REMOVE).*\"default/web-3\"", "/var/log/kubelet.log").split("\n");
+        assert.deepEqual(klog.map((l) => /SyncLoop (ADD|REMOVE)/.exec(l)?.[1]).slice(-2), ["REMOVE", "ADD"], `kubelet's log:\n${klog.join("\n")}`);
+
+        stack.writePod("bbb", podYaml("bbb"));
+        pulumi("add bbb under cluster", stack.up());
+        refresh();
+        const gone = lab.pod("bbb");
+        const sandbox = lab.containersOf("bbb").find((x) => x.name === "POD")?.id;
+        stack.removePod("bbb");
+        const r = pulumi("remove bbb under cluster", stack.up());
+        assert.ok(r.deleted > 0 && !r.created && !r.replaced, JSON.stringify(r));
+        refresh();
+        assert.ok(!(await pods()).some((p) => p.metadata.name === "bbb"), "bbb's Pod object is gone");
+        // Its namespace's name goes with the node agent's next pass (every 2 s).
+        for (let i = 0; i < 20 && lab.traces(gone.node, "bbb", gone.ip).length; i++) { await new Promise((res) => setTimeout(res, 500)); }
+        assert.deepEqual(lab.traces(gone.node, "bbb", gone.ip), []);
+        const del = lab.onNode(gone.node, "sh", "-c", `grep -h '"CNI_COMMAND":"DEL"' /var/log/podnet-cni.log | grep -F '${sandbox}' | tail -n 1`);
+        assert.match(del, /"caller":"containerd"/, `no CNI DEL by containerd for bbb's sandbox ${sandbox}`);
+        claimsHold("cluster: web-3 edited, bbb added and removed");
+
+        // The control plane restarted (a laptop's reboot of it): it comes back with its etcd and PKI, and Pulumi sees no change.
+        const uids = (await pods()).map((p) => p.metadata.uid).sort();
+        docker("restart", "-t", "2", out.controlPlane!.container);
+        docker("exec", out.controlPlane!.container, "podnet-control-plane", "ready", "120");
+        assert.deepEqual((await pods()).map((p) => p.metadata.uid).sort(), uids, "the same Pod objects");
+        pulumi("no-change preview after the control plane restarted", stack.preview(true));
+
+        stack.setConfig({});
+        const d = pulumi("podRuntime cluster -> docker", stack.up());
+        assert.ok(d.replaced >= out.nodes.length && d.created >= out.pods.length * 3, JSON.stringify(d));
+        assert.deepEqual(stateNames().filter((n) => /^control-plane|-(join|pod)$/.test(n)), [], "cluster mode's resources are still in the state");
+        refresh();
+        assert.equal(out.podRuntime, "docker");
+        assert.equal(out.controlPlane, undefined);
+        assert.ok(!fs.existsSync(path.join(root, ".lab", STACK, "kubeconfig")), "the kubeconfig file went with the control plane");
+        claimsHold("back to docker mode from cluster");
+        pulumi("no-change preview after cluster mode", stack.preview(true));
     });
 
     step("destroy: nothing labelled with the stack is left", () => {
