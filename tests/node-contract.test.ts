@@ -549,13 +549,19 @@ esac`);
         assert.equal(ls.args.at(-1), `labels."${C.POD_LABELS.pod}"==${kubeletPodName(pod.name, n.name)}`);
     });
 
-    it("the node agent (kubelet mode) names the namespace of each static pod's new sandbox", async () => {
+    it("the node agent (kubelet mode) names the namespace of each static pod's new sandbox, and removes a gone pod's name", async () => {
         fs.rmSync(f.at(`/var/run/netns/${pod.name}`));
         f.answer("ctr", `case "$*" in *" tasks ls") echo "TASK PID STATUS"; echo "${cid} 7878 RUNNING" ;; esac`);
+        // The sandbox's process, and a name left by a pod that is gone (its process is no more).
+        fs.mkdirSync(f.at("/proc/7878/ns"), { recursive: true });
+        fs.writeFileSync(f.at("/proc/7878/ns/net"), "");
+        fs.symlinkSync(f.at("/proc/9999/ns/net"), f.at("/var/run/netns/gone"));
         const dockerd = await listen(f, "/var/run/docker.sock");
         try {
             f.ok(inNode(n, C.agentArgv.once()));
             assert.equal(fs.readlinkSync(f.at(`/var/run/netns/${pod.name}`)), f.at("/proc/7878/ns/net"));
+            assert.ok(!fs.existsSync(f.at("/var/run/netns/gone")) && !(() => { try { fs.lstatSync(f.at("/var/run/netns/gone")); return true; } catch { return false; } })(),
+                "the name of a gone pod's namespace is removed");
         } finally { dockerd.close(); }
         f.take();
     });
