@@ -100,11 +100,14 @@ if (missing) {
     realRows.push(`|${"-".repeat(26)}|----------:|----------------:|------------:|---------:|----------------:|`);
     const progress = (s: string) => process.stdout.write(s);
     const runs = [...benchRealCli(root, realSizes, progress),
-        ...benchRealCli(root, skipSizes, progress, { PULUMI_SKIP_CHECKPOINTS: "true" }, ", skip checkpoints")];
+        ...benchRealCli(root, skipSizes, progress, { PULUMI_SKIP_CHECKPOINTS: "true" }, ", skip checkpoints"),
+        // Cluster mode (a control plane, registered kubelets, Pod objects) beside docker mode's rows of the same run.
+        ...benchRealCli(root, (process.env.BENCH_REAL_CLUSTER_NODES ?? "3").split(",").filter(Boolean).map(Number), progress, {}, ", cluster", { podRuntime: "cluster" })];
     for (const r of runs) {
         if (!r.ok) { failed = true; process.stdout.write(`bench: real CLI, ${r.label} nodes failed: ${r.failure}\n`); }
         realRows.push(`| ${r.label.padEnd(24)} | ${String(r.resources).padStart(9)} | ${`${r.up.toFixed(1)}${ratio(r.up, baseline?.up)}`.padStart(15)} | ` +
-            `${r.preview.toFixed(1).padStart(11)} | ${r.edit.toFixed(1).padStart(8)} | ${`${r.destroy.toFixed(1)}${ratio(r.destroy, baseline?.down)}`.padStart(15)} |${r.ok ? "" : " FAILED"}`);
+            `${r.preview.toFixed(1).padStart(11)} | ${r.edit.toFixed(1).padStart(8)} | ${`${r.destroy.toFixed(1)}${ratio(r.destroy, baseline?.down)}`.padStart(15)} |` +
+            `${r.apiReady !== undefined ? ` API ready ${r.apiReady} s after the control plane started |` : ""}${r.ok ? "" : " FAILED"}`);
     }
 }
 console.log(`\n| ${"run".padEnd(22)} | resources | pods | up (s) | down (s) | matrix (s) |\n|${"-".repeat(24)}|----------:|-----:|-------:|---------:|-----------:|`);

@@ -4,12 +4,20 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { changeSummary, RealStack } from "../tests/real/stack";
 
-export interface RealRow { label: string; nodes: number; resources: number; up: number; preview: number; edit: number; destroy: number; ok: boolean; failure?: string; }
+export interface RealRow {
+    label: string; nodes: number; resources: number; up: number; preview: number; edit: number; destroy: number; ok: boolean; failure?: string;
+    /** Cluster mode: seconds from the control plane's start until its API server was ready (its ready step says so). */
+    apiReady?: number;
+}
 
 const EDIT = (env: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: web-3}\nspec:\n  nodeName: node3\n  containers:\n    - name: nginx\n      image: nginx:1.27\n      env: [{name: BENCH, value: "${env}"}]\n`;
 
-/** `env`: more environment for every pulumi command (e.g. PULUMI_SKIP_CHECKPOINTS=true); `note` labels the rows. */
-export function benchRealCli(root: string, sizes: readonly number[], progress: (s: string) => void, env: Readonly<Record<string, string>> = {}, note = ""): RealRow[] {
+/**
+ * `env`: more environment for every pulumi command (e.g. PULUMI_SKIP_CHECKPOINTS=true); `note` labels the rows;
+ * `config`: more of the stack's config (e.g. podRuntime cluster).
+ */
+export function benchRealCli(root: string, sizes: readonly number[], progress: (s: string) => void, env: Readonly<Record<string, string>> = {}, note = "",
+    config: Readonly<Record<string, unknown>> = {}): RealRow[] {
     const rows: RealRow[] = [];
     const pods = fs.readdirSync(path.join(root, "pods")).map((f) => path.join(root, "pods", f));
     for (const n of sizes) {
@@ -17,12 +25,13 @@ export function benchRealCli(root: string, sizes: readonly number[], progress: (
         const row: RealRow = { label: `${n}${note}`, nodes: n, resources: 0, up: NaN, preview: NaN, edit: NaN, destroy: NaN, ok: false };
         try {
             stack.init(pods);
-            stack.setConfig({ nodeCount: n });
+            stack.setConfig({ nodeCount: n, ...config });
             progress(`bench: real CLI, ${n} nodes${note}: up...`);
             const up = stack.up();
             if (up.status !== 0) { throw new Error(`up failed:\n${up.output.slice(-2000)}`); }
             row.up = up.seconds;
             row.resources = changeSummary(up.output).created ?? 0;
+            row.apiReady = apiReadySeconds(stack);
             progress(" preview...");
             const preview = stack.preview(true);
             if (preview.status !== 0) { throw new Error(`preview --expect-no-changes failed:\n${preview.output.slice(-2000)}`); }
@@ -47,4 +56,14 @@ export function benchRealCli(root: string, sizes: readonly number[], progress: (
         rows.push(row);
     }
     return rows;
+}
+
+/** Cluster mode: what the control plane's ready step printed ("..., 9s after the control plane started"), from the state. */
+function apiReadySeconds(stack: RealStack): number | undefined {
+    const r = stack.run(["stack", "export"]);
+    if (r.status !== 0) { return undefined; }
+    const state = JSON.parse(r.output.slice(r.output.indexOf("{"))) as { deployment: { resources?: { urn: string; outputs?: { stdout?: string } }[] } };
+    const ready = state.deployment.resources?.find((x) => x.urn.endsWith("::control-plane-ready"));
+    const m = /, (\d+)s after the control plane started/.exec(ready?.outputs?.stdout ?? "");
+    return m ? Number(m[1]) : undefined;
 }

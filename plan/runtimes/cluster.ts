@@ -137,7 +137,9 @@ export interface JoiningNode { readonly name: string; readonly container: string
  */
 export function controlPlaneReadyCommand(cp: ControlPlanePlan): { create: string } {
     return {
-        create: execIn(cp.container, false, "sh", "-c", "for i in $(seq 100); do command -v podnet-control-plane >/dev/null && exec podnet-control-plane ready 120; sleep 0.1; done; " +
+        // The init writes each script whole, one after another: podnet-lib, which the script sources, comes after it.
+        create: execIn(cp.container, false, "sh", "-c",
+            "for i in $(seq 100); do command -v podnet-control-plane >/dev/null && [ -f /usr/local/bin/podnet-lib ] && exec podnet-control-plane ready 120; sleep 0.1; done; " +
             "echo \"$(hostname): the node init did not install the node scripts within 10s\" >&2; exit 1"),
     };
 }
