@@ -18,8 +18,11 @@ export function loadOutputs(file?: string, stack?: string): AnyLabOutputs {
             throw new CockpitError(`could not read the stack's outputs with 'pulumi stack output --json' (${String((e as Error).message).split("\n")[0]}); pass --outputs FILE`);
         }
     }
-    const out = JSON.parse(text) as AnyLabOutputs;
+    const out: AnyLabOutputs = JSON.parse(text) as AnyLabOutputs;
+    delete (out as { kubeconfig?: string }).kubeconfig;
     if (!Array.isArray(out.nodes) || !Array.isArray(out.pods)) { throw new CockpitError("these outputs are not a podnet-lab stack's (no nodes or pods)"); }
+    // The cockpit never needs the admin kubeconfig (a secret, in outputs written with --show-secrets): it is dropped
+    // here, so that no verb prints it and `serve` never sends it to a page.
     return out;
 }
 

@@ -1,7 +1,8 @@
-// Who built each pod (podRuntime, plan/runtimes), and in kubelet mode the address its sandbox has now. In docker mode
-// the lab's own steps built the pods, and their addresses are the stack outputs'. In kubelet mode kubelet and containerd
-// built them, and a new sandbox (after a node restart) gets a new address, as in Kubernetes: the stack output keeps the
-// one the pod had at creation, so the verbs that send packets read the live one from the nodes.
+// Who built each pod (podRuntime, plan/runtimes), and in kubelet and cluster modes the address its sandbox has now. In
+// docker mode the lab's own steps built the pods, and their addresses are the stack outputs'. In kubelet and cluster
+// modes kubelet and containerd built them, and a new sandbox (after a node restart) gets a new address, as in
+// Kubernetes: the stack output keeps the one the pod had at creation, so the verbs that send packets read the live one
+// from the nodes.
 import { assertNever } from "../plan/errors";
 import { contains, ipToNumber, parseCidr } from "../plan/ip";
 import { AnyLabOutputs } from "../plan/outputs";

@@ -68,7 +68,10 @@ export class ControlPlane extends pulumi.ComponentResource {
         const kubeconfig = new command.local.Command(`${name}-kubeconfig`, { ...kubeconfigCommand(plan), triggers },
             { parent: this, dependsOn: [this.ready], additionalSecretOutputs: ["stdout"], ...HOST_FILE });
         this.kubeconfig = pulumi.secret(kubeconfig.stdout);
-        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this });
+        // deleteUnreachable: a refresh that finds the cluster gone (the control plane container removed by hand) drops
+        // its objects from the state instead of failing, so `pulumi up --refresh` re-creates the control plane and
+        // then the pods (docs/healing.md); with SSA, the provider's create of an object that is still there is an upsert.
+        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig, deleteUnreachable: true }, { parent: this });
         this.registerOutputs({ container: this.container.name, server: plan.hostServer });
     }
 }

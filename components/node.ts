@@ -67,7 +67,7 @@ export class LabNode extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     /** The node's inner dockerd answers. */
     public readonly ready: command.local.Command;
-    /** Kubelet mode: the node's kubelet answers (absent in docker mode). */
+    /** The node's kubelet is up: kubelet mode, its /healthz answers; cluster mode, it joined and its Node is Ready (absent in docker mode). */
     public readonly kubelet?: command.local.Command;
     /** The step pods are wired after: the bridge set-up, or (docker0, no lab bridge) the readiness wait. */
     public readonly podNetworkReady: command.local.Command;
@@ -183,11 +183,11 @@ export class LabNode extends pulumi.ComponentResource {
             // It runs again when the node or any image changes.
             const refs = args.images.map((im) => im.ref);
             const step = new command.local.Command(`${name}-images`, {
-                ...(this.kubelet ? imagesImportCommand(node, refs) : imagesLoadCommand(node, refs)),
+                ...(runtime.kubeletOnNode ? imagesImportCommand(node, refs) : imagesLoadCommand(node, refs)),
                 triggers: [this.container.id, ...refs.map((r) => hostImages[r].imageId)],
             }, { parent: this, dependsOn: [this.kubelet ?? this.ready, ...refs.map((r) => hostImages[r])], ...readsNode(this.container) });
             refs.forEach((ref, i) => { images[ref] = { step, id: step.stdout.apply((out) => loadedImageId(out, i, ref)) }; });
-        } else if (!this.kubelet) {
+        } else if (!runtime.kubeletOnNode) {
             // Pulling (kubelet mode: kubelet pulls what its pods need through the CRI): one pull per image, so a pod starts as soon as its own images are in.
             for (const im of args.images) {
                 const step = new command.local.Command(`${name}-pull-${im.key}`, { ...imagePullCommand(node, im.ref), triggers },

@@ -43,7 +43,8 @@ interface Built {
  * A pod, built by its runtime (pod.runtime.kind). Docker mode: built as kubelet builds it, in the open, through the
  * node's own Docker: the pause container holding the network namespace, the CNI ADD (which hands out the pod IP),
  * then the app containers joined to the namespace. Kubelet mode: a static pod manifest on its node, which the node's
- * real kubelet builds the same way.
+ * real kubelet builds the same way. Cluster mode: a Pod object in the lab's API server, which the node's kubelet,
+ * registered there, builds the same way.
  */
 export class LabPod extends pulumi.ComponentResource {
     /** Docker mode: `docker run` of the pause container; prints the sandbox's container id. */

@@ -51,7 +51,7 @@ export const CHAINS = { forward: "PODNET-FORWARD", masquerade: "PODNET-MASQ" } a
 export const MASQUERADE_RULE = { table: "nat", chain: CHAINS.masquerade, spec: ["-j", "MASQUERADE"] } as const;
 
 /** The labels on every container of a pod, kubelet's: the lab's `docker run` sets them, and kubelet's CRI does. */
-export const POD_LABELS = { pod: "io.kubernetes.pod.name", container: "io.kubernetes.container.name" } as const;
+export const POD_LABELS = { pod: "io.kubernetes.pod.name", container: "io.kubernetes.container.name", namespace: "io.kubernetes.pod.namespace" } as const;
 /** The container name label's value on a pod's sandbox (pause) container. */
 export const SANDBOX_CONTAINER = "POD";
 /** The labels of one container of a pod (container: SANDBOX_CONTAINER for the sandbox). */

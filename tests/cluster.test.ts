@@ -5,7 +5,7 @@ import { before, describe, it } from "node:test";
 import { planLab } from "../plan/plan";
 import { parseLabConfig } from "../plan/config";
 import { parsePodManifests } from "../plan/pods";
-import { API_PORT, clusterPodObject, CONTROL_PLANE_STEPS, joinCommand, kubeconfigCommand } from "../plan/runtimes/cluster";
+import { API_PORT, clusterPodObject, joinCommand, kubeconfigCommand } from "../plan/runtimes/cluster";
 import { DEV_CONFIG, Run, runProgram } from "./harness";
 
 const T = {
@@ -61,6 +61,7 @@ describe("cluster mode: the control plane", () => {
         // A secret input (the SDK wraps it), holding the kubeconfig the control plane made.
         assert.deepEqual(cluster[0].inputs.kubeconfig, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: run.outputs.kubeconfig });
         assert.equal(cluster[0].inputs.context, undefined);
+        assert.equal(cluster[0].inputs.deleteUnreachable, "true", "(providers get their config as strings) a refresh with the control plane gone drops its objects instead of failing");
         assert.equal(cluster[0].inputs.cluster, undefined);
         for (const p of run.mocks.ofType(T.pod).filter((x) => /-pod$/.test(x.name))) {
             assert.match(p.provider ?? "", /control-plane-provider/, `${p.name} is applied through the control plane's provider`);
@@ -73,7 +74,6 @@ describe("cluster mode: the control plane", () => {
         }
         assert.deepEqual(run.ancestors("node2-join"), ["node2", "lab"]);
         assert.deepEqual(run.ancestors("web-2-pod"), ["web-2", "node2", "lab"]);
-        assert.equal(CONTROL_PLANE_STEPS[0].step, "pki");
     });
 });
 
@@ -137,7 +137,13 @@ describe("cluster mode: the pods are Pod objects", () => {
         assert.deepEqual(clusterPodObject(spec, "node2", ["my/web:1"], false), {
             apiVersion: "v1", kind: "Pod",
             metadata: { name: "x", namespace: "default", labels: { "podnet-lab/runtime": "cluster" } },
-            spec: { nodeName: "node2", terminationGracePeriodSeconds: 1, containers: [{ name: "web", image: "my/web:1" }] },
+            spec: {
+                nodeName: "node2", terminationGracePeriodSeconds: 1, containers: [{ name: "web", image: "my/web:1" }],
+                tolerations: [
+                    { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
+                    { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+                ],
+            },
         });
     });
 });

@@ -18,6 +18,7 @@ import {
 } from "../plan/commands";
 import { containerdImageName, kubeletPodName, STATIC_POD_DIR } from "../plan/runtimes/kubelet";
 import { loadLab, projectRoot, readNodeScripts } from "../plan/load";
+import { API_PORT } from "../plan/runtimes/cluster";
 import * as C from "../plan/node-contract";
 import { LabPlan, NodePlan, PodPlan } from "../plan/plan";
 import { Call, changes, FakeNode, line } from "./fake-node";
@@ -64,7 +65,7 @@ after(() => {
 describe("node contract: the names both sides declare", () => {
     it("podnet-lib's paths, chains and labels are plan/node-contract.ts's (sourced with an empty PODNET_ROOT, as on a node)", () => {
         const names = ["STATE", "CONF_DIR", "CONFLIST", "BIN_DIR", "CNI_STATE", "IPAM_DIR", "CACHE_DIR", "CNI_LOG", "MANIFESTS",
-            "FORWARD_CHAIN", "MASQ_CHAIN", "POD_LABEL", "CONTAINER_LABEL", "SANDBOX_CONTAINER"];
+            "FORWARD_CHAIN", "MASQ_CHAIN", "POD_LABEL", "CONTAINER_LABEL", "NAMESPACE_LABEL", "SANDBOX_CONTAINER", "API_PORT"];
         const lib = path.join(projectRoot(), "node", "bin", "podnet-lib");
         const f = new FakeNode();
         try {
@@ -73,7 +74,8 @@ describe("node contract: the names both sides declare", () => {
                 STATE: C.NODE_STATE_DIR, CONF_DIR: C.CNI_CONF_DIR, CONFLIST: C.CNI_CONFLIST, BIN_DIR: C.CNI_BIN_DIR, CNI_STATE: C.CNI_DIR,
                 IPAM_DIR: C.IPAM_DATA_DIR, CACHE_DIR: C.CNI_CACHE_DIR, CNI_LOG: C.CNI_LOG, MANIFESTS: STATIC_POD_DIR,
                 FORWARD_CHAIN: C.CHAINS.forward, MASQ_CHAIN: C.CHAINS.masquerade,
-                POD_LABEL: C.POD_LABELS.pod, CONTAINER_LABEL: C.POD_LABELS.container, SANDBOX_CONTAINER: C.SANDBOX_CONTAINER,
+                POD_LABEL: C.POD_LABELS.pod, CONTAINER_LABEL: C.POD_LABELS.container, NAMESPACE_LABEL: C.POD_LABELS.namespace,
+                SANDBOX_CONTAINER: C.SANDBOX_CONTAINER, API_PORT: String(API_PORT),
             });
         } finally { f.remove(); }
         // CNI's state is on the node's CNI volume, so a pod keeps its address across node restarts.
@@ -546,7 +548,8 @@ describe("podnet-kubelet, as kubeletReadyCommand, imagesImportCommand and static
 esac`);
         assert.equal(f.ok(inNode(n, C.kubeletArgv.containers(pod.name, n.name))), `${C.SANDBOX_CONTAINER} ${cid} 7777\nnginx ${APP} 8888\n`);
         const ls = onNode(f.take(), n).find((c) => c.tool === "ctr" && c.args.includes("ls") && c.args.includes("-q"))!;
-        assert.equal(ls.args.at(-1), `labels."${C.POD_LABELS.pod}"==${kubeletPodName(pod.name, n.name)}`);
+        assert.equal(ls.args.at(-1), `labels."${C.POD_LABELS.pod}"==${kubeletPodName(pod.name, n.name)},labels."${C.POD_LABELS.namespace}"==default`,
+            "the lab's pods only: a pod of the same name in another namespace is not one of them");
     });
 
     it("the node agent (kubelet mode) names the namespace of each static pod's new sandbox, and removes a gone pod's name", async () => {

@@ -97,6 +97,12 @@ export function clusterPodObject(spec: PodSpec, node: string, runImages: readonl
         spec: {
             ...pod.spec,
             terminationGracePeriodSeconds: CLUSTER_POD_GRACE_SECONDS,
+            // A lab node stopped for a while (a break-and-fix exercise, a laptop asleep) keeps its pods: without these,
+            // Kubernetes evicts a pod 5 minutes after its node went NotReady or Unreachable, and a bare Pod never comes back.
+            tolerations: [
+                { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
+                { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+            ],
             containers: pod.spec.containers.map((c, i) => ({
                 ...c, image: runImages[i] ?? c.image, ...(preloaded ? { imagePullPolicy: "IfNotPresent" } : {}),
             })),

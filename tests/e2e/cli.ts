@@ -74,7 +74,8 @@ async function up(): Promise<number> {
         }
         await engine.idle();
         if (failure) { throw failure; }
-        fs.writeFileSync(OUTPUTS, JSON.stringify(outputs, null, 2) + "\n");
+        // Mode 0600: in cluster mode the outputs hold the admin kubeconfig (a secret output).
+        fs.writeFileSync(OUTPUTS, JSON.stringify(outputs, null, 2) + "\n", { mode: 0o600 });
         log(String(outputs.diagram));
         log(`e2e:up: ${engine.created.length} resources created in ${((Date.now() - started) / 1000).toFixed(1)}s; outputs in ${path.relative(root, OUTPUTS)}`);
         return 0;

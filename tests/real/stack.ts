@@ -145,7 +145,8 @@ export class RealStack {
     outputs(): LabOutputs {
         const r = this.run(["stack", "output", "--json", "--show-secrets"]);
         if (r.status !== 0) { throw new Error(`pulumi stack output failed:\n${r.output}`); }
-        fs.writeFileSync(this.outputsFile, r.output.slice(r.output.indexOf("{")));
+        // Mode 0600: with --show-secrets, cluster mode's outputs hold the admin kubeconfig.
+        fs.writeFileSync(this.outputsFile, r.output.slice(r.output.indexOf("{")), { mode: 0o600 });
         return JSON.parse(fs.readFileSync(this.outputsFile, "utf8")) as LabOutputs;
     }
 
