@@ -620,3 +620,59 @@ describe("the node scripts' lock", () => {
         assert.match(run.stderr, /PODNET_RUN_BY is 'agnet'/);
     });
 });
+
+describe("cluster mode's node side: the control plane's PKI and a node's join, safe to replay", () => {
+    let f: FakeNode;
+    before(() => { f = new FakeNode(); });
+    after(() => f.remove());
+    const CP = { PODNET_ADVERTISE_IP: "192.168.1.10", PODNET_SERVICE_CIDR: "10.96.0.0/12", PODNET_POD_RUNTIME: "docker" };
+    const NODE = { PODNET_POD_RUNTIME: "cluster" };
+    const pki = ["ca", "kube-apiserver", "apiserver-kubelet-client", "admin", "controller-manager", "scheduler"];
+    const snapshot = () => Object.fromEntries([...pki.flatMap((n) => [`${n}.crt`, `${n}.key`]), "sa.key", "sa.pub"]
+        .map((n) => [n, f.read(`/etc/kubernetes/pki/${n}`)]));
+    const subject = (file: string, ...more: string[]) => f.ok(`openssl x509 -in ${shq(f.at(file))} -noout -nameopt compat ${more.join(" ")}`).trim();
+
+    it("pki: one lab CA and an identity per component, the API server's certificate naming its addresses; made once (a replay changes nothing)", () => {
+        f.ok("podnet-control-plane pki", "", CP);
+        const first = snapshot();
+        assert.equal(subject("/etc/kubernetes/pki/ca.crt", "-subject"), "subject=/CN=podnet-lab-ca");
+        assert.equal(subject("/etc/kubernetes/pki/admin.crt", "-subject", "-issuer"), "subject=/O=system:masters/CN=admin\nissuer=/CN=podnet-lab-ca");
+        const sans = subject("/etc/kubernetes/pki/kube-apiserver.crt", "-ext", "subjectAltName");
+        for (const san of ["IP Address:127.0.0.1", "IP Address:192.168.1.10", "IP Address:10.96.0.1", "DNS:kubernetes.default.svc.cluster.local", "DNS:localhost"]) {
+            assert.ok(sans.includes(san), `${san} in ${sans}`);
+        }
+        assert.match(f.read("/etc/kubernetes/admin.conf"), /server: https:\/\/127\.0\.0\.1:6443/);
+        assert.equal(fs.statSync(f.at("/etc/kubernetes/pki/ca.key")).mode & 0o777, 0o600);
+        f.ok("podnet-control-plane pki", "", CP);
+        assert.deepEqual(snapshot(), first, "a second run keeps every key and certificate");
+        f.take();
+    });
+
+    it("a node's request is signed only for its own name; its Node is declared with its subnet; its key stays on the node, made once", () => {
+        const csr = f.ok("podnet-kubelet csr node1", "", NODE);
+        const key = f.read("/var/lib/kubelet/pki/kubelet-client.key");
+        assert.match(f.ok("podnet-kubelet csr node1", "", NODE), /^-----BEGIN CERTIFICATE REQUEST-----/, "a replay asks again");
+        assert.equal(f.read("/var/lib/kubelet/pki/kubelet-client.key"), key, "the key is made once");
+        f.take();
+
+        const refused = f.run("podnet-control-plane sign node2 10.244.2.0/24", csr, CP);
+        assert.equal(refused.status, 1);
+        assert.match(refused.stderr, /node2's request names 'subject=\/O=system:nodes\/CN=system:node:node1', not O=system:nodes, CN=system:node:node2/);
+        assert.deepEqual(f.take().filter((c) => c.tool === "kubectl"), [], "nothing declared for a refused request");
+
+        const signed = f.ok("podnet-control-plane sign node1 10.244.1.0/24", csr, CP);
+        assert.equal((signed.match(/BEGIN CERTIFICATE/g) ?? []).length, 2, "the node's certificate, then the CA's");
+        const kubectl = f.take().filter((c) => c.tool === "kubectl").map((c) => c.args.filter((a) => !a.startsWith("--kubeconfig") && !a.endsWith("admin.conf")).join(" "));
+        assert.deepEqual(kubectl, ["get node node1 -o jsonpath={.spec.podCIDR}", "apply -f -"], "the Node declared before kubelet registers");
+
+        const joined = f.ok("podnet-kubelet join node1 192.168.1.11 https://192.168.1.10:6443", signed, NODE);
+        assert.match(joined, /^node1: kubelet joins https:\/\/192\.168\.1\.10:6443 as system:node:node1 \(certificate [0-9A-F]+, signed by the lab CA\)\n$/);
+        assert.equal(subject("/var/lib/kubelet/pki/kubelet-client.crt", "-subject", "-issuer"), "subject=/O=system:nodes/CN=system:node:node1\nissuer=/CN=podnet-lab-ca");
+        f.ok(`openssl verify -CAfile ${shq(f.at("/var/lib/kubelet/pki/ca.crt"))} ${shq(f.at("/var/lib/kubelet/pki/kubelet-client.crt"))}`);
+        assert.match(f.read("/var/lib/kubelet/kubeconfig"), /server: https:\/\/192\.168\.1\.10:6443[\s\S]*client-key: .*\/var\/lib\/kubelet\/pki\/kubelet-client\.key/);
+        assert.deepEqual(f.take().filter((c) => c.tool === "pkill").map((c) => c.args.join(" ")), ["-x kubelet"], "kubelet starts again with its new identity");
+        f.ok("podnet-kubelet join node1 192.168.1.11 https://192.168.1.10:6443", signed, NODE);
+        assert.deepEqual(f.take().filter((c) => c.tool === "pkill"), [], "the same join again: kubelet is left alone");
+        assert.equal(f.run("podnet-kubelet join node1 192.168.1.11 https://192.168.1.10:6443", "", NODE).status, 1, "no certificate on stdin: refused");
+    });
+});
