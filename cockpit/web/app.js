@@ -91,7 +91,10 @@ function draw() {
       el("rect", { x: x + 10, y: py, width: W - 20, height: 28, rx: 5, class: "pod-box" }, pg);
       el("text", { x: x + 18, y: py + 18, class: "pod-name" }, pg, `pod ${p.name}`);
       const ip = ipLabel(p, l);
-      el("text", { x: x + 18 + (p.name.length + 5) * CH, y: py + 18, class: `ip${ip.cls}`, "data-ip": p.name }, pg, ip.text);
+      const ig = el("g", { "data-el": `ip:${p.name}` }, pg);
+      el("text", { x: x + 18 + (p.name.length + 5) * CH, y: py + 18, class: `ip${ip.cls}`, "data-ip": p.name }, ig, ip.text);
+      // Where each address comes from: the pod's eth0 now, the stack output, and (cluster mode) the API server's status.podIP.
+      el("title", {}, ig, l ? `eth0 ${l.liveIp || "no IP"} · stack output ${p.ip}${l.apiIp !== undefined ? ` · API server ${l.apiIp || "no IP"}` : ""}` : `stack output ${p.ip}`);
       const vg = el("g", { "data-el": `veth:${p.name}` }, g);
       const vt = vethLine(p);
       const vx = x + W - 20 - vt.length * CH;

@@ -169,6 +169,9 @@ describe("podnet serve in the browser, on the e2e lab", () => {
             // Who built it: a tag on the pod, its sentence as the tooltip (from status).
             const tag = await page.$eval(`[data-el="runtime:${p.name}"]`, (e) => [e.querySelector("text")?.textContent, e.querySelector("title")?.textContent]);
             assert.deepEqual(tag, [out.podRuntime, RUNTIMES[out.podRuntime].builtBy(p)]);
+            // Each address's source, on the IP; in cluster mode the API server's too, which the status read from it.
+            const ipTitle = await page.$eval(`[data-el="ip:${p.name}"] > title`, (e) => e.textContent ?? "");
+            assert.equal(ipTitle, `eth0 ${p.ip} · stack output ${p.ip}${out.podRuntime === "cluster" ? ` · API server ${p.ip}` : ""}`);
         }
         assert.deepEqual(await podRowsMisfit(page), []);
         assert.ok(await page.$('[data-el="outside"]'), "the outside host is drawn");
