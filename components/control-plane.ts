@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { API_PORT, CONTROL_PLANE_ENV, CONTROL_PLANE_VOLUMES, ControlPlanePlan, controlPlaneReadyCommand, kubeconfigCommand } from "../plan/runtimes/cluster";
+import { API_PORT, CONTROL_PLANE_ENV, CONTROL_PLANE_ROLE, CONTROL_PLANE_VOLUMES, ControlPlanePlan, controlPlaneReadyCommand, kubeconfigCommand } from "../plan/runtimes/cluster";
 import { NodeInitUpload } from "../plan/load";
 import { HOST_FILE, nodeContainer, readsNode } from "./lifecycle";
 
@@ -52,7 +52,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             ports: [{ internal: API_PORT, external: plan.hostPort, ip: "127.0.0.1" }],
             // etcd's data and the PKI: kept across restarts of the container, removed with it.
             volumes: [{ containerPath: CONTROL_PLANE_VOLUMES.etcd }, { containerPath: CONTROL_PLANE_VOLUMES.kubernetes }],
-            envs: [`${CONTROL_PLANE_ENV.role}=control-plane`, `${CONTROL_PLANE_ENV.advertiseIp}=${plan.lanIp}`, `${CONTROL_PLANE_ENV.serviceCidr}=${plan.serviceCidr}`],
+            envs: [`${CONTROL_PLANE_ENV.role}=${CONTROL_PLANE_ROLE}`, `${CONTROL_PLANE_ENV.advertiseIp}=${plan.lanIp}`, `${CONTROL_PLANE_ENV.serviceCidr}=${plan.serviceCidr}`],
             // The components are children of one shell each (restarted if they exit): an init reaps what they leave.
             init: true,
             uploads: [{ file: args.init.file, source: args.init.source, sourceHash: args.init.sourceHash, executable: true }],

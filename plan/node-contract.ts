@@ -68,6 +68,7 @@ export const NODE_SCRIPTS = {
     vxlan: "podnet-vxlan",
     cni: "podnet-cni",
     kubelet: "podnet-kubelet",
+    controlPlane: "podnet-control-plane",
     agent: "podnet-node-agent",
     entrypoint: "podnet-node-entrypoint",
 } as const;
@@ -135,6 +136,30 @@ export const kubeletArgv = {
     exec: (pod: string, node: string, container: string, cmd: readonly string[]) => [NODE_SCRIPTS.kubelet, "exec", pod, node, container, ...cmd],
     logs: (pod: string, node: string, container: string) => [NODE_SCRIPTS.kubelet, "logs", pod, node, container],
 };
+
+/** Cluster mode, a node's side of its join: `podnet-kubelet csr|join ...`. */
+export const joinArgv = {
+    /** Makes the kubelet's key once; prints its certificate request (CN=system:node:NODE, O=system:nodes). */
+    csr: (node: string) => [NODE_SCRIPTS.kubelet, "csr", node],
+    /** stdin: the signed certificate, then the CA's; writes the kubelet's kubeconfig for SERVER. */
+    join: (node: string, nodeIp: string, server: string) => [NODE_SCRIPTS.kubelet, "join", node, nodeIp, server],
+};
+
+/** Cluster mode: `podnet-control-plane VERB ...`, in the control plane container. */
+export const controlPlaneArgv = {
+    ready: (seconds: number) => [NODE_SCRIPTS.controlPlane, "ready", String(seconds)],
+    kubeconfig: (server: string) => [NODE_SCRIPTS.controlPlane, "kubeconfig", server],
+    /** stdin: NODE's certificate request; declares its Node with POD_CIDR, prints the signed certificate and the CA's. */
+    sign: (node: string, podCidr: string) => [NODE_SCRIPTS.controlPlane, "sign", node, podCidr],
+    waitNode: (node: string, seconds: number) => [NODE_SCRIPTS.controlPlane, "wait-node", node, String(seconds)],
+    nodeDel: (node: string) => [NODE_SCRIPTS.controlPlane, "node-del", node],
+};
+/** Cluster mode: the control plane container's environment, which podnet-control-plane and the entrypoint read. */
+export const CONTROL_PLANE_ENV = { role: "PODNET_ROLE", advertiseIp: "PODNET_ADVERTISE_IP", serviceCidr: "PODNET_SERVICE_CIDR" } as const;
+/** The role that makes a container of the node image the control plane (the entrypoint runs podnet-control-plane). */
+export const CONTROL_PLANE_ROLE = "control-plane";
+/** Cluster mode: the control plane's anonymous volumes, etcd's data and /etc/kubernetes (the PKI, the components' kubeconfigs). */
+export const CONTROL_PLANE_VOLUMES = { etcd: "/var/lib/etcd", kubernetes: "/etc/kubernetes" } as const;
 
 /** `podnet-node-agent VERB ...`. */
 export const agentArgv = {

@@ -633,7 +633,7 @@ describe("cluster mode's node side: the control plane's PKI and a node's join, s
     const subject = (file: string, ...more: string[]) => f.ok(`openssl x509 -in ${shq(f.at(file))} -noout -nameopt compat ${more.join(" ")}`).trim();
 
     it("pki: one lab CA and an identity per component, the API server's certificate naming its addresses; made once (a replay changes nothing)", () => {
-        f.ok("podnet-control-plane pki", "", CP);
+        f.ok("podnet-control-plane pki", "", CP);   // (what `run` does first; no Command runs it on its own)
         const first = snapshot();
         assert.equal(subject("/etc/kubernetes/pki/ca.crt", "-subject"), "subject=/CN=podnet-lab-ca");
         assert.equal(subject("/etc/kubernetes/pki/admin.crt", "-subject", "-issuer"), "subject=/O=system:masters/CN=admin\nissuer=/CN=podnet-lab-ca");
@@ -649,30 +649,41 @@ describe("cluster mode's node side: the control plane's PKI and a node's join, s
     });
 
     it("a node's request is signed only for its own name; its Node is declared with its subnet; its key stays on the node, made once", () => {
-        const csr = f.ok("podnet-kubelet csr node1", "", NODE);
+        const words = (argv: readonly string[]) => argv.map(shq).join(" ");
+        const csr = f.ok(words(C.joinArgv.csr("node1")), "", NODE);
         const key = f.read("/var/lib/kubelet/pki/kubelet-client.key");
-        assert.match(f.ok("podnet-kubelet csr node1", "", NODE), /^-----BEGIN CERTIFICATE REQUEST-----/, "a replay asks again");
+        assert.match(f.ok(words(C.joinArgv.csr("node1")), "", NODE), /^-----BEGIN CERTIFICATE REQUEST-----/, "a replay asks again");
         assert.equal(f.read("/var/lib/kubelet/pki/kubelet-client.key"), key, "the key is made once");
         f.take();
 
-        const refused = f.run("podnet-control-plane sign node2 10.244.2.0/24", csr, CP);
+        const refused = f.run(words(C.controlPlaneArgv.sign("node2", "10.244.2.0/24")), csr, CP);
         assert.equal(refused.status, 1);
         assert.match(refused.stderr, /node2's request names 'subject=\/O=system:nodes\/CN=system:node:node1', not O=system:nodes, CN=system:node:node2/);
         assert.deepEqual(f.take().filter((c) => c.tool === "kubectl"), [], "nothing declared for a refused request");
 
-        const signed = f.ok("podnet-control-plane sign node1 10.244.1.0/24", csr, CP);
+        const signed = f.ok(words(C.controlPlaneArgv.sign("node1", "10.244.1.0/24")), csr, CP);
         assert.equal((signed.match(/BEGIN CERTIFICATE/g) ?? []).length, 2, "the node's certificate, then the CA's");
         const kubectl = f.take().filter((c) => c.tool === "kubectl").map((c) => c.args.filter((a) => !a.startsWith("--kubeconfig") && !a.endsWith("admin.conf")).join(" "));
         assert.deepEqual(kubectl, ["get node node1 -o jsonpath={.spec.podCIDR}", "apply -f -"], "the Node declared before kubelet registers");
 
-        const joined = f.ok("podnet-kubelet join node1 192.168.1.11 https://192.168.1.10:6443", signed, NODE);
+        const join = words(C.joinArgv.join("node1", "192.168.1.11", "https://192.168.1.10:6443"));
+        const joined = f.ok(join, signed, NODE);
         assert.match(joined, /^node1: kubelet joins https:\/\/192\.168\.1\.10:6443 as system:node:node1 \(certificate [0-9A-F]+, signed by the lab CA\)\n$/);
         assert.equal(subject("/var/lib/kubelet/pki/kubelet-client.crt", "-subject", "-issuer"), "subject=/O=system:nodes/CN=system:node:node1\nissuer=/CN=podnet-lab-ca");
         f.ok(`openssl verify -CAfile ${shq(f.at("/var/lib/kubelet/pki/ca.crt"))} ${shq(f.at("/var/lib/kubelet/pki/kubelet-client.crt"))}`);
         assert.match(f.read("/var/lib/kubelet/kubeconfig"), /server: https:\/\/192\.168\.1\.10:6443[\s\S]*client-key: .*\/var\/lib\/kubelet\/pki\/kubelet-client\.key/);
         assert.deepEqual(f.take().filter((c) => c.tool === "pkill").map((c) => c.args.join(" ")), ["-x kubelet"], "kubelet starts again with its new identity");
-        f.ok("podnet-kubelet join node1 192.168.1.11 https://192.168.1.10:6443", signed, NODE);
+        f.ok(join, signed, NODE);
         assert.deepEqual(f.take().filter((c) => c.tool === "pkill"), [], "the same join again: kubelet is left alone");
-        assert.equal(f.run("podnet-kubelet join node1 192.168.1.11 https://192.168.1.10:6443", "", NODE).status, 1, "no certificate on stdin: refused");
+        assert.equal(f.run(join, "", NODE).status, 1, "no certificate on stdin: refused");
+    });
+
+    it("the names both sides use: the control plane's environment, role and volumes, as the scripts read them", () => {
+        const script = (name: string) => fs.readFileSync(path.join(projectRoot(), "node", "bin", name), "utf8");
+        const cp = script(C.NODE_SCRIPTS.controlPlane);
+        for (const env of [C.CONTROL_PLANE_ENV.advertiseIp, C.CONTROL_PLANE_ENV.serviceCidr]) { assert.ok(cp.includes(`\${${env}`), `podnet-control-plane reads ${env}`); }
+        assert.ok(cp.includes(`ETCD_DATA=$PODNET_ROOT${C.CONTROL_PLANE_VOLUMES.etcd}\n`), "etcd's data on its volume");
+        assert.ok(cp.includes(`KUBE_DIR=$PODNET_ROOT${C.CONTROL_PLANE_VOLUMES.kubernetes}\n`), "the PKI on its volume");
+        assert.ok(script(C.NODE_SCRIPTS.entrypoint).includes(`if [ "\${${C.CONTROL_PLANE_ENV.role}:-node}" = ${C.CONTROL_PLANE_ROLE} ]; then exec ${C.NODE_SCRIPTS.controlPlane} run; fi`));
     });
 });

@@ -2,6 +2,7 @@
 // kube-controller-manager, kube-scheduler), every node's kubelet registered with it under its own identity, and the
 // pods as Pod objects the @pulumi/kubernetes provider applies with spec.nodeName from the lab's placement.
 // Plain values only: names, addresses, the Pod objects, the control plane's steps in order.
+import { controlPlaneArgv, joinArgv, NODE_BIN_DIR, NODE_SCRIPTS } from "../node-contract";
 import { shq } from "../shell";
 import { PodSpec, toKubernetesPod } from "../pods";
 import { NODE_IMAGE_NAME } from "./docker";
@@ -32,10 +33,7 @@ export const CONTROL_PLANE_STEPS = [
     { step: "join (per node)", what: "the node makes its key, the control plane signs its request (CN=system:node:<node>, O=system:nodes) and declares its Node with spec.podCIDR = the node's lab subnet; kubelet registers; the node is Ready" },
 ] as const;
 
-/** The control plane container's environment, which podnet-control-plane reads (node/bin/podnet-lib's names). */
-export const CONTROL_PLANE_ENV = { role: "PODNET_ROLE", advertiseIp: "PODNET_ADVERTISE_IP", serviceCidr: "PODNET_SERVICE_CIDR" } as const;
-/** The control plane's anonymous volumes: etcd's data, and /etc/kubernetes (the PKI and the components' kubeconfigs). */
-export const CONTROL_PLANE_VOLUMES = { etcd: "/var/lib/etcd", kubernetes: "/etc/kubernetes" } as const;
+export { CONTROL_PLANE_ENV, CONTROL_PLANE_ROLE, CONTROL_PLANE_VOLUMES } from "../node-contract";
 
 export interface ControlPlanePlan {
     /** control-plane (also its hostname). */
@@ -145,7 +143,7 @@ export function controlPlaneReadyCommand(cp: ControlPlanePlan): { create: string
     return {
         // The init writes each script whole, one after another: podnet-lib, which the script sources, comes after it.
         create: execIn(cp.container, false, "sh", "-c",
-            "for i in $(seq 100); do command -v podnet-control-plane >/dev/null && [ -f /usr/local/bin/podnet-lib ] && exec podnet-control-plane ready 120; sleep 0.1; done; " +
+            `for i in $(seq 100); do command -v ${NODE_SCRIPTS.controlPlane} >/dev/null && [ -f ${NODE_BIN_DIR}/podnet-lib ] && exec ${words(controlPlaneArgv.ready(120))}; sleep 0.1; done; ` +
             "echo \"$(hostname): the node init did not install the node scripts within 10s\" >&2; exit 1"),
     };
 }
@@ -158,7 +156,7 @@ export function controlPlaneReadyCommand(cp: ControlPlanePlan): { create: string
 export function kubeconfigCommand(cp: ControlPlanePlan): { create: string; delete: string } {
     const file = shq(cp.kubeconfigFile);
     return {
-        create: `mkdir -p ${shq(cp.kubeconfigFile.replace(/\/[^/]*$/, ""))} && (umask 077 && ${execIn(cp.container, false, "podnet-control-plane", "kubeconfig", cp.hostServer)} > ${file}.new) && mv -f ${file}.new ${file} && cat ${file}`,
+        create: `mkdir -p ${shq(cp.kubeconfigFile.replace(/\/[^/]*$/, ""))} && (umask 077 && ${execIn(cp.container, false, ...controlPlaneArgv.kubeconfig(cp.hostServer))} > ${file}.new) && mv -f ${file}.new ${file} && cat ${file}`,
         delete: `rm -f ${file}`,
     };
 }
@@ -172,10 +170,10 @@ export function kubeconfigCommand(cp: ControlPlanePlan): { create: string; delet
 export function joinCommand(node: JoiningNode, cp: ControlPlanePlan): { create: string; delete: string } {
     return {
         create: [
-            execIn(node.container, false, "podnet-kubelet", "csr", node.name),
-            execIn(cp.container, true, "podnet-control-plane", "sign", node.name, node.podCidr),
-            execIn(node.container, true, "podnet-kubelet", "join", node.name, node.lanIp, cp.server),
-        ].join(" | ") + ` && ${execIn(cp.container, false, "podnet-control-plane", "wait-node", node.name, "120")}`,
-        delete: whileRunning(cp.container, execIn(cp.container, false, "podnet-control-plane", "node-del", node.name)),
+            execIn(node.container, false, ...joinArgv.csr(node.name)),
+            execIn(cp.container, true, ...controlPlaneArgv.sign(node.name, node.podCidr)),
+            execIn(node.container, true, ...joinArgv.join(node.name, node.lanIp, cp.server)),
+        ].join(" | ") + ` && ${execIn(cp.container, false, ...controlPlaneArgv.waitNode(node.name, 120))}`,
+        delete: whileRunning(cp.container, execIn(cp.container, false, ...controlPlaneArgv.nodeDel(node.name))),
     };
 }
