@@ -6,7 +6,8 @@ import { instanceCommand, lanCommand } from "../plan/commands";
 import { NodeInitUpload } from "../plan/load";
 import { labDiagram, LabOutputs, labOutputs } from "../plan/outputs";
 import { INSTANCE_ENV, LABEL_INSTANCE, LabPlan } from "../plan/plan";
-import { INSTANCE, LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
+import { INSTANCE, joinsCluster, LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
+import { nodesCommand } from "../plan/runtimes/cluster";
 import { ControlPlane } from "./control-plane";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
@@ -95,6 +96,12 @@ export class PodnetLab extends pulumi.ComponentResource {
             runtime: { kind: plan.podRuntime, sandboxImage: plan.pauseImage.ref },
             controlPlane,
         }, { parent: this }));
+
+        // Cluster mode: the API server's Nodes are the lab's (a node that left the lab is taken out), once every node joined.
+        if (controlPlane) {
+            new command.local.Command("control-plane-nodes", { ...nodesCommand(controlPlane.plan, plan.nodes.map((n) => n.name)), triggers: [controlPlane.container.id] },
+                { parent: controlPlane, dependsOn: nodes.flatMap((n) => (n.kubelet ? [n.kubelet] : [])), ...joinsCluster(controlPlane.container) });
+        }
 
         const pods = plan.pods.map((p) => {
             const i = plan.nodes.findIndex((n) => n.name === p.node);

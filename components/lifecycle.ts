@@ -100,12 +100,12 @@ export const RENDERED_MANIFEST: pulumi.CustomResourceOptions = { deleteBeforeRep
 export const HOST_FILE: pulumi.CustomResourceOptions = { deleteBeforeReplace: true, replaceOnChanges: ["*"] };
 
 /**
- * Cluster mode: a node's join (its kubelet's identity, its Node object in the API server). Replaced delete-first (the
- * Node has the node's name); deleted with the control plane (whose API goes with it), but not with the node: a node
- * that leaves the lab takes its Node object out of the API server.
+ * Cluster mode: a node's join (its kubelet's identity, its Node object declared), and the control plane's list of the
+ * lab's Nodes: nothing to undo, so a replacement is a fresh run (a new node or a new control plane joins again; a
+ * new list of nodes deletes the Nodes not in it); they go with the control plane.
  */
 export function joinsCluster(controlPlane: pulumi.Resource): pulumi.CustomResourceOptions {
-    return { deletedWith: controlPlane, deleteBeforeReplace: true, replaceOnChanges: ["*"] };
+    return { deletedWith: controlPlane, replaceOnChanges: ["*"] };
 }
 
 /**

@@ -152,7 +152,8 @@ export const controlPlaneArgv = {
     /** stdin: NODE's certificate request; declares its Node with POD_CIDR, prints the signed certificate and the CA's. */
     sign: (node: string, podCidr: string) => [NODE_SCRIPTS.controlPlane, "sign", node, podCidr],
     waitNode: (node: string, seconds: number) => [NODE_SCRIPTS.controlPlane, "wait-node", node, String(seconds)],
-    nodeDel: (node: string) => [NODE_SCRIPTS.controlPlane, "node-del", node],
+    /** The API server's Nodes are NODES: any other is deleted. */
+    nodes: (nodes: readonly string[]) => [NODE_SCRIPTS.controlPlane, "nodes", ...nodes],
 };
 /** Cluster mode: the control plane container's environment, which podnet-control-plane and the entrypoint read. */
 export const CONTROL_PLANE_ENV = { role: "PODNET_ROLE", advertiseIp: "PODNET_ADVERTISE_IP", serviceCidr: "PODNET_SERVICE_CIDR" } as const;

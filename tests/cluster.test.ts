@@ -82,15 +82,23 @@ describe("cluster mode: the nodes join", () => {
         const plan = planOf();
         for (const n of plan.nodes) {
             const j = run.mocks.named(`${n.name}-join`).inputs;
-            assert.deepEqual({ create: j.create, delete: j.delete }, joinCommand(n, plan.controlPlane!));
+            assert.deepEqual({ create: j.create }, joinCommand(n, plan.controlPlane!));
             assert.equal(j.create, `docker exec podnet-dev-${n.name} podnet-kubelet csr ${n.name} | docker exec -i podnet-dev-control-plane podnet-control-plane sign ${n.name} ${n.podCidr} | `
                 + `docker exec -i podnet-dev-${n.name} podnet-kubelet join ${n.name} ${n.lanIp} https://192.168.1.10:6443 && docker exec podnet-dev-control-plane podnet-control-plane wait-node ${n.name} 120`);
-            assert.match(j.delete, /podnet-control-plane node-del /);
+            assert.equal(j.delete, undefined, "a node re-created joins again under the same Node: its pods are never left to garbage collection");
             assert.deepEqual(j.triggers, [`${n.name}-container-id`, "control-plane-container-id"], "a new node or a new control plane joins again");
-            assert.deepEqual(opts(`${n.name}-join`), { deleteBeforeReplace: true, replaceOnChanges: ["*"], deletedWith: "control-plane-container", ...NONE },
-                "a node that leaves takes its Node out of the API server; destroying the control plane takes all");
+            assert.deepEqual(opts(`${n.name}-join`), { deleteBeforeReplace: false, replaceOnChanges: ["*"], deletedWith: "control-plane-container", ...NONE },
+                "a fresh run on any change; destroying the control plane takes all");
             assert.throws(() => run.mocks.named(`${n.name}-kubelet`), /0 resources named/);
         }
+    });
+
+    it("the API server's Nodes are the lab's: one step lists them, runs again when the list changes, and deletes any other Node", () => {
+        const c = run.mocks.named("control-plane-nodes").inputs;
+        assert.equal(c.create, "docker exec podnet-dev-control-plane podnet-control-plane nodes node1 node2 node3");
+        assert.deepEqual(c.triggers, ["control-plane-container-id"]);
+        assert.deepEqual(run.ancestors("control-plane-nodes"), ["control-plane", "lab"]);
+        assert.deepEqual(opts("control-plane-nodes"), { deleteBeforeReplace: false, replaceOnChanges: ["*"], deletedWith: "control-plane-container", ...NONE });
     });
 
     it("the node containers run containerd and a kubelet in cluster mode, like kubelet mode's", () => {

@@ -678,6 +678,15 @@ describe("cluster mode's node side: the control plane's PKI and a node's join, s
         assert.equal(f.run(join, "", NODE).status, 1, "no certificate on stdin: refused");
     });
 
+    it("nodes NODE...: the API server's Nodes are the lab's; a Node of a node that left is deleted, the others are left alone", () => {
+        f.answer("kubectl", `case "$*" in *"get nodes -o name") printf 'node/node1\\nnode/node2\\nnode/node4\\n' ;; esac`);
+        const said = f.ok(C.controlPlaneArgv.nodes(["node1", "node2", "node3"]).map(shq).join(" "), "", CP);
+        assert.equal(said, "control-plane: Node node4 deleted: no such node in the lab\n");
+        const deletes = f.take().filter((c) => c.tool === "kubectl" && c.args.includes("delete")).map((c) => c.args.slice(-2).join(" "));
+        assert.deepEqual(deletes, ["node node4"]);
+        fs.rmSync(f.at("../answers/kubectl"), { force: true });
+    });
+
     it("the names both sides use: the control plane's environment, role and volumes, as the scripts read them", () => {
         const script = (name: string) => fs.readFileSync(path.join(projectRoot(), "node", "bin", name), "utf8");
         const cp = script(C.NODE_SCRIPTS.controlPlane);

@@ -130,8 +130,6 @@ export const CLUSTER_RUNTIME: PodRuntimeDef<"cluster"> = {
 // --- The commands of cluster mode's steps (run on the host; each goes into a container with `docker exec`) -------
 const words = (ws: readonly string[]) => ws.map(shq).join(" ");
 const execIn = (container: string, interactive: boolean, ...ws: string[]) => `docker exec ${interactive ? "-i " : ""}${shq(container)} ${words(ws)}`;
-const whileRunning = (container: string, cmd: string) =>
-    `if [ "$(docker inspect -f '{{.State.Running}}' ${shq(container)} 2>/dev/null)" = true ]; then ${cmd}; fi`;
 
 export interface JoiningNode { readonly name: string; readonly container: string; readonly lanIp: string; readonly podCidr: string; }
 
@@ -165,15 +163,24 @@ export function kubeconfigCommand(cp: ControlPlanePlan): { create: string; delet
  * A node joins the cluster: its kubelet's key is made on the node and never leaves it; the control plane checks the
  * request's subject (CN=system:node:<node>, O=system:nodes), declares the Node with spec.podCIDR = the node's lab
  * subnet, and signs it; the node writes its kubeconfig and kubelet registers. Then waits until the Node is Ready and
- * prints it as `kubectl get node -o wide` does. The delete removes the Node object (while the control plane runs).
+ * prints it as `kubectl get node -o wide` does. Nothing to undo: a node re-created joins again under the same Node
+ * (deleting it would leave its pods to Kubernetes' garbage collection until it is back); a node that leaves the lab
+ * is taken out by nodesCommand.
  */
-export function joinCommand(node: JoiningNode, cp: ControlPlanePlan): { create: string; delete: string } {
+export function joinCommand(node: JoiningNode, cp: ControlPlanePlan): { create: string } {
     return {
         create: [
             execIn(node.container, false, ...joinArgv.csr(node.name)),
             execIn(cp.container, true, ...controlPlaneArgv.sign(node.name, node.podCidr)),
             execIn(node.container, true, ...joinArgv.join(node.name, node.lanIp, cp.server)),
         ].join(" | ") + ` && ${execIn(cp.container, false, ...controlPlaneArgv.waitNode(node.name, 120))}`,
-        delete: whileRunning(cp.container, execIn(cp.container, false, ...controlPlaneArgv.nodeDel(node.name))),
     };
+}
+
+/**
+ * The API server's Nodes are the lab's: any other Node (a node that left the lab, nodeCount 4 -> 3) is deleted. Its
+ * input is the list of the lab's nodes, so it runs again whenever the list changes; prints each Node it deleted.
+ */
+export function nodesCommand(cp: ControlPlanePlan, nodes: readonly string[]): { create: string } {
+    return { create: execIn(cp.container, false, ...controlPlaneArgv.nodes(nodes)) };
 }
