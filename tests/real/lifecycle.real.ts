@@ -340,7 +340,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         pulumi("no-change preview after the runtime switches", stack.preview(true));
     });
 
-    step("podRuntime docker -> cluster -> docker: a real control plane; the pods as Pod objects (kubectl agrees), one edited (replaced: kubelet's REMOVE then ADD) and one removed (containerd's CNI DEL); the control plane restarted changes nothing; no private key in the state; the claims hold", async () => {
+    step("podRuntime docker -> cluster -> docker: a real control plane; the pods as Pod objects (kubectl agrees), one edited (replaced: kubelet's REMOVE then ADD) and one removed (containerd's CNI DEL); nodeCount 3 -> 4 -> 3 (the Nodes follow); the control plane restarted changes nothing; no private key in the state; the claims hold", async () => {
         stack.setConfig({ podRuntime: "cluster" });
         const c = pulumi("podRuntime docker -> cluster", stack.up());
         assert.ok(c.replaced >= out.nodes.length && c.created >= out.pods.length + out.nodes.length + 4, JSON.stringify(c));
@@ -387,6 +387,20 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         const del = lab.onNode(gone.node, "sh", "-c", `grep -h '"CNI_COMMAND":"DEL"' /var/log/podnet-cni.log | grep -F '${sandbox}' | tail -n 1`);
         assert.match(del, /"caller":"containerd"/, `no CNI DEL by containerd for bbb's sandbox ${sandbox}`);
         claimsHold("cluster: web-3 edited, bbb added and removed");
+
+        // nodeCount 3 -> 4 -> 3: node4 joins (Ready, its subnet as podCIDR); then it leaves, and so does its Node.
+        stack.setConfig({ podRuntime: "cluster", nodeCount: 4 });
+        pulumi("nodeCount 3 -> 4 under cluster", stack.up());
+        refresh();
+        const four = JSON.parse(await k("get", "nodes", "-o", "json")) as { items: { metadata: { name: string }; spec: { podCIDR: string } }[] };
+        assert.deepEqual(four.items.map((n) => [n.metadata.name, n.spec.podCIDR]).sort(), out.nodes.map((n) => [n.name, n.podCidr]).sort());
+        claimsHold("cluster, 4 nodes");
+        stack.setConfig({ podRuntime: "cluster" });
+        pulumi("nodeCount 4 -> 3 under cluster", stack.up());
+        refresh();
+        assert.deepEqual((JSON.parse(await k("get", "nodes", "-o", "json")) as { items: { metadata: { name: string } }[] }).items.map((n) => n.metadata.name).sort(),
+            ["node1", "node2", "node3"], "node4's Node left with it");
+        claimsHold("cluster, back to 3 nodes");
 
         // The control plane restarted (a laptop's reboot of it): it comes back with its etcd and PKI, and Pulumi sees no change.
         const uids = (await pods()).map((p) => p.metadata.uid).sort();
