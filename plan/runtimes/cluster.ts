@@ -1,13 +1,13 @@
 // Cluster mode (config podRuntime: cluster): a real control plane on the LAN (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler), every node's kubelet registered with it under its own identity, and the
 // pods as Pod objects the @pulumi/kubernetes provider applies with spec.nodeName from the lab's placement.
-// Plain values only: names, addresses, the Pod objects, the control plane's steps in order.
+// Plain values only: names, addresses, the Pod objects, and the commands of the control plane's and the join's steps.
 import { controlPlaneArgv, joinArgv, NODE_BIN_DIR, NODE_SCRIPTS } from "../node-contract";
 import { shq } from "../shell";
-import { PodSpec, toKubernetesPod } from "../pods";
+import { PodSpec } from "../pods";
 import { NODE_IMAGE_NAME } from "./docker";
 import type { PodRef, PodRuntimeDef } from "./index";
-import { kubeletNodeSettings } from "./kubelet";
+import { kubeletNodeSettings, kubeletPod } from "./kubelet";
 
 /** The Kubernetes release of every component (kubelet, the control plane, kubectl), and etcd's. */
 export const KUBERNETES_VERSION = "v1.34.0";
@@ -16,22 +16,6 @@ export const ETCD_VERSION = "v3.6.4";
 export const API_PORT = 6443;
 /** The control plane's name on the LAN and in the tree. */
 export const CONTROL_PLANE = "control-plane";
-/** Seconds kubelet gives a deleted pod's containers before it kills them; then containerd runs the CNI DEL. */
-export const CLUSTER_POD_GRACE_SECONDS = 1;
-
-/**
- * The control plane's steps, in order, as kind's create actions: each one a small step of its own, each printing
- * what it did. The container's PID 1 runs the first four (podnet-control-plane run); `ready` waits for them; every
- * node then joins (its kubelet's certificate, signed by the lab CA, and its Node with the lab's subnet).
- */
-export const CONTROL_PLANE_STEPS = [
-    { step: "pki", what: "one lab CA; an identity per component (API server, its kubelet client, admin, controller-manager, scheduler) and the service-account key pair" },
-    { step: "etcd", what: "one member, client URL on loopback, data in a volume kept across restarts" },
-    { step: "kube-apiserver", what: "on the LAN address, port 6443 (published on the host's 127.0.0.1 only); Node,RBAC authorization, no anonymous access" },
-    { step: "kube-controller-manager and kube-scheduler", what: "each with its own identity; no node CIDR allocation (the lab's subnets are the nodes')" },
-    { step: "ready", what: "/readyz answers ok and the default service account exists" },
-    { step: "join (per node)", what: "the node makes its key, the control plane signs its request (CN=system:node:<node>, O=system:nodes) and declares its Node with spec.podCIDR = the node's lab subnet; kubelet registers; the node is Ready" },
-] as const;
 
 export { CONTROL_PLANE_ENV, CONTROL_PLANE_ROLE, CONTROL_PLANE_VOLUMES } from "../node-contract";
 
@@ -82,28 +66,23 @@ export interface ClusterPodObject {
 }
 
 /**
- * The pod as the API server gets it: the rendered manifest (the same spec, spec.nodeName from the lab's placement, so
- * the scheduler has nothing to choose and the pod stays where the lab put it), with the images the nodes hold (after
- * imageSubstitutions), used as they are when the lab preloads them, and a grace period of CLUSTER_POD_GRACE_SECONDS.
+ * The pod as the API server gets it: kubelet's pod on a lab node (kubeletPod: spec.nodeName from the lab's placement,
+ * so the scheduler has nothing to choose and the pod stays where the lab put it; the images the nodes hold; a 1 s
+ * grace period), in the namespace default, tolerating a node that is NotReady or unreachable.
  */
 export function clusterPodObject(spec: PodSpec, node: string, runImages: readonly string[], preloaded: boolean): ClusterPodObject {
-    const pod = toKubernetesPod(spec, node) as unknown as { metadata: { name: string }; spec: { containers: Record<string, unknown>[] } & Record<string, unknown> };
+    const pod = kubeletPod(spec, node, runImages, preloaded, "cluster");
     return {
-        apiVersion: "v1",
-        kind: "Pod",
+        ...pod,
         metadata: { name: pod.metadata.name, namespace: "default", labels: { "podnet-lab/runtime": "cluster" } },
         spec: {
             ...pod.spec,
-            terminationGracePeriodSeconds: CLUSTER_POD_GRACE_SECONDS,
             // A lab node stopped for a while (a break-and-fix exercise, a laptop asleep) keeps its pods: without these,
             // Kubernetes evicts a pod 5 minutes after its node went NotReady or Unreachable, and a bare Pod never comes back.
             tolerations: [
                 { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
                 { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
             ],
-            containers: pod.spec.containers.map((c, i) => ({
-                ...c, image: runImages[i] ?? c.image, ...(preloaded ? { imagePullPolicy: "IfNotPresent" } : {}),
-            })),
         },
     };
 }

@@ -13,6 +13,30 @@ export { STATIC_POD_DIR };
 /** Seconds kubelet gives a removed pod's containers before it kills them; then containerd runs the CNI DEL. */
 export const STATIC_POD_GRACE_SECONDS = 1;
 
+/**
+ * A pod as kubelet gets it on a lab node (kubelet mode's static pod, cluster mode's Pod object): the rendered
+ * manifest (the same spec, placed on its node), labelled with the runtime, with three changes for a node without a
+ * registry: each container runs the image the node holds (after imageSubstitutions), kubelet uses it as it is
+ * (imagePullPolicy IfNotPresent, when the lab preloads images), and a removed pod goes in STATIC_POD_GRACE_SECONDS
+ * (its CNI DEL follows at once).
+ */
+export function kubeletPod(spec: PodSpec, node: string, runImages: readonly string[], preloaded: boolean, runtime: "kubelet" | "cluster"):
+    { apiVersion: "v1"; kind: "Pod"; metadata: { name: string } & Record<string, unknown>; spec: Record<string, unknown> } {
+    const pod = toKubernetesPod(spec, node) as unknown as { metadata: { name: string } & Record<string, unknown>; spec: { containers: Record<string, unknown>[] } & Record<string, unknown> };
+    return {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { ...pod.metadata, labels: { "podnet-lab/runtime": runtime } },
+        spec: {
+            ...pod.spec,
+            terminationGracePeriodSeconds: STATIC_POD_GRACE_SECONDS,
+            containers: pod.spec.containers.map((c, i) => ({
+                ...c, image: runImages[i] ?? c.image, ...(preloaded ? { imagePullPolicy: "IfNotPresent" } : {}),
+            })),
+        },
+    };
+}
+
 /** One pod as a static pod on its node. */
 export interface StaticPodPlan {
     /** Resource name, e.g. web-1-static. */
@@ -35,26 +59,9 @@ export function manifestOf(p: PodRef): string { return p.manifest ?? staticPodPa
 /** kubelet names a static pod after its manifest and its node (pod.Name + "-" + nodeName). */
 export function kubeletPodName(pod: string, node: string): string { return `${pod}-${node}`; }
 
-/**
- * The pod's manifest as kubelet gets it: the rendered manifest (the same spec, placed on its node), with three changes
- * for a node without a registry: each container runs the image the node holds (after imageSubstitutions), kubelet
- * uses it as it is (imagePullPolicy IfNotPresent, when the lab preloads images), and a removed pod goes in
- * STATIC_POD_GRACE_SECONDS (its CNI DEL follows at once).
- */
+/** The pod's manifest as kubelet reads it from its node's manifest folder (kubeletPod). */
 export function staticPodManifest(spec: PodSpec, node: string, runImages: readonly string[], preloaded: boolean): Record<string, unknown> {
-    const pod = toKubernetesPod(spec, node) as unknown as { metadata: Record<string, unknown>; spec: { containers: Record<string, unknown>[] } & Record<string, unknown> };
-    return {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { ...pod.metadata, labels: { "podnet-lab/runtime": "kubelet" } },
-        spec: {
-            ...pod.spec,
-            terminationGracePeriodSeconds: STATIC_POD_GRACE_SECONDS,
-            containers: pod.spec.containers.map((c, i) => ({
-                ...c, image: runImages[i] ?? c.image, ...(preloaded ? { imagePullPolicy: "IfNotPresent" } : {}),
-            })),
-        },
-    };
+    return kubeletPod(spec, node, runImages, preloaded, "kubelet");
 }
 
 export function staticPodPlan(spec: PodSpec, node: string, runImages: readonly string[], preloaded: boolean): StaticPodPlan {
