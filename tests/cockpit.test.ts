@@ -1,8 +1,12 @@
 // The cockpit's pure parts on fixed inputs: parsing `ip` and probe-server output, declared-vs-live comparison,
 // the matrix verdict and table, and the SVG.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseCniView, renderCni } from "../cockpit/cni";
+import { loadOutputs } from "../cockpit/live";
 import { parseArgs } from "../cockpit/main";
 import { modelHolds, Pair, probedIpNotes, renderMatrix } from "../cockpit/matrix";
 import { parseAddrs, parseLinks, parseProbeLog, parseRouteGet, sections } from "../cockpit/parse";
@@ -391,5 +395,19 @@ describe("cockpit: cni POD", () => {
         const v = parseCniView("a", "node1", "@@podnet-cni-last\n");
         assert.equal(v.conflist, null);
         assert.match(renderCni(v), /configuration \/etc\/cni\/net\.d\/10-podnet\.conflist: none\n\nno ADD logged for a on node1/);
+    });
+});
+
+describe("cockpit: the outputs it reads", () => {
+    it("drops the admin kubeconfig (a secret of cluster mode): no verb prints it and serve never sends it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "podnet-outputs-"));
+        try {
+            const file = path.join(dir, "outputs.json");
+            fs.writeFileSync(file, JSON.stringify({ ...labOutputs(3), kubeconfig: "apiVersion: v1\nclient-key-data: c2VjcmV0" }));
+            const out = loadOutputs(file);
+            assert.equal("kubeconfig" in out, false);
+            assert.ok(!JSON.stringify(out).includes("client-key-data"));
+            assert.equal(out.nodes.length, 3, "the rest is read as it is");
+        } finally { fs.rmSync(dir, { recursive: true, force: true }); }
     });
 });
