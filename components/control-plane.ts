@@ -69,8 +69,8 @@ export class ControlPlane extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.ready], additionalSecretOutputs: ["stdout"], ...HOST_FILE });
         this.kubeconfig = pulumi.secret(kubeconfig.stdout);
         // deleteUnreachable: a refresh that finds the cluster gone (the control plane container removed by hand) drops
-        // its objects from the state instead of failing, so `pulumi up --refresh` re-creates the control plane and
-        // then the pods (docs/healing.md); with SSA, the provider's create of an object that is still there is an upsert.
+        // its objects from the state instead of failing, so `pulumi up --refresh` can re-create the control plane and
+        // then the pods (docs/healing.md; not measured here).
         this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig, deleteUnreachable: true }, { parent: this });
         this.registerOutputs({ container: this.container.name, server: plan.hostServer });
     }

@@ -21,7 +21,9 @@ export class RenderedManifests extends pulumi.ComponentResource {
         // render mode, so `pulumi refresh` (and `up --refresh`) failed on every manifest ("cluster unreachable").
         // With it, a refresh drops the manifests from the state and the next `up` writes them again.
         // (skipUpdateUnreachable, the other way out, breaks the provider's render-mode create.)
-        const provider = new k8s.Provider(`${name}-render`, { renderYamlToDirectory: args.directory, deleteUnreachable: true }, { parent: this });
+        // kubeconfig "" (no cluster), explicitly: left unset, the SDK takes $KUBECONFIG, so a user who exported one (as
+        // docs/cluster.md says, for kubectl) saw this provider "updated" by every preview.
+        const provider = new k8s.Provider(`${name}-render`, { renderYamlToDirectory: args.directory, deleteUnreachable: true, kubeconfig: "" }, { parent: this });
         for (const pod of args.pods) {
             new k8s.core.v1.Pod(`${pod.spec.name}-manifest`, toKubernetesPod(pod.spec, pod.nodeName),
                 { parent: this, provider, ...RENDERED_MANIFEST });

@@ -275,6 +275,7 @@ describe("pods", () => {
     it("renders the pods as manifests through a render-only Kubernetes provider", () => {
         const p = run.mocks.ofType(T.k8sProvider)[0];
         assert.match(p.inputs.renderYamlToDirectory, /rendered\/dev$/);
+        assert.equal(p.inputs.kubeconfig, "", "no cluster, whatever $KUBECONFIG the user exported (it would show as an update in every preview)");
         const m = run.mocks.named("pod-net-test-manifest").inputs;
         assert.equal(m.kind, "Pod");
         assert.equal(m.spec.nodeName, "node1");

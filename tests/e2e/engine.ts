@@ -132,7 +132,8 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
         switch (type) {
             case "pulumi:providers:kubernetes": {
                 const id = randomUUID();
-                if (inputs.kubeconfig !== undefined) {
+                // (the render-only provider says kubeconfig "": no cluster)
+                if (plain(inputs.kubeconfig)) {
                     if (inputs.renderYamlToDirectory !== undefined) { throw new Error(`engine stand-in: provider ${name} has both a kubeconfig and renderYamlToDirectory`); }
                     (this.state.clusters ??= {})[id] = plain(inputs.kubeconfig);
                 } else {
