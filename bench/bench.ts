@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { projectRoot } from "../plan/load";
 import { realCliMissing } from "../tests/real/stack";
 import { manualLabPath, ManualTiming, timeManualLab } from "./manual";
-import { benchRealCli } from "./real";
+import { Census, censusTable } from "./census";
+import { benchRealCli, RealRow } from "./real";
 
 const root = projectRoot();
 const cli = path.join(root, "build", "tests", "e2e", "cli.js");
@@ -86,29 +87,58 @@ if (manual) {
     rows.push(manualRow(baseline));
 }
 
-// The real CLI, when there is one: up, no-change preview, an up after editing one pod, destroy.
+// The real CLI, when there is one: up, no-change preview, an up after editing one pod, destroy, each size beside
+// manual-lab.sh at the same node count, in the same run (BENCH_REPEAT rounds, interleaved; medians).
 const missing = realCliMissing(root);
 const realRows: string[] = [];
+const censusRows: { nodes: number; census: Census }[] = [];
 if (missing) {
     realRows.push(`bench: real CLI: skipped: ${missing}`);
 } else {
-    const realSizes = (process.env.BENCH_REAL_NODES ?? "3,6,10").split(",").filter(Boolean).map(Number);
+    const list = (v: string | undefined, dflt: string) => (v ?? dflt).split(",").filter(Boolean).map(Number);
+    const realSizes = list(process.env.BENCH_REAL_NODES, "3,10,20");
     // The same with Pulumi's PULUMI_SKIP_CHECKPOINTS (docs/performance.md): what the state file's rewrites cost.
-    const skipSizes = (process.env.BENCH_REAL_SKIP_CHECKPOINTS ?? "10").split(",").filter(Boolean).map(Number);
-    const ratio = (s: number, base: number | undefined) => (base ? ` (${(s / base).toFixed(1)}x)` : "");
-    realRows.push(`| ${"pulumi, nodes".padEnd(24)} | resources | up (s)          | preview (s) | edit (s) | destroy (s)     |`);
-    realRows.push(`|${"-".repeat(26)}|----------:|----------------:|------------:|---------:|----------------:|`);
+    const skipSizes = list(process.env.BENCH_REAL_SKIP_CHECKPOINTS, "");
+    const clusterSizes = list(process.env.BENCH_REAL_CLUSTER_NODES, "3");
+    const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? "1"));
+    const median = (xs: number[]) => { const s = xs.filter((x) => !Number.isNaN(x)).sort((p, q) => p - q); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+    const f1 = (x: number) => (Number.isNaN(x) ? "-" : x.toFixed(1));
+    const ratio = (s: number, base: number) => (Number.isNaN(s) || Number.isNaN(base) || base === 0 ? "" : ` (${(s / base).toFixed(2)}x)`);
+    realRows.push(`| ${"pulumi, nodes".padEnd(22)} | resources | up (s)           | by hand | preview (s) | edit (s) | destroy (s)      | by hand |`);
+    realRows.push(`|${"-".repeat(24)}|----------:|-----------------:|--------:|------------:|---------:|-----------------:|--------:|`);
     const progress = (s: string) => process.stdout.write(s);
-    const runs = [...benchRealCli(root, realSizes, progress),
-        ...benchRealCli(root, skipSizes, progress, { PULUMI_SKIP_CHECKPOINTS: "true" }, ", skip checkpoints"),
+    const runs: { label: string; env: Record<string, string>; config: Record<string, unknown>; sizes: number[] }[] = [
+        { label: "", env: {}, config: {}, sizes: realSizes },
+        { label: ", skip checkpoints", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, config: {}, sizes: skipSizes },
         // Cluster mode (a control plane, registered kubelets, Pod objects) beside docker mode's rows of the same run.
-        ...benchRealCli(root, (process.env.BENCH_REAL_CLUSTER_NODES ?? "3").split(",").filter(Boolean).map(Number), progress, {}, ", cluster", { podRuntime: "cluster" })];
-    for (const r of runs) {
-        if (!r.ok) { failed = true; process.stdout.write(`bench: real CLI, ${r.label} nodes failed: ${r.failure}\n`); }
-        realRows.push(`| ${r.label.padEnd(24)} | ${String(r.resources).padStart(9)} | ${`${r.up.toFixed(1)}${ratio(r.up, baseline?.up)}`.padStart(15)} | ` +
-            `${r.preview.toFixed(1).padStart(11)} | ${r.edit.toFixed(1).padStart(8)} | ${`${r.destroy.toFixed(1)}${ratio(r.destroy, baseline?.down)}`.padStart(15)} |` +
-            `${r.apiReady !== undefined ? ` API ready ${r.apiReady} s after the control plane started |` : ""}${r.ok ? "" : " FAILED"}`);
+        { label: ", cluster", env: {}, config: { podRuntime: "cluster" }, sizes: clusterSizes },
+    ];
+    for (const run of runs) {
+        for (const n of run.sizes) {
+            const got: RealRow[] = [];
+            const byHand: ManualTiming[] = [];
+            for (let i = 0; i < repeat; i++) {
+                if (manual) {
+                    progress(`bench: manual-lab.sh, ${n} nodes (round ${i + 1} of ${repeat})...`);
+                    byHand.push(timeManualLab(manual, n));
+                    progress(" done\n");
+                }
+                got.push(...benchRealCli(root, [n], progress, run.env, run.label, run.config));
+            }
+            const ok = got.every((r) => r.ok) && byHand.every((m) => m.ok);
+            for (const r of got.filter((x) => !x.ok)) { process.stdout.write(`bench: real CLI, ${r.label} nodes failed: ${r.failure}\n`); }
+            if (!ok) { failed = true; }
+            const m = (k: "up" | "preview" | "edit" | "destroy") => median(got.map((r) => r[k]));
+            const hand = { up: median(byHand.map((t) => t.up)), down: median(byHand.map((t) => t.down)) };
+            const api = got.find((r) => r.apiReady !== undefined)?.apiReady;
+            realRows.push(`| ${`${n}${run.label}`.padEnd(22)} | ${String(got[0]?.resources ?? 0).padStart(9)} | ${`${f1(m("up"))}${ratio(m("up"), hand.up)}`.padStart(16)} | ` +
+                `${f1(hand.up).padStart(7)} | ${f1(m("preview")).padStart(11)} | ${f1(m("edit")).padStart(8)} | ${`${f1(m("destroy"))}${ratio(m("destroy"), hand.down)}`.padStart(16)} | ` +
+                `${f1(hand.down).padStart(7)} |${api !== undefined ? ` API ready ${api} s after the control plane started |` : ""}${ok ? "" : " FAILED"}`);
+            const c = got.find((r) => r.census)?.census;
+            if (run.label === "" && c) { censusRows.push({ nodes: n, census: c }); }
+        }
     }
+    if (repeat > 1) { realRows.push(`(medians of ${repeat} rounds; each round runs manual-lab.sh, then the lab, at that size)`); }
 }
 console.log(`\n| ${"run".padEnd(22)} | resources | pods | up (s) | down (s) | matrix (s) |\n|${"-".repeat(24)}|----------:|-----:|-------:|---------:|-----------:|`);
 for (const r of rows) { console.log(r); }
@@ -117,9 +147,13 @@ for (const r of typedRows) { console.log(r); }
 console.log("(verb: `node build/cockpit/main.js VERB --outputs …`; as typed: `npm run podnet -- VERB --outputs …`; median of 3 each)");
 console.log("");
 for (const r of realRows) { console.log(r); }
+if (censusRows.length) {
+    console.log("\nWhat the lab is made of (the real stack's state after its `up`: resources by kind, how each grows with n nodes):\n");
+    for (const r of censusTable(censusRows)) { console.log(r); }
+}
 if (!missing) {
     console.log("\nReal `pulumi` CLI (local file backend, offline): up from nothing, `preview --expect-no-changes`, `up` after editing one");
-    console.log("pod, destroy; ratios against manual-lab.sh's up and down measured above, in the same run.");
+    console.log("pod, destroy; \"by hand\": manual-lab.sh's up and down at the same node count, in the same run, and the ratios to them.");
 }
 console.log("\nWall seconds of `e2e:up` / `e2e:down` and of the cockpit's `matrix` (every pod to every pod and to the outside");
 console.log("host; each a fresh node process, TypeScript already built) on this machine's");

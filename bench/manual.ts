@@ -1,4 +1,4 @@
-// The hand-run reference, ../shared/manual-lab.sh (sequential docker CLI, 3 nodes, one image per node, teardown
+// The hand-run reference, ../shared/manual-lab.sh (sequential docker CLI, N nodes, one image per node, teardown
 // by rm -f), timed on this project's offline images. Used by `npm run bench` and the real-CLI suite's ratio.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,9 +11,9 @@ export function manualLabPath(root: string): string | undefined {
     return fs.existsSync(p) ? p : undefined;
 }
 
-/** Runs manual-lab.sh up, check and down; returns the wall seconds of up and down. */
-export function timeManualLab(script: string): ManualTiming {
-    const env = { ...process.env, NODE_IMAGE: "podnet-e2e/node:test", POD_IMAGE: "podnet-e2e/client:test", N: "3" };
+/** Runs manual-lab.sh up, check and down with `nodes` nodes; returns the wall seconds of up and down. */
+export function timeManualLab(script: string, nodes = 3): ManualTiming {
+    const env = { ...process.env, NODE_IMAGE: "podnet-e2e/node:test", POD_IMAGE: "podnet-e2e/client:test", N: String(nodes) };
     const run = (verb: string) => {
         const t = process.hrtime.bigint();
         const r = spawnSync("bash", [script, verb], { encoding: "utf8", env });

@@ -3,11 +3,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { changeSummary, RealStack } from "../tests/real/stack";
+import { Census, census, StateResource } from "./census";
 
 export interface RealRow {
     label: string; nodes: number; resources: number; up: number; preview: number; edit: number; destroy: number; ok: boolean; failure?: string;
     /** Cluster mode: seconds from the control plane's start until its API server was ready (its ready step says so). */
     apiReady?: number;
+    /** The lab's resources by kind, its commands' `docker exec`s and its state's size, after the up. */
+    census?: Census;
 }
 
 const EDIT = (env: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: web-3}\nspec:\n  nodeName: node3\n  containers:\n    - name: nginx\n      image: nginx:1.27\n      env: [{name: BENCH, value: "${env}"}]\n`;
@@ -31,7 +34,9 @@ export function benchRealCli(root: string, sizes: readonly number[], progress: (
             if (up.status !== 0) { throw new Error(`up failed:\n${up.output.slice(-2000)}`); }
             row.up = up.seconds;
             row.resources = changeSummary(up.output).created ?? 0;
-            row.apiReady = apiReadySeconds(stack);
+            const state = exported(stack);
+            row.apiReady = apiReadySeconds(state);
+            row.census = state && census(state.resources, fs.readdirSync(stack.podsDir).map((f) => f.replace(/\.ya?ml$/, "")), state.bytes);
             progress(" preview...");
             const preview = stack.preview(true);
             if (preview.status !== 0) { throw new Error(`preview --expect-no-changes failed:\n${preview.output.slice(-2000)}`); }
@@ -58,12 +63,20 @@ export function benchRealCli(root: string, sizes: readonly number[], progress: (
     return rows;
 }
 
-/** Cluster mode: what the control plane's ready step printed ("..., 9s after the control plane started"), from the state. */
-function apiReadySeconds(stack: RealStack): number | undefined {
+interface Exported { resources: (StateResource & { outputs?: { stdout?: string } })[]; bytes: number; }
+
+/** The stack's state (`pulumi stack export`): its resources and its size in bytes. */
+function exported(stack: RealStack): Exported | undefined {
     const r = stack.run(["stack", "export"]);
     if (r.status !== 0) { return undefined; }
-    const state = JSON.parse(r.output.slice(r.output.indexOf("{"))) as { deployment: { resources?: { urn: string; outputs?: { stdout?: string } }[] } };
-    const ready = state.deployment.resources?.find((x) => x.urn.endsWith("::control-plane-ready"));
+    const text = r.output.slice(r.output.indexOf("{"));
+    const state = JSON.parse(text) as { deployment: { resources?: Exported["resources"] } };
+    return { resources: state.deployment.resources ?? [], bytes: Buffer.byteLength(text) };
+}
+
+/** Cluster mode: what the control plane's ready step printed ("..., 9s after the control plane started"), from the state. */
+function apiReadySeconds(state: Exported | undefined): number | undefined {
+    const ready = state?.resources.find((x) => x.urn.endsWith("::control-plane-ready"));
     const m = /, (\d+)s after the control plane started/.exec(ready?.outputs?.stdout ?? "");
     return m ? Number(m[1]) : undefined;
 }
