@@ -35,18 +35,8 @@ let nodeInit: NodeInitUpload;
 try { nodeInit = writeNodeInit(inputs.root, inputs.scripts); } catch (e) { throw new pulumi.RunError((e as Error).message); }
 const lab = new PodnetLab("lab", { plan: inputs.plan, nodeInit, root: inputs.root });
 
-export const lan = lab.outputs.lan;
-export const outside = lab.outputs.outside;
-export const clusterCidr = lab.outputs.clusterCidr;
-export const podNetwork = lab.outputs.podNetwork;
-export const cniPlugin = lab.outputs.cniPlugin;
-export const podRuntime = lab.outputs.podRuntime;
-export const nodes = lab.outputs.nodes;
-export const pods = lab.outputs.pods;
-export const pendingPods = lab.outputs.pendingPods;
-export const diagram = lab.outputs.diagram;
-export const renderedManifests = lab.outputs.renderedManifests;
-// Cluster mode: the control plane, and the admin kubeconfig (a secret: `pulumi stack output kubeconfig --show-secrets`;
-// also written to .lab/<stack>/kubeconfig, mode 0600). Absent in the other modes.
-export const controlPlane = lab.outputs.controlPlane;
-export const kubeconfig = lab.outputs.kubeconfig;
+// The stack outputs, as plan/outputs.ts defines them (LabOutputs): only those this lab has. cniPlugin is absent under
+// docker0; controlPlane and the admin kubeconfig (a secret: `pulumi stack output kubeconfig --show-secrets`, also
+// written to .lab/<stack>/kubeconfig, mode 0600) are there in cluster mode only. Exported one by one, an absent one
+// would make every preview warn "Undefined value (...) will not show as a stack output".
+export = lab.outputs;
