@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { API_PORT, CONTROL_PLANE_ENV, CONTROL_PLANE_ROLE, CONTROL_PLANE_VOLUMES, ControlPlanePlan, controlPlaneReadyCommand, kubeconfigCommand } from "../plan/runtimes/cluster";
 import { NodeInitUpload } from "../plan/load";
-import { HOST_FILE, nodeContainer, readsNode } from "./lifecycle";
+import { HOST_FILE, nodeWithScripts, readsNode } from "./lifecycle";
 
 export interface ControlPlaneArgs {
     /** The control plane's plan: its name, LAN address, service range, published port, kubeconfig file. */
@@ -60,10 +60,10 @@ export class ControlPlane extends pulumi.ComponentResource {
             mustRun: true,
             restart: "unless-stopped",
             // No powers of its own (neither --privileged nor added capabilities): etcd and the control plane need none.
-        }, { parent: this, ...nodeContainer(args.leftovers) });
+        }, { parent: this, ...nodeWithScripts(args.leftovers) });
 
         const triggers = [this.container.id];
-        this.ready = new command.local.Command(`${name}-ready`, { ...controlPlaneReadyCommand(plan), triggers },
+        this.ready = new command.local.Command(`${name}-ready`, { ...controlPlaneReadyCommand(plan, args.init), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
         const kubeconfig = new command.local.Command(`${name}-kubeconfig`, { ...kubeconfigCommand(plan), triggers },
             { parent: this, dependsOn: [this.ready], additionalSecretOutputs: ["stdout"], ...HOST_FILE });

@@ -41,6 +41,27 @@ export function nodeContainer(leftovers: pulumi.ResourceHook): pulumi.CustomReso
 }
 
 /**
+ * A node container (and the control plane's): as nodeContainer, and a change of the node scripts it uploads does not
+ * replace it (re-created, a node loses its pods, and a script change would take the whole lab down): its ready step
+ * installs the current scripts in place instead (plan/commands.ts withCurrentInit). A container created later uploads
+ * the current file (the provider reads `source` when it creates the container).
+ */
+export function nodeWithScripts(leftovers: pulumi.ResourceHook): pulumi.CustomResourceOptions {
+    return { ...nodeContainer(leftovers), ignoreChanges: ["uploads"] };
+}
+
+/**
+ * A node's table (its routes, its overlay peers: one Command per node whose stdin lists them): a change of the list is
+ * an update, which runs `set` again with the new table. `set` adds what is missing and removes what is no longer
+ * listed and leaves the rest, so a node joining or leaving the lab never takes a route down that stays (a replacement
+ * would clear every route, then set them again). A new node container (the only trigger) replaces it, delete first: the
+ * old delete (`clear`) finds nothing of the table on the new container, then `set` runs. It goes with the node.
+ */
+export function nodeTable(nodeContainer: pulumi.Resource): pulumi.CustomResourceOptions {
+    return { deletedWith: nodeContainer, deleteBeforeReplace: true };
+}
+
+/**
  * The lab's instance (a Command that prints a random id, plan/commands.ts instanceCommand): made once and kept; no
  * option replaces it, and its inputs never change, so every later `up` reads the same id from the state.
  */

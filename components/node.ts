@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { bridgeCommand, cniConfigCommand, imagePullCommand, imagesImportCommand, imagesLoadCommand, kubeletReadyCommand, loadedImageId, nodeReadyCommand, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
+import { bridgeCommand, cniConfigCommand, imagePullCommand, imagesImportCommand, imagesLoadCommand, kubeletReadyCommand, loadedImageId, nodeReadyCommand, routesCommand, vxlanCommand, vxlanPeersCommand } from "../plan/commands";
 import { NodeSecurity, PodNetwork } from "../plan/config";
 import { NodeInitUpload } from "../plan/load";
 import { NODE_VOLUMES } from "../plan/node-contract";
@@ -10,7 +10,7 @@ import { assertNever } from "../plan/errors";
 import { NodeRuntime, RUNTIMES } from "../plan/runtimes";
 import { joinCommand } from "../plan/runtimes/cluster";
 import type { ControlPlane } from "./control-plane";
-import { insideNode, joinsCluster, nodeConfigFile, nodeContainer, readsNode } from "./lifecycle";
+import { insideNode, joinsCluster, nodeConfigFile, nodeTable, nodeWithScripts, readsNode } from "./lifecycle";
 
 /**
  * Flags for hosts that refuse --privileged (see docs/configuration.md): all capabilities but CAP_SYS_RESOURCE, no AppArmor or
@@ -73,11 +73,11 @@ export class LabNode extends pulumi.ComponentResource {
     public readonly podNetworkReady: command.local.Command;
     /** The node's CNI configuration, /etc/cni/net.d/10-podnet.conflist (absent under docker0). */
     public readonly cniConfig?: command.local.Command;
-    /** Routed model: one route per peer (empty otherwise). */
-    public readonly routes: command.local.Command[];
-    /** Overlay model: the VXLAN device, and one entry per peer (route, neighbour, FDB) under it. */
+    /** Routed model: the node's routes to its peers, one table (absent otherwise). */
+    public readonly routes?: command.local.Command;
+    /** Overlay model: the VXLAN device, and under it the node's peers (route, neighbour, FDB each), one table. */
     public readonly vxlan?: command.local.Command;
-    public readonly vxlanPeers: command.local.Command[];
+    public readonly vxlanPeers?: command.local.Command;
     /** Images inside the node, by image reference. */
     public readonly images: Readonly<Record<string, NodeImage>>;
 
@@ -127,11 +127,12 @@ export class LabNode extends pulumi.ComponentResource {
                     cgroupnsMode: CAPABILITIES_MODE.cgroupnsMode,
                 }
                 : { privileged: true }),
-        }, { parent: this, ...nodeContainer(args.leftovers) });
+        }, { parent: this, ...nodeWithScripts(args.leftovers) });
 
         // Re-run node-side steps whenever the node container is replaced.
         const triggers = [this.container.id];
-        this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node), triggers },
+        // Also installs the lab's current node scripts in place when they changed (plan/commands.ts withCurrentInit).
+        this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node, args.init), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
         // Under docker0 (the "before" state) there is no lab bridge and no route: that is the point.
@@ -166,15 +167,17 @@ export class LabNode extends pulumi.ComponentResource {
             }
             default: assertNever(kind);
         }
-        this.routes = node.routes.map((r) => new command.local.Command(r.resourceName, { ...routeCommand(node, r), triggers },
-            { parent: this, dependsOn: [this.ready], ...insideNode(this.container) }));
-        // The overlay: the device, then its peers (children of the device in the tree: deleted before it).
+        // Routed model: the node's routes, one table (one resource per node, whatever the number of peers).
+        this.routes = node.routesResourceName === undefined ? undefined
+            : new command.local.Command(node.routesResourceName, { ...routesCommand(node), triggers },
+                { parent: this, dependsOn: [this.ready], ...nodeTable(this.container) });
+        // The overlay: the device, then its peers, one table (a child of the device in the tree: deleted before it).
         const v = node.vxlan;
         const device = v && new command.local.Command(v.resourceName, { ...vxlanCommand(node, v), triggers },
             { parent: this, dependsOn: [this.ready], ...insideNode(this.container) });
         this.vxlan = device;
-        this.vxlanPeers = v && device ? node.vxlanPeers.map((p) => new command.local.Command(p.resourceName, { ...vxlanPeerCommand(node, v, p), triggers },
-            { parent: device, dependsOn: [device], ...insideNode(this.container) })) : [];
+        this.vxlanPeers = v && device ? new command.local.Command(v.peersResourceName, { ...vxlanPeersCommand(node, v), triggers },
+            { parent: device, dependsOn: [device], ...nodeTable(this.container) }) : undefined;
 
         const images: Record<string, NodeImage> = {};
         const hostImages = args.hostImages;

@@ -2,13 +2,14 @@
 // a node script the lab uploaded (node/bin/*), `ip`, or the node's own `docker run`, so preview shows exactly
 // what will run, down to seed 000's `docker run --network container:<pause>`.
 import { PodNetwork } from "./config";
-import type { NodeScript } from "./load";
+import type { NodeInitUpload, NodeScript } from "./load";
+import { withCurrentInit } from "./node-init";
 import { containerdImageName, StaticPodPlan } from "./runtimes/kubelet";
 import {
-    AddDel, bridgeArgv, cniArgv, kubeletArgv, NODE_BIN_DIR, NODE_SCRIPTS, nodeReadyArgv, podLabels, routeArgv, SANDBOX_CONTAINER,
-    vxlanArgv, vxlanPeerArgv,
+    AddDel, bridgeArgv, cniArgv, kubeletArgv, NODE_BIN_DIR, NODE_SCRIPTS, nodeReadyArgv, podLabels, routeTableArgv, routeTableText, SANDBOX_CONTAINER,
+    vxlanArgv, vxlanPeersArgv, vxlanPeersText,
 } from "./node-contract";
-import { ContainerPlan, INSTANCE_ENV, LABEL_INSTANCE, LABEL_STACK, LabPlan, NodeCniPlan, NodePlan, PodPlan, RoutePlan, VxlanPeerPlan, VxlanPlan } from "./plan";
+import { ContainerPlan, INSTANCE_ENV, LABEL_INSTANCE, LABEL_STACK, LabPlan, NodeCniPlan, NodePlan, PodPlan, VxlanPlan } from "./plan";
 
 import { shq } from "./shell";
 export { shq };
@@ -47,7 +48,16 @@ export function nodeInit(scripts: readonly NodeScript[]): NodeScript {
         if (sc.content.split("\n").includes(SCRIPT_END)) { throw new Error(`${sc.file} holds a line '${SCRIPT_END}', which ends a script in the node init`); }
         lines.push("", `install_script ${shq(sc.file)} <<'${SCRIPT_END}'`, sc.content.replace(/\n$/, ""), SCRIPT_END);
     }
-    lines.push("", `exec ${NODE_BIN_DIR}/${NODE_SCRIPTS.entrypoint} "$@"`, "");
+    lines.push("",
+        "# --update: the lab's ready step found this node running other scripts, copied this file in beside the init and",
+        "# runs it so: the scripts above are now installed, and this file becomes the node's init (run at its next start).",
+        "if [ \"${1:-}\" = --update ]; then",
+        `  [ "$0" = ${NODE_INIT} ] || mv -f "$0" ${NODE_INIT}`,
+        `  ${NODE_BIN_DIR}/${NODE_SCRIPTS.agent} restart`,
+        "  echo \"podnet: $(hostname): the lab's node scripts were installed in place\"",
+        "  exit 0",
+        "fi",
+        `exec ${NODE_BIN_DIR}/${NODE_SCRIPTS.entrypoint} "$@"`, "");
     return { file: NODE_INIT, content: lines.join("\n") };
 }
 
@@ -98,9 +108,9 @@ export function leftoverContainerCommand(name: string, stack: string, instance: 
  * script to be on the node's PATH (NODE_BIN_DIR; each script appears whole, under its name, once it is executable).
  * The init starts dockerd only after installing every script, so once dockerd answers, all are in.
  */
-export function nodeReadyCommand(node: NodePlan): CreateDelete {
+export function nodeReadyCommand(node: NodePlan, init: NodeInitUpload): CreateDelete {
     return {
-        create: exec(node, "sh", "-c", `for i in $(seq 100); do command -v ${NODE_SCRIPTS.ready} >/dev/null && exec ${words(nodeReadyArgv(180))}; sleep 0.1; done; ` +
+        create: withCurrentInit(node.container, init, `for i in $(seq 100); do command -v ${NODE_SCRIPTS.ready} >/dev/null && exec ${words(nodeReadyArgv(180))}; sleep 0.1; done; ` +
             "echo \"$(hostname): the node init did not install the node scripts within 10s\" >&2; exit 1"),
     };
 }
@@ -119,11 +129,13 @@ export function bridgeCommand(node: NodePlan, clusterCidr: string): CreateDelete
 }
 
 /**
- * `podnet-route add` runs `ip route replace` and records the route on the node, whose agent puts it back after
- * a restart or a deletion by hand; `del` forgets it and removes it (a route already gone is not an error).
+ * The node's routes to its peers' subnets, one table (`podnet-route set`, the table on its stdin): routes missing are
+ * added, routes no longer listed are removed, the rest stay as they are, so an update (a node added or removed) runs
+ * again and never takes a route down that stays. Each route is recorded on the node, whose agent puts it back after a
+ * restart or a deletion by hand. The delete (`podnet-route clear`) removes the table's routes.
  */
-export function routeCommand(node: NodePlan, route: RoutePlan): CreateDelete {
-    return addDel(node, (verb) => routeArgv(verb, route));
+export function routesCommand(node: NodePlan): CreateDelete {
+    return { create: execIn(node, ...routeTableArgv("set")), stdin: routeTableText(node.routes), delete: undo(node, ...routeTableArgv("clear")) };
 }
 
 /** The overlay's VXLAN device on a node (`podnet-vxlan add`: one VNI, UDP 4789, on the node's LAN interface). */
@@ -131,9 +143,13 @@ export function vxlanCommand(node: NodePlan, v: VxlanPlan): CreateDelete {
     return addDel(node, (verb) => vxlanArgv(verb, { device: v.device, vni: v.vni, port: v.port, localIp: node.lanIp, vtepIp: v.vtepIp, mac: v.mac, mtu: v.mtu }));
 }
 
-/** One peer on the overlay: route into the device, the peer VTEP's MAC (neighbour), and the LAN IP behind it (FDB). */
-export function vxlanPeerCommand(node: NodePlan, v: VxlanPlan, p: VxlanPeerPlan): CreateDelete {
-    return addDel(node, (verb) => vxlanPeerArgv(verb, { device: v.device, to: p.to, vtepIp: p.vtepIp, mac: p.mac, lanIp: p.lanIp }));
+/**
+ * The node's peers on the overlay, one table (`podnet-vxlan peers set DEV`, the table on its stdin): for each, a route
+ * into the device, the peer VTEP's MAC (neighbour) and the LAN IP behind it (FDB); as routesCommand, an update adds and
+ * removes only what changed. The delete (`peers clear`) removes the table's peers.
+ */
+export function vxlanPeersCommand(node: NodePlan, v: VxlanPlan): CreateDelete {
+    return { create: execIn(node, ...vxlanPeersArgv("set", v.device)), stdin: vxlanPeersText(node.vxlanPeers), delete: undo(node, ...vxlanPeersArgv("clear", v.device)) };
 }
 
 /**

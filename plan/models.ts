@@ -4,8 +4,6 @@ import { NODE_DOCKER0_CIDR, PodNetwork } from "./config";
 import { Cidr, formatCidr, numberToIp, parseCidr, subnet } from "./ip";
 
 export interface RoutePlan {
-    /** Resource name, e.g. node1-route-to-node3. */
-    readonly resourceName: string;
     readonly peer: string;
     readonly to: string;
     readonly via: string;
@@ -24,11 +22,11 @@ export interface VxlanPlan {
     readonly mac: string;
     /** LAN MTU minus the 50 bytes of VXLAN encapsulation. */
     readonly mtu: number;
+    /** Resource name of the node's peers on the overlay, one table (e.g. node1-vxlan-peers). */
+    readonly peersResourceName: string;
 }
 /** One peer on the overlay: its subnet is routed into the VXLAN device, its VTEP's MAC is behind its LAN IP. */
 export interface VxlanPeerPlan {
-    /** Resource name, e.g. node1-vxlan-to-node3. */
-    readonly resourceName: string;
     readonly peer: string;
     readonly to: string;
     readonly vtepIp: string;
@@ -64,6 +62,11 @@ export interface ModelInputs {
 export interface NodeReach {
     /** Routed model (podNetwork lab): one static route per peer subnet via the peer's LAN IP; empty otherwise. */
     readonly routes: readonly RoutePlan[];
+    /**
+     * Routed model: the resource that holds the node's routes, one table (e.g. node1-routes): a resource per node, not
+     * per route, so a lab of n nodes has n of them, not n(n-1); absent otherwise.
+     */
+    readonly routesResourceName?: string;
     /** Overlay model (podNetwork vxlan): the VXLAN device; absent otherwise. */
     readonly vxlan?: VxlanPlan;
     /** Overlay model: one entry (route, neighbour, FDB) per peer; empty otherwise. */
@@ -94,8 +97,8 @@ const peersOf = (m: ModelInputs, i: number) => m.names.flatMap((peer, j) => (j =
 export function routedModel(m: ModelInputs): NodeNetwork[] {
     const subs = nodeSubnets(m);
     return m.names.map((name, i) => ({
-        subnet: subs[i], bridge: m.bridgeName, podMtu: LAN_MTU, cni: true, vxlanPeers: [],
-        routes: peersOf(m, i).map(({ peer, j }) => ({ resourceName: `${name}-route-to-${peer}`, peer, to: formatCidr(subs[j]), via: m.lanIps[j] })),
+        subnet: subs[i], bridge: m.bridgeName, podMtu: LAN_MTU, cni: true, vxlanPeers: [], routesResourceName: `${name}-routes`,
+        routes: peersOf(m, i).map(({ peer, j }) => ({ peer, to: formatCidr(subs[j]), via: m.lanIps[j] })),
     }));
 }
 
@@ -109,9 +112,12 @@ export function overlayModel(m: ModelInputs): NodeNetwork[] {
     const vtepIp = (j: number) => numberToIp(subs[j].base);
     return m.names.map((name, i) => ({
         subnet: subs[i], bridge: m.bridgeName, podMtu: mtu, cni: true, routes: [],
-        vxlan: { resourceName: `${name}-vxlan`, device: VXLAN_DEVICE, vni: VXLAN_VNI, port: VXLAN_PORT, vtepIp: vtepIp(i), mac: macFromIp(vtepIp(i)), mtu },
+        vxlan: {
+            resourceName: `${name}-vxlan`, device: VXLAN_DEVICE, vni: VXLAN_VNI, port: VXLAN_PORT, vtepIp: vtepIp(i), mac: macFromIp(vtepIp(i)), mtu,
+            peersResourceName: `${name}-vxlan-peers`,
+        },
         vxlanPeers: peersOf(m, i).map(({ peer, j }) => ({
-            resourceName: `${name}-vxlan-to-${peer}`, peer, to: formatCidr(subs[j]), vtepIp: vtepIp(j), mac: macFromIp(vtepIp(j)), lanIp: m.lanIps[j],
+            peer, to: formatCidr(subs[j]), vtepIp: vtepIp(j), mac: macFromIp(vtepIp(j)), lanIp: m.lanIps[j],
         })),
     }));
 }

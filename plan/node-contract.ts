@@ -91,6 +91,16 @@ export function routeArgv(verb: AddDel, r: { readonly to: string; readonly via: 
     return [NODE_SCRIPTS.route, verb, r.to, "via", r.via];
 }
 
+/**
+ * A node's routes as one table (`podnet-route set`, the table on its stdin, one route a line as `ip route` prints it:
+ * "10.244.2.0/24 via 192.168.1.12"); `podnet-route clear` removes them. The lab declares the table as one resource per
+ * node, so a preview's diff of its stdin names each route added or removed.
+ */
+export const routeTableArgv = (verb: "set" | "clear"): string[] => [NODE_SCRIPTS.route, verb];
+export const routeTableLine = (r: { readonly to: string; readonly via: string }): string => `${r.to} via ${r.via}`;
+/** The text `podnet-route set` reads: one line per route, each ending in a newline (empty for no route). */
+export const routeTableText = (routes: readonly { readonly to: string; readonly via: string }[]): string => routes.map((r) => `${routeTableLine(r)}\n`).join("");
+
 export interface VxlanArgs {
     readonly device: string; readonly vni: number; readonly port: number; readonly localIp: string;
     readonly vtepIp: string; readonly mac: string; readonly mtu: number;
@@ -105,6 +115,16 @@ export interface VxlanPeerArgs { readonly device: string; readonly to: string; r
 export function vxlanPeerArgv(verb: AddDel, p: VxlanPeerArgs): string[] {
     return [NODE_SCRIPTS.vxlan, "peer", verb, p.device, p.to, p.vtepIp, p.mac, p.lanIp];
 }
+
+/**
+ * A node's overlay peers as one table (`podnet-vxlan peers set DEV`, one peer a line: its route, its VTEP's MAC (the
+ * neighbour) and the LAN IP behind that MAC (the FDB entry), in `ip`'s and `bridge`'s words:
+ * "10.244.2.0/24 via 10.244.2.0 lladdr 0a:58:0a:f4:02:00 dst 192.168.1.12"); `peers clear DEV` removes them.
+ */
+export const vxlanPeersArgv = (verb: "set" | "clear", device: string): string[] => [NODE_SCRIPTS.vxlan, "peers", verb, device];
+type PeerLine = Omit<VxlanPeerArgs, "device">;
+export const vxlanPeerLine = (p: PeerLine): string => `${p.to} via ${p.vtepIp} lladdr ${p.mac} dst ${p.lanIp}`;
+export const vxlanPeersText = (peers: readonly PeerLine[]): string => peers.map((p) => `${vxlanPeerLine(p)}\n`).join("");
 
 /** `podnet-cni VERB ...`: the runtime's side of CNI. */
 export const cniArgv = {

@@ -240,6 +240,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             bridgeCidr: `${bridgeIp}/${net.subnet.prefix}`,
             ...(net.cni ? { bridgeMac: macFromIp(bridgeIp) } : {}),
             routes: net.routes,
+            routesResourceName: net.routesResourceName,
             ...(net.vxlan ? { vxlan: net.vxlan } : {}),
             vxlanPeers: net.vxlanPeers,
             podMtu: net.podMtu,

@@ -5,6 +5,7 @@
 // peers, the CNI calls and the pod's records, the labels the node agent looks for, kubelet mode's manifests, and the
 // cockpit's `break`. A name or an argument that drifts on either side fails here.
 import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -14,7 +15,7 @@ import { AnyLabOutputs } from "../plan/outputs";
 import { CNI_NETWORK } from "../plan/cni";
 import {
     appCommand, bridgeCommand, cniCommand, leftoverContainerCommand, cniConfigCommand, imagesImportCommand, kubeletReadyCommand, NODE_INIT, nodeInit,
-    nodeReadyCommand, podIpFromCniResult, routeCommand, sandboxCommand, shq, staticPodCommand, vxlanCommand, vxlanPeerCommand,
+    nodeReadyCommand, podIpFromCniResult, routesCommand, sandboxCommand, shq, staticPodCommand, vxlanCommand, vxlanPeersCommand,
 } from "../plan/commands";
 import { containerdImageName, kubeletPodName, STATIC_POD_DIR } from "../plan/runtimes/kubelet";
 import { loadLab, projectRoot, readNodeScripts } from "../plan/load";
@@ -103,11 +104,36 @@ describe("podnet-node-ready, as nodeReadyCommand runs it", () => {
     before(async () => { f = new FakeNode(); dockerd = await listen(f, "/var/run/docker.sock"); });
     after(() => { dockerd.close(); f.remove(); });
 
+    const INIT = "/usr/local/bin/podnet-node-init";
+    const upload = (content: string) => ({ file: INIT, source: ".lab/podnet-node-init", sourceHash: createHash("sha256").update(content).digest("hex") });
+
     it("finds the script, waits for the inner dockerd's socket, asks `docker info`, and says it is ready", () => {
         f.answer("hostname", "echo node1");
         f.answer("docker", `case "$1" in version) echo 27.5.1 ;; esac`);
-        assert.equal(f.ok(nodeReadyCommand(n).create), "node1: dockerd 27.5.1 is ready\n");
-        assert.deepEqual(onNode(f.take(), n).filter((c) => c.tool === "docker").map(line), ["docker info", "docker version -f {{.Server.Version}}"]);
+        f.write(INIT, "#!/bin/sh\n# the init the node runs\n", 0o755);
+        assert.equal(f.ok(nodeReadyCommand(n, upload("#!/bin/sh\n# the init the node runs\n")).create), "node1: dockerd 27.5.1 is ready\n");
+        const calls = f.take();
+        assert.deepEqual(onNode(calls, n).filter((c) => c.tool === "docker").map(line), ["docker info", "docker version -f {{.Server.Version}}"]);
+        assert.deepEqual(calls.filter((c) => c.where === "host" && c.args[0] === "cp"), [], "the node's scripts are the current ones: nothing copied");
+    });
+
+    it("a node whose init is not the lab's current one gets the current one copied in and run with --update, then is waited for", () => {
+        f.write(INIT, "#!/bin/sh\n# an older lab's init\n", 0o755);
+        // As `docker cp` would leave it (the stand-in docker records the copy only): an init that says how it was run.
+        f.write(`${INIT}.new`, "#!/bin/sh\necho \"the new init, run with: $*\"\n", 0o755);
+        const r = f.run(nodeReadyCommand(n, upload("#!/bin/sh\n# the current init\n")).create);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, "node1: dockerd 27.5.1 is ready\n");
+        assert.equal(r.stderr, `${n.container}: its node scripts are not the lab's current ones: installing them in place\nthe new init, run with: --update\n`);
+        assert.deepEqual(f.take().filter((c) => c.where === "host" && c.args[0] === "cp").map(line),
+            [`docker cp .lab/podnet-node-init ${n.container}:${INIT}.new`]);
+    });
+
+    it("the current init, run with --update, installs the scripts and becomes the node's init; without it, it would start the node", () => {
+        const init = nodeInit([{ file: "/usr/local/bin/podnet-x", content: "#!/bin/sh\necho x\n" }]).content;
+        assert.match(init, /\nif \[ "\$\{1:-\}" = --update \]; then\n {2}\[ "\$0" = \/usr\/local\/bin\/podnet-node-init \] \|\| mv -f "\$0" \/usr\/local\/bin\/podnet-node-init\n/);
+        assert.ok(init.indexOf("install_script '/usr/local/bin/podnet-x'") < init.indexOf("--update"), "the scripts first");
+        assert.match(init, /\n {2}exit 0\nfi\nexec \/usr\/local\/bin\/podnet-node-entrypoint "\$@"\n$/);
     });
 });
 
@@ -208,18 +234,40 @@ describe("leftovers of an interrupted up, on the host (leftoverContainerCommand,
     });
 });
 
-describe("podnet-route, as routeCommand runs it: a static route per peer subnet", () => {
+describe("podnet-route, as routesCommand runs it: the node's routes to its peers, one table", () => {
     const plan = lab();
     const n = plan.nodes[0];
+    const routes = () => records(f, `${C.NODE_STATE_DIR}/routes`);
     let f: FakeNode;
     before(() => { f = new FakeNode(); });
     after(() => f.remove());
 
-    it("add: `ip route replace POD_CIDR via LAN_IP` for each peer, recorded as routed", () => {
+    it("set: `ip route replace POD_CIDR via LAN_IP` for each route of the table, each recorded as the table's", () => {
         assert.equal(n.routes.length, 2);
-        for (const r of n.routes) { assert.equal(f.ok(routeCommand(n, r).create), `podnet-route: ${r.to} via ${r.via}\n`); }
+        const c = routesCommand(n);
+        assert.equal(f.ok(c.create, c.stdin), `${n.routes.map((r) => `podnet-route: ${r.to} via ${r.via}\n`).join("")}podnet-route: the table holds 2 routes (2 added, 0 kept)\n`);
         assert.deepEqual(changes(f.take()), n.routes.map((r) => `ip route replace ${r.to} via ${r.via}`));
-        assert.deepEqual(records(f, `${C.NODE_STATE_DIR}/routes`), n.routes.map((r) => ({ model: "routed", to: r.to, via: r.via })));
+        assert.deepEqual(routes(), n.routes.map((r) => ({ model: "routed", to: r.to, via: r.via, by: "table" })));
+    });
+
+    it("set again with a route more and one less (a node joins, another leaves): only those two change; the route that stays is not touched", () => {
+        const [stays, leaves] = n.routes;
+        f.answer("ip", `case "$*" in "route show") echo "${stays.to} via ${stays.via} dev eth0 "; echo "${leaves.to} via ${leaves.via} dev eth0 " ;; esac`);
+        const table = `${stays.to} via ${stays.via}\n10.244.4.0/24 via 192.168.1.14\n`;
+        assert.equal(f.ok(routesCommand(n).create, table),
+            `podnet-route: removed ${leaves.to} via ${leaves.via}\npodnet-route: 10.244.4.0/24 via 192.168.1.14\npodnet-route: the table holds 2 routes (1 added, 1 kept)\n`);
+        assert.deepEqual(changes(f.take()), [`ip route del ${leaves.to} via ${leaves.via}`, "ip route replace 10.244.4.0/24 via 192.168.1.14"]);
+        assert.deepEqual(routes().map((r) => r.to), [stays.to, "10.244.4.0/24"]);
+        f.clearAnswers();
+        f.ok(routesCommand(n).create, routesCommand(n).stdin);   // back to the plan's table
+        f.take();
+    });
+
+    it("refuses a line that is not a route, naming it, and changes nothing", () => {
+        const r = f.run(routesCommand(n).create, "10.244.2.0/24 via 192.168.1.12\n10.244.3.0/24 dev eth0\n");
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /'10\.244\.3\.0\/24 dev eth0 ' is not a route; each line is POD_CIDR via LAN_IP/);
+        assert.deepEqual(changes(f.take()), []);
     });
 
     it("ensure (the agent's) puts back a route that is gone and leaves the one that is there", () => {
@@ -230,14 +278,29 @@ describe("podnet-route, as routeCommand runs it: a static route per peer subnet"
         f.clearAnswers();
     });
 
-    it("del: `ip route del POD_CIDR via LAN_IP`, and the record goes", () => {
-        for (const r of n.routes) { f.ok(routeCommand(n, r).delete!); }
+    it("a single route's del (as a lab of one resource per route deletes it, after its one `up` to tables) leaves the table's route and record alone", () => {
+        const r = n.routes[0];
+        assert.match(f.ok(inNode(n, C.routeArgv("del", r))), /the node's table holds 10\.244\.2\.0\/24 now .*: left as it is/);
+        assert.deepEqual(changes(f.take()), []);
+        assert.equal(routes().length, 2);
+    });
+
+    it("clear: every route of the table goes, with its record; a route added by hand stays", () => {
+        f.ok(inNode(n, C.routeArgv("add", { to: "10.244.9.0/24", via: "192.168.1.19" })));
+        f.take();
+        f.ok(routesCommand(n).delete!);
         assert.deepEqual(changes(f.take()), n.routes.map((r) => `ip route del ${r.to} via ${r.via}`));
-        assert.deepEqual(records(f, `${C.NODE_STATE_DIR}/routes`), []);
+        assert.deepEqual(routes(), [{ model: "routed", to: "10.244.9.0/24", via: "192.168.1.19" }]);
+    });
+
+    it("add and del by hand: one route, recorded, then removed with its record", () => {
+        f.ok(inNode(n, C.routeArgv("del", { to: "10.244.9.0/24", via: "192.168.1.19" })));
+        assert.deepEqual(changes(f.take()), ["ip route del 10.244.9.0/24 via 192.168.1.19"]);
+        assert.deepEqual(routes(), []);
     });
 });
 
-describe("podnet-vxlan, as vxlanCommand and vxlanPeerCommand run it (podNetwork vxlan)", () => {
+describe("podnet-vxlan, as vxlanCommand and vxlanPeersCommand run it (podNetwork vxlan)", () => {
     const plan = lab({ podNetwork: "vxlan" });
     const n = plan.nodes[0];
     const v = n.vxlan!;
@@ -263,10 +326,12 @@ describe("podnet-vxlan, as vxlanCommand and vxlanPeerCommand run it (podNetwork 
     it("add: the device with the plan's VNI, port, LAN address, VTEP, MAC and MTU; then per peer its FDB entry, neighbour and route", () => {
         assert.equal(f.ok(vxlanCommand(n, v).create), `podnet-vxlan: ${v.device} VNI ${v.vni} UDP ${v.port} on ${n.lanIp}, VTEP ${v.vtepIp} (${v.mac}), mtu ${v.mtu}\n`);
         assert.deepEqual(changes(f.take()), device);
-        for (const p of n.vxlanPeers) { f.ok(vxlanPeerCommand(n, v, p).create); }
+        const peers = vxlanPeersCommand(n, v);
+        assert.equal(f.ok(peers.create, peers.stdin), `${n.vxlanPeers.map((p) => `podnet-vxlan: ${p.to} via ${p.vtepIp} dev ${v.device}; ${p.vtepIp} is ${p.mac}; ${p.mac} is behind ${p.lanIp} (UDP)\n`).join("")}` +
+            `podnet-vxlan: ${v.device} has 2 peers (2 added, 0 kept)\n`);
         assert.deepEqual(changes(f.take()), n.vxlanPeers.flatMap(peer));
         assert.deepEqual(records(f, `${C.NODE_STATE_DIR}/routes`),
-            n.vxlanPeers.map((p) => ({ model: "vxlan", to: p.to, device: v.device, vtep_ip: p.vtepIp, mac: p.mac, lan_ip: p.lanIp })));
+            n.vxlanPeers.map((p) => ({ model: "vxlan", to: p.to, device: v.device, vtep_ip: p.vtepIp, mac: p.mac, lan_ip: p.lanIp, by: "table" })));
         assert.deepEqual(records(f, C.NODE_STATE_DIR).filter((r) => "vni" in r),
             [{ device: v.device, vni: String(v.vni), port: String(v.port), local_ip: n.lanIp, vtep_ip: v.vtepIp, mac: v.mac, mtu: String(v.mtu) }]);
     });
@@ -276,13 +341,44 @@ describe("podnet-vxlan, as vxlanCommand and vxlanPeerCommand run it (podNetwork 
         assert.deepEqual(changes(f.take()), [...device, ...n.vxlanPeers.flatMap(peer)]);
     });
 
-    it("a route taken over by the routed model stays when the overlay's peer goes, and only the overlay's entries are removed", () => {
+    it("set again with one peer fewer: that peer's route, neighbour and FDB entry go, the other's stay", () => {
+        const [stays, leaves] = n.vxlanPeers;
+        // The staying peer's entries are there (`peer` re-applies only what is missing).
+        f.answer("bridge", `case "$*" in "fdb show dev ${v.device}") echo "${stays.mac} dst ${stays.lanIp} self permanent" ;; esac`);
+        f.answer("ip", `case "$*" in "neigh show dev ${v.device}") echo "${stays.vtepIp} lladdr ${stays.mac} PERMANENT" ;; ` +
+            `"route show ${stays.to}") echo "${stays.to} via ${stays.vtepIp} dev ${v.device} onlink" ;; esac`);
+        const out = f.ok(vxlanPeersCommand(n, v).create, `${C.vxlanPeerLine(stays)}\n`);
+        f.clearAnswers();
+        assert.match(out, new RegExp(`^podnet-vxlan: removed the peer ${leaves.to.replace(/\./g, "\\.")} via .*\npodnet-vxlan: ${v.device} has 1 peers \\(0 added, 1 kept\\)\n$`));
+        assert.deepEqual(changes(f.take()), [`ip route del ${leaves.to} via ${leaves.vtepIp} dev ${v.device}`, `ip neigh del ${leaves.vtepIp} dev ${v.device}`,
+            `bridge fdb del ${leaves.mac} dev ${v.device} dst ${leaves.lanIp} self`]);
+        f.ok(vxlanPeersCommand(n, v).create, vxlanPeersCommand(n, v).stdin);
+        f.take();
+    });
+
+    it("the switch to the routed model in one up: its table takes each subnet over, so clearing the peers' table then leaves the routes alone", () => {
+        const routes = routesCommand(lab().nodes[0]);
+        f.ok(routes.create, routes.stdin);
+        assert.deepEqual(changes(f.take()), n.vxlanPeers.map((p) => `ip route replace ${p.to} via ${p.lanIp}`));
+        f.ok(vxlanPeersCommand(n, v).delete!);
+        assert.deepEqual(changes(f.take()), [], "the peers' table holds nothing any more: the routed model's table owns every subnet");
+        assert.deepEqual(records(f, `${C.NODE_STATE_DIR}/routes`).map((r) => `${r.model} ${r.to} ${r.by}`), n.vxlanPeers.map((p) => `routed ${p.to} table`));
+        f.ok(routes.delete!);
+        f.take();
+    });
+
+    it("a route taken over by the routed model (by hand) stays when the overlay's peer goes (by hand), and only the overlay's entries are removed", () => {
         const p = n.vxlanPeers[0];
+        const args = { device: v.device, to: p.to, vtepIp: p.vtepIp, mac: p.mac, lanIp: p.lanIp };
+        f.ok(inNode(n, C.vxlanPeerArgv("add", args)));
         f.ok(inNode(n, C.routeArgv("add", { to: p.to, via: p.lanIp })));
-        f.ok(vxlanPeerCommand(n, v, p).delete!);
-        assert.deepEqual(changes(f.take()), [`ip route replace ${p.to} via ${p.lanIp}`,
+        f.take();
+        f.ok(inNode(n, C.vxlanPeerArgv("del", args)));
+        assert.deepEqual(changes(f.take()), [
             `ip route del ${p.to} via ${p.vtepIp} dev ${v.device}`, `ip neigh del ${p.vtepIp} dev ${v.device}`, `bridge fdb del ${p.mac} dev ${v.device} dst ${p.lanIp} self`]);
         assert.deepEqual(records(f, `${C.NODE_STATE_DIR}/routes`)[0], { model: "routed", to: p.to, via: p.lanIp });
+        f.ok(inNode(n, C.routeArgv("del", { to: p.to, via: p.lanIp })));
+        f.take();
     });
 
     it("del: the device goes (with its entries), and so does its record", () => {
@@ -462,7 +558,7 @@ describe("the cockpit's `break`, run on a node: it takes away exactly what the n
         dockerd = await listen(f, "/var/run/docker.sock");
         nothingThere(f, n.bridge);
         f.ok(bridgeCommand(n, plan.clusterCidr).create);
-        for (const r of n.routes) { f.ok(routeCommand(n, r).create); }
+        f.ok(routesCommand(n).create, routesCommand(n).stdin);
         made = changes(f.take());
     });
     after(() => { dockerd.close(); f.remove(); });
@@ -588,7 +684,7 @@ describe("the node scripts' lock", () => {
     it("a script waits while another holds the lock (flock), and only then changes anything", () => {
         const lock = f.at("/run/podnet/lock");
         fs.mkdirSync(path.dirname(lock), { recursive: true });
-        const t = f.ok(`flock ${shq(lock)} sleep 0.6 & sleep 0.2; s=$(date +%s%N); ${routeCommand(n, r).create} >/dev/null; e=$(date +%s%N); wait; echo $(( (e - s) / 1000000 ))`);
+        const t = f.ok(`flock ${shq(lock)} sleep 0.6 & sleep 0.2; s=$(date +%s%N); ${inNode(n, C.routeArgv("add", r))} >/dev/null; e=$(date +%s%N); wait; echo $(( (e - s) / 1000000 ))`);
         assert.ok(Number(t) >= 250, `podnet-route add waited ${t} ms for the lock`);
     });
 
@@ -607,7 +703,7 @@ describe("the node scripts' lock", () => {
         f.take();
         f.systemPath = tools;
         try {
-            const run = f.run(routeCommand(n, r).create);
+            const run = f.run(inNode(n, C.routeArgv("add", r)));
             assert.equal(run.status, 1);
             assert.match(run.stderr, /flock is missing on this node/);
             assert.deepEqual(changes(f.take()), []);

@@ -11,7 +11,7 @@ import { formatCidr, overlaps, parseCidr, Cidr } from "../plan/ip";
 import { loadLab, NODE_INIT_SOURCE, projectRoot, writeNodeInit } from "../plan/load";
 import { beforeModel, ModelInputs, NETWORK_MODELS, NodeNetwork, overlayModel, routedModel } from "../plan/models";
 import { LabPlan, macFromIp, peerRoutes, planLab, rendezvousNode } from "../plan/plan";
-import { cniCommand, nodeInit, routeCommand, vxlanCommand, vxlanPeerCommand } from "../plan/commands";
+import { cniCommand, nodeInit, routesCommand, vxlanCommand, vxlanPeersCommand } from "../plan/commands";
 import { parsePodManifests, PodSpec } from "../plan/pods";
 import { BAD_CONFIG } from "./bad-config";
 
@@ -55,8 +55,8 @@ describe("plan: valid labs", () => {
                     const peer = p.nodes.find((x) => x.name === r.peer)!;
                     assert.equal(r.to, peer.podCidr);
                     assert.equal(r.via, peer.lanIp);
-                    assert.equal(r.resourceName, `${node.name}-route-to-${peer.name}`);
                 }
+                assert.equal(node.routesResourceName, `${node.name}-routes`, "one resource per node holds its routes");
             }
             assert.equal(p.nodes.flatMap((x) => x.routes).length, n * (n - 1));
         });
@@ -193,11 +193,13 @@ describe("plan: routed or overlay (podNetwork lab | vxlan)", () => {
         const p = plan({ podNetwork: "vxlan" });
         assert.deepEqual(p.nodes.map((n) => n.vxlan), [1, 2, 3].map((i) => ({
             resourceName: `node${i}-vxlan`, device: "vxlan.1", vni: 1, port: 4789, vtepIp: `10.244.${i}.0`, mac: `0a:58:0a:f4:0${i}:00`, mtu: 1450,
+            peersResourceName: `node${i}-vxlan-peers`,
         })));
         assert.deepEqual(p.nodes[0].vxlanPeers, [
-            { resourceName: "node1-vxlan-to-node2", peer: "node2", to: "10.244.2.0/24", vtepIp: "10.244.2.0", mac: "0a:58:0a:f4:02:00", lanIp: "192.168.1.12" },
-            { resourceName: "node1-vxlan-to-node3", peer: "node3", to: "10.244.3.0/24", vtepIp: "10.244.3.0", mac: "0a:58:0a:f4:03:00", lanIp: "192.168.1.13" },
+            { peer: "node2", to: "10.244.2.0/24", vtepIp: "10.244.2.0", mac: "0a:58:0a:f4:02:00", lanIp: "192.168.1.12" },
+            { peer: "node3", to: "10.244.3.0/24", vtepIp: "10.244.3.0", mac: "0a:58:0a:f4:03:00", lanIp: "192.168.1.13" },
         ]);
+        assert.equal(p.nodes[0].routesResourceName, undefined, "no routes table under the overlay");
         assert.equal(macFromIp("192.168.255.1"), "0a:58:c0:a8:ff:01");
     });
 
@@ -231,18 +233,24 @@ describe("plan: routed or overlay (podNetwork lab | vxlan)", () => {
         }
     });
 
-    it("the node-side commands: the device, each peer (route, neighbour, FDB), the CNI configuration with the pod MTU", () => {
+    it("the node-side commands: the device, the peers as one table (route, neighbour, FDB each), the routes as one table, the CNI configuration with the pod MTU", () => {
         const p = plan({ podNetwork: "vxlan" }, specs());
         const n = p.nodes[0];
         assert.equal(vxlanCommand(n, n.vxlan!).create, "docker exec podnet-t-node1 podnet-vxlan add vxlan.1 1 4789 192.168.1.11 10.244.1.0 0a:58:0a:f4:01:00 1450");
         assert.match(vxlanCommand(n, n.vxlan!).delete!, /then docker exec podnet-t-node1 podnet-vxlan del vxlan\.1 1 4789 .* 1450; fi$/);
-        assert.equal(vxlanPeerCommand(n, n.vxlan!, n.vxlanPeers[1]).create,
-            "docker exec podnet-t-node1 podnet-vxlan peer add vxlan.1 10.244.3.0/24 10.244.3.0 0a:58:0a:f4:03:00 192.168.1.13");
+        const peers = vxlanPeersCommand(n, n.vxlan!);
+        assert.equal(peers.create, "docker exec -i podnet-t-node1 podnet-vxlan peers set vxlan.1");
+        assert.equal(peers.stdin, "10.244.2.0/24 via 10.244.2.0 lladdr 0a:58:0a:f4:02:00 dst 192.168.1.12\n" +
+            "10.244.3.0/24 via 10.244.3.0 lladdr 0a:58:0a:f4:03:00 dst 192.168.1.13\n");
+        assert.match(peers.delete!, /then docker exec podnet-t-node1 podnet-vxlan peers clear vxlan\.1; fi$/);
         assert.equal(cniCommand(n, p.pods[0], "sbx", "vxlan").create, "docker exec podnet-t-node1 podnet-cni ADD a sbx");
         assert.equal(n.cni?.conflist.plugins[0].mtu, 1450);
         const routed = plan({}, specs());
         assert.equal(routed.nodes[0].cni?.conflist.plugins[0].mtu, 1500);
-        assert.equal(routeCommand(routed.nodes[0], routed.nodes[0].routes[0]).create, "docker exec podnet-t-node1 podnet-route add 10.244.2.0/24 via 192.168.1.12");
+        const routes = routesCommand(routed.nodes[0]);
+        assert.equal(routes.create, "docker exec -i podnet-t-node1 podnet-route set");
+        assert.equal(routes.stdin, "10.244.2.0/24 via 192.168.1.12\n10.244.3.0/24 via 192.168.1.13\n");
+        assert.match(routes.delete!, /then docker exec podnet-t-node1 podnet-route clear; fi$/);
     });
 
     it("the switch lab <-> vxlan: the same subnets, bridges, pods and placement; routes and overlay entries never share a resource name; every peer subnet is reached either way", () => {
@@ -251,7 +259,7 @@ describe("plan: routed or overlay (podNetwork lab | vxlan)", () => {
         const keep = (q: LabPlan) => q.nodes.map((n) => ({ name: n.name, podCidr: n.podCidr, bridge: n.bridge, bridgeCidr: n.bridgeCidr, pods: n.pods }));
         assert.deepEqual(keep(vx), keep(lab));
         assert.deepEqual(vx.pods.map((x) => `${x.name}@${x.node} ${x.sandbox}`), lab.pods.map((x) => `${x.name}@${x.node} ${x.sandbox}`));
-        const names = (q: LabPlan) => q.nodes.flatMap((n) => [...n.routes.map((r) => r.resourceName), ...(n.vxlan ? [n.vxlan.resourceName] : []), ...n.vxlanPeers.map((e) => e.resourceName)]);
+        const names = (q: LabPlan) => q.nodes.flatMap((n) => [...(n.routesResourceName ? [n.routesResourceName] : []), ...(n.vxlan ? [n.vxlan.resourceName, n.vxlan.peersResourceName] : [])]);
         assert.deepEqual(names(lab).filter((x) => names(vx).includes(x)), []);
         for (const [a, b] of lab.nodes.map((n, i) => [n, vx.nodes[i]] as const)) {
             assert.deepEqual(peerRoutes(a).map((r) => r.to), peerRoutes(b).map((r) => r.to), a.name);

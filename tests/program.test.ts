@@ -31,8 +31,8 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
         // pause + nginx + ubuntu images on the host, preloaded into 3 nodes
         assert.equal(count(T.remote), 3);
         assert.equal(count(T.container), 3 + 1, "the node containers and the outside host: pods run through each node's own docker");
-        // the lab's instance and the LAN; per node: ready, bridge, CNI configuration, 2 routes, one image load = 6; per pod: pause, CNI, one per app container (4 + 4 + 5)
-        assert.equal(count(T.command), 2 + 3 * 6 + 4 + 4 + 5);
+        // the lab's instance and the LAN; per node: ready, bridge, CNI configuration, its routes (one table), one image load = 5; per pod: pause, CNI, one per app container (4 + 4 + 5)
+        assert.equal(count(T.command), 2 + 3 * 5 + 4 + 4 + 5);
         assert.equal(count(T.k8sProvider), 1);
         assert.equal(count(T.pod), 4);
         assert.equal(run.mocks.resources.filter((r) => r.type === "pulumi:providers:docker").length, 0, "no per-node Docker provider");
@@ -40,10 +40,7 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
 
     it("names resources from identity", () => {
         assert.deepEqual(names(T.container), ["node1-container", "node2-container", "node3-container", "outside"]);
-        assert.deepEqual(names(T.command).filter((n) => n.includes("route")), [
-            "node1-route-to-node2", "node1-route-to-node3", "node2-route-to-node1",
-            "node2-route-to-node3", "node3-route-to-node1", "node3-route-to-node2",
-        ]);
+        assert.deepEqual(names(T.command).filter((n) => n.includes("route")), ["node1-routes", "node2-routes", "node3-routes"]);
         assert.deepEqual(names(T.command).filter((n) => n.endsWith("-net")), ["pod-net-test-net", "web-1-net", "web-2-net", "web-3-net"]);
         assert.deepEqual(names(T.command).filter((n) => /^(pod-net-test|web-\d)-/.test(n) && !n.endsWith("-net")), [
             "pod-net-test-nginx", "pod-net-test-pause", "pod-net-test-ubuntu",
@@ -54,7 +51,7 @@ describe("resources declared for the seeds' lab (3 nodes, 4 pods)", () => {
 
     it("parents make the preview a tree: lab -> node -> bridge, routes, pods -> pause -> containers", () => {
         assert.deepEqual(run.ancestors("node1-bridge"), ["node1", "lab"]);
-        assert.deepEqual(run.ancestors("node1-route-to-node3"), ["node1", "lab"]);
+        assert.deepEqual(run.ancestors("node1-routes"), ["node1", "lab"]);
         assert.deepEqual(run.ancestors("node2-container"), ["node2", "lab"]);
         assert.deepEqual(run.ancestors("lan"), ["lab"]);
         assert.deepEqual(run.ancestors("web-2"), ["node2", "lab"]);
@@ -74,8 +71,8 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     };
 
     it("every Command that changes a node is replaced on any change, deleted before its replacement, and goes with its node", () => {
-        const changing = names(T.command).filter((n) => n !== "lan" && n !== "instance" && !/-(ready|cni|images|pull-.*)$/.test(n));
-        assert.equal(changing.length, 3 * 3 + 4 + 4 + 5, "bridge and routes per node; pause, CNI and apps per pod");
+        const changing = names(T.command).filter((n) => n !== "lan" && n !== "instance" && !/-(ready|cni|images|pull-.*|routes)$/.test(n));
+        assert.equal(changing.length, 3 + 4 + 4 + 5, "the bridge per node; pause, CNI and apps per pod");
         for (const n of changing) {
             // (the SDK adds "triggers[*]", which the Command type declares itself)
             assert.deepEqual({ ...run.options.get(n), replaceOnChanges: run.options.get(n)?.replaceOnChanges.filter((k) => k !== "triggers[*]") }, {
@@ -125,7 +122,7 @@ describe("lifecycle options: what update, replace and destroy do (asserted on ev
     });
 
     it("node-side steps run again when their node container is replaced (triggers hold its id)", () => {
-        for (const n of ["node1-ready", "node1-bridge", "node1-cni", "node1-route-to-node2", "node1-images"]) {
+        for (const n of ["node1-ready", "node1-bridge", "node1-cni", "node1-routes", "node1-images"]) {
             assert.equal(run.mocks.named(n).inputs.triggers[0], "node1-container-id", n);
         }
     });
@@ -195,15 +192,31 @@ describe("nodes", () => {
         assert.equal(lan.delete, "if docker network inspect podnet-dev-lan >/dev/null 2>&1; then docker network rm podnet-dev-lan >/dev/null; fi");
     });
 
-    it("every route sends a peer's pod subnet via that peer's LAN IP, and deletes it on destroy", () => {
+    it("each node's routes are one table: a peer's pod subnet via that peer's LAN IP, a line each; cleared on destroy", () => {
         for (const i of [1, 2, 3]) {
-            for (const j of [1, 2, 3].filter((j) => j !== i)) {
-                const r = run.mocks.named(`node${i}-route-to-node${j}`).inputs;
-                assert.equal(r.create, `docker exec podnet-dev-node${i} podnet-route add 10.244.${j}.0/24 via 192.168.1.${10 + j}`);
-                assert.equal(r.delete, `if [ "$(docker inspect -f '{{.State.Running}}' podnet-dev-node${i} 2>/dev/null)" = true ]; then ` +
-                    `docker exec podnet-dev-node${i} podnet-route del 10.244.${j}.0/24 via 192.168.1.${10 + j}; fi`, "undone only on a running node");
-            }
+            const r = run.mocks.named(`node${i}-routes`).inputs;
+            assert.equal(r.create, `docker exec -i podnet-dev-node${i} podnet-route set`);
+            assert.equal(r.stdin, [1, 2, 3].filter((j) => j !== i).map((j) => `10.244.${j}.0/24 via 192.168.1.${10 + j}\n`).join(""));
+            assert.equal(r.delete, `if [ "$(docker inspect -f '{{.State.Running}}' podnet-dev-node${i} 2>/dev/null)" = true ]; then ` +
+                `docker exec podnet-dev-node${i} podnet-route clear; fi`, "undone only on a running node");
+            const o = run.options.get(`node${i}-routes`)!;
+            assert.deepEqual({ ...o, replaceOnChanges: o.replaceOnChanges.filter((k) => k !== "triggers[*]") }, {
+                deleteBeforeReplace: true, replaceOnChanges: [], deletedWith: `node${i}-container`, retainOnDelete: false, protect: false,
+                ignoreChanges: [], beforeCreate: [],
+            }, "a new list of routes is an update (set runs again and keeps the routes that stay); a new node replaces it, delete first; it goes with the node");
         }
+    });
+
+    it("the node containers ignore a change of the scripts they upload: their ready step installs them in place", () => {
+        for (const i of [1, 2, 3]) {
+            assert.deepEqual(run.options.get(`node${i}-container`)!.ignoreChanges, ["uploads"]);
+            const ready = run.mocks.named(`node${i}-ready`).inputs.create as string;
+            const hash = run.mocks.named(`node${i}-container`).inputs.uploads[0].sourceHash as string;
+            assert.match(hash, /^[0-9a-f]{64}$/);
+            assert.ok(ready.includes(`= ${hash} ] || exit 86;`), "checks the node's init against the current one");
+            assert.ok(ready.includes(`docker cp .lab/podnet-node-init podnet-dev-node${i}:/usr/local/bin/podnet-node-init.new`), "copies the current one in when it differs");
+        }
+        assert.deepEqual(run.options.get("outside")!.ignoreChanges, [], "the outside host uploads nothing");
     });
 
     it("each node's bridge gets the first address of its own subnet, and a MAC of its own made from that address", () => {

@@ -43,7 +43,8 @@ describe("engine stand-in refusals (no Docker needed)", () => {
         assert.doesNotThrow(() => checkOptions("x", { ...none, deleteBeforeReplace: true, replaceOnChanges: ["*"], deletedWith: "node1-container" }));
         assert.doesNotThrow(() => checkOptions("x", { ...none, beforeCreate: ["podnet-lab-leftover-container"] }), "the leftover hook: nothing is left over on the stand-in's clean slate");
         assert.throws(() => checkOptions("x", { ...none, retainOnDelete: true }), /x: resource option\(s\) retainOnDelete not implemented/);
-        assert.throws(() => checkOptions("x", { ...none, protect: true, ignoreChanges: ["a"] }), /protect, ignoreChanges not implemented/);
+        assert.throws(() => checkOptions("x", { ...none, protect: true, ignoreChanges: ["a"] }), /x: resource option\(s\) protect not implemented/);
+        assert.doesNotThrow(() => checkOptions("x", { ...none, ignoreChanges: ["uploads"] }), "ignoreChanges shapes an update's diff only; the stand-in creates");
     });
 
     it("destroy honours deletedWith: what goes with a resource destroyed in the same run is not deleted on its own", async () => {

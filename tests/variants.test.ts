@@ -96,7 +96,7 @@ describe("program variants", () => {
 
     it("podNetwork docker0 (the 'before' state): no lab bridge, no routes, no CNI; sandboxes on each node's docker0", async () => {
         const run = await runProgram({ ...DEV_CONFIG, podNetwork: "docker0" });
-        assert.deepEqual(run.mocks.resources.filter((r) => /-(bridge|cni|route-to-node\d)$/.test(r.name)), []);
+        assert.deepEqual(run.mocks.resources.filter((r) => /-(bridge|cni|routes)$/.test(r.name)), []);
         assert.equal(run.outputs.cniPlugin, undefined, "no CNI configuration, so no plugin");
         assert.match(run.mocks.named("web-2-pause").inputs.create, / --network bridge /);
         assert.equal(run.mocks.named("web-2-net").inputs.create, "docker exec podnet-dev-node2 podnet-cni DOCKER0 web-2 sandbox-id-of-web-2");
@@ -110,16 +110,20 @@ describe("program variants", () => {
 
     it("podNetwork vxlan (the overlay): per node a VXLAN device with one entry per peer under it, no routes; pods at MTU 1450", async () => {
         const run = await runProgram({ ...DEV_CONFIG, podNetwork: "vxlan" });
-        assert.deepEqual(run.mocks.resources.filter((r) => /-route-to-node\d$/.test(r.name)), []);
+        assert.deepEqual(run.mocks.resources.filter((r) => /-routes$/.test(r.name)), []);
         assert.ok(run.mocks.named("node2-bridge"), "the same bridge");
-        assert.deepEqual(run.ancestors("node1-vxlan-to-node3").slice(0, 3), ["node1-vxlan", "node1", "lab"], "preview's tree: node -> vxlan device -> peers");
-        for (const name of ["node1-vxlan", "node1-vxlan-to-node2", "node3-vxlan-to-node1"]) {
+        assert.deepEqual(run.ancestors("node1-vxlan-peers").slice(0, 3), ["node1-vxlan", "node1", "lab"], "preview's tree: node -> vxlan device -> its peers");
+        for (const name of ["node1-vxlan", "node1-vxlan-peers", "node3-vxlan-peers"]) {
             const o = run.options.get(name)!;
-            assert.deepEqual({ dbr: o.deleteBeforeReplace, roc: o.replaceOnChanges.includes("*"), dw: o.deletedWith }, { dbr: true, roc: true, dw: `${name.slice(0, 5)}-container` }, name);
+            const table = name.endsWith("-peers");
+            assert.deepEqual({ dbr: o.deleteBeforeReplace, roc: o.replaceOnChanges.includes("*"), dw: o.deletedWith }, { dbr: true, roc: !table, dw: `${name.slice(0, 5)}-container` },
+                `${name}: ${table ? "a new table is an update" : "replaced on any change"}`);
             assert.ok(run.mocks.named(name).inputs.delete, `${name} has a delete`);
             assert.equal(run.mocks.named(name).inputs.triggers[0], `${name.slice(0, 5)}-container-id`);
         }
-        assert.equal(run.mocks.resources.filter((r) => /-vxlan(-to-node\d)?$/.test(r.name)).length, 3 + 3 * 2);
+        assert.equal(run.mocks.named("node3-vxlan-peers").inputs.stdin,
+            "10.244.1.0/24 via 10.244.1.0 lladdr 0a:58:0a:f4:01:00 dst 192.168.1.11\n10.244.2.0/24 via 10.244.2.0 lladdr 0a:58:0a:f4:02:00 dst 192.168.1.12\n");
+        assert.equal(run.mocks.resources.filter((r) => /-vxlan(-peers)?$/.test(r.name)).length, 3 + 3, "a device and one table of peers per node");
         assert.equal(JSON.parse(run.mocks.named("node2-cni").inputs.stdin).plugins[0].mtu, 1450, "the pods' MTU is in the node's CNI configuration");
         assert.equal(run.outputs.podNetwork, "vxlan");
         assert.deepEqual(run.outputs.nodes[0].routes, [
@@ -132,9 +136,9 @@ describe("program variants", () => {
         assert.match(run.outputs.diagram, /node1: 10\.244\.2\.0\/24 via 10\.244\.2\.0 dev vxlan\.1 -> UDP to 192\.168\.1\.12/);
     });
 
-    it("one node: no routes; the pods for node1 run, those pinned to node2 and node3 are Pending", async () => {
+    it("one node: an empty table of routes; the pods for node1 run, those pinned to node2 and node3 are Pending", async () => {
         const run = await runProgram({ ...DEV_CONFIG, nodeCount: 1 });
-        assert.equal(run.mocks.resources.filter((r) => r.name.includes("-route-to-")).length, 0);
+        assert.deepEqual(run.mocks.resources.filter((r) => r.name.endsWith("-routes")).map((r) => `${r.name} '${r.inputs.stdin}'`), ["node1-routes ''"]);
         assert.deepEqual(run.outputs.pods.map((p: { name: string; node: string }) => `${p.name}@${p.node}`), ["pod-net-test@node1", "web-1@node1"]);
         assert.deepEqual(run.outputs.pendingPods.map((p: { name: string }) => p.name), ["web-2", "web-3"]);
         assert.deepEqual(run.outputs.nodes[0].routes, []);

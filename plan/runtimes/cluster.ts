@@ -2,6 +2,8 @@
 // kube-controller-manager, kube-scheduler), every node's kubelet registered with it under its own identity, and the
 // pods as Pod objects the @pulumi/kubernetes provider applies with spec.nodeName from the lab's placement.
 // Plain values only: names, addresses, the Pod objects, and the commands of the control plane's and the join's steps.
+import { withCurrentInit } from "../node-init";
+import type { NodeInitUpload } from "../load";
 import { controlPlaneArgv, joinArgv, NODE_BIN_DIR, NODE_SCRIPTS } from "../node-contract";
 import { shq } from "../shell";
 import { PodSpec } from "../pods";
@@ -116,10 +118,10 @@ export interface JoiningNode { readonly name: string; readonly container: string
  * Waits until the control plane's API server is ready (its PID 1 installs the node scripts first, then starts the
  * components), and prints the versions.
  */
-export function controlPlaneReadyCommand(cp: ControlPlanePlan): { create: string } {
+export function controlPlaneReadyCommand(cp: ControlPlanePlan, init: NodeInitUpload): { create: string } {
     return {
         // The init writes each script whole, one after another: podnet-lib, which the script sources, comes after it.
-        create: execIn(cp.container, false, "sh", "-c",
+        create: withCurrentInit(cp.container, init,
             `for i in $(seq 100); do command -v ${NODE_SCRIPTS.controlPlane} >/dev/null && [ -f ${NODE_BIN_DIR}/podnet-lib ] && exec ${words(controlPlaneArgv.ready(120))}; sleep 0.1; done; ` +
             "echo \"$(hostname): the node init did not install the node scripts within 10s\" >&2; exit 1"),
     };

@@ -35,14 +35,14 @@ const SUPPORTED: Record<string, readonly string[]> = {
  * run); `deleteBeforeReplace` and `replaceOnChanges` only shape replacements, which the stand-in never does
  * (every run creates from nothing), so they are accepted and have no effect here; so is the leftover-container
  * hook (`beforeCreate`), which only removes what an interrupted real `up` left, and `e2e:up` starts from a clean
- * slate (it refuses to run over a lab that is up, and .ci/run removes what carries the e2e stack's label). Any
- * other option that changes what a delete does is refused.
+ * slate (it refuses to run over a lab that is up, and .ci/run removes what carries the e2e stack's label); and
+ * `ignoreChanges`, which only shapes the diff of an update (a create takes the inputs as given). Any other option
+ * that changes what a delete does is refused.
  */
 export function checkOptions(name: string, o: LifecycleOptions): void {
     const refused = [
         ...(o.retainOnDelete ? ["retainOnDelete"] : []),
         ...(o.protect ? ["protect"] : []),
-        ...(o.ignoreChanges.length ? ["ignoreChanges"] : []),
     ];
     if (refused.length) { throw new Error(`engine stand-in: ${name}: resource option(s) ${refused.join(", ")} not implemented`); }
 }

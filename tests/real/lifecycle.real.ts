@@ -169,12 +169,20 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         claimsHold("remove web-2");
     });
 
-    step("nodeCount 3 -> 4: node4 joins, every node routes to every peer, only pods placed on node4 move", () => {
+    // Each old node's routes are one resource (its table): the preview's diff names the one route added or removed on it.
+    const tableLines = (output: string, sign: "+" | "-") => output.split("\n").filter((l) => new RegExp(`^\\s+\\${sign} 10\\.244\\.4\\.0/24 via 192\\.168\\.1\\.14$`).test(l)).length;
+
+    step("nodeCount 3 -> 4: node4 joins, the preview names the route added on each old node, every node routes to every peer, only pods placed on node4 move", () => {
         const before = placement();
         stack.setConfig({ nodeCount: 4 });
-        pulumi("nodeCount 3 -> 4", stack.up());
+        const diff = stack.run(["preview", "--diff"]);
+        assert.equal(diff.status, 0, diff.output);
+        assert.equal(tableLines(diff.output, "+"), 3, `each old node's table gains "10.244.4.0/24 via 192.168.1.14":\n${diff.output.slice(-3000)}`);
+        const c = pulumi("nodeCount 3 -> 4", stack.up());
+        assert.equal(c.updated, 3, `the three old nodes' tables are updated, not replaced: ${JSON.stringify(c)}`);
         refresh();
         assert.deepEqual(out.nodes.map((n) => n.name), ["node1", "node2", "node3", "node4"]);
+        for (const n of out.nodes.slice(0, 3)) { assert.ok(lab.onNode(n.name, "ip", "route").includes("10.244.4.0/24 via 192.168.1.14 "), `${n.name} does not route node4's subnet`); }
         for (const [name, p] of placement()) {
             if (p.node !== "node4") { assert.deepEqual(p, before.get(name), `${name} changed`); }
         }
@@ -184,7 +192,11 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
     step("nodeCount 4 -> 3: nothing of node4 is left, no node routes to its subnet", () => {
         const node4 = lab.node("node4");
         stack.setConfig({ nodeCount: 3 });
-        pulumi("nodeCount 4 -> 3", stack.up());
+        const diff = stack.run(["preview", "--diff"]);
+        assert.equal(diff.status, 0, diff.output);
+        assert.equal(tableLines(diff.output, "-"), 3, `each old node's table loses "10.244.4.0/24 via 192.168.1.14":\n${diff.output.slice(-3000)}`);
+        const c = pulumi("nodeCount 4 -> 3", stack.up());
+        assert.equal(c.updated, 3, JSON.stringify(c));
         refresh();
         assert.equal(docker("ps", "-a", "-q", "--filter", `name=^${node4.container}$`), "");
         assert.equal(docker("volume", "ls", "-q", "--filter", `name=${node4.container}-`), "");
