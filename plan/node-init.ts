@@ -12,14 +12,16 @@ const STALE_INIT = 86;
  * any script does not re-create it (the container ignores changes of its upload, components/lifecycle.ts: re-created,
  * a node would lose its pods for a changed script). Instead this step runs again whenever the init's hash changes: it
  * finds the container's init different, copies the current one in beside it and runs it with --update, which installs
- * every script in place (each one whole, by rename; the node agent starts again from its new script), then waits again.
+ * every script in place (each one whole, by rename), makes itself the container's init and restarts the node agent;
+ * then it checks again (now the hash matches) and waits.
  */
 export function withCurrentInit(container: string, init: NodeInitUpload, wait: string): string {
     const inside = (script: string) => `docker exec ${shq(container)} sh -c ${shq(script)}`;
     // PODNET_ROOT: unset on a node; the tests' fake node sets it (tests/fake-node.ts).
-    const check = `[ "$(sha256sum < "\${PODNET_ROOT:-}${init.file}" | cut -d' ' -f1)" = ${init.sourceHash} ] || exit ${STALE_INIT}; ${wait}`;
-    return `${inside(check)} || { rc=$?; [ $rc -eq ${STALE_INIT} ] || exit $rc; ` +
+    const file = `"\${PODNET_ROOT:-}${init.file}"`;
+    const check = `[ "$(sha256sum < ${file} | cut -d' ' -f1)" = ${init.sourceHash} ] || exit ${STALE_INIT}; ${wait}`;
+    return `for try in 1 2; do ${inside(check)} && exit 0; rc=$?; [ $rc -eq ${STALE_INIT} ] || exit $rc; ` +
+        `if [ $try -eq 2 ]; then echo ${shq(`${container}: its node scripts are still not the lab's current ones after installing them in place (${init.file})`)} >&2; exit 1; fi; ` +
         `echo ${shq(`${container}: its node scripts are not the lab's current ones: installing them in place`)} >&2; ` +
-        `docker cp ${shq(init.source)} ${shq(`${container}:${init.file}.new`)} && ${inside(`sh "\${PODNET_ROOT:-}${init.file}.new" --update`)} >&2 && ${inside(wait)}; }`;
+        `docker cp ${shq(init.source)} ${shq(`${container}:${init.file}.new`)} && ${inside(`sh ${file.replace(/"$/, '.new"')} --update`)} >&2 || exit 1; done`;
 }
-

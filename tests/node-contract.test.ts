@@ -119,14 +119,27 @@ describe("podnet-node-ready, as nodeReadyCommand runs it", () => {
 
     it("a node whose init is not the lab's current one gets the current one copied in and run with --update, then is waited for", () => {
         f.write(INIT, "#!/bin/sh\n# an older lab's init\n", 0o755);
-        // As `docker cp` would leave it (the stand-in docker records the copy only): an init that says how it was run.
-        f.write(`${INIT}.new`, "#!/bin/sh\necho \"the new init, run with: $*\"\n", 0o755);
-        const r = f.run(nodeReadyCommand(n, upload("#!/bin/sh\n# the current init\n")).create);
+        // As `docker cp` would leave it (the stand-in docker records the copy only): an init that says how it was run and,
+        // as the real one does, becomes the node's init.
+        const current = "#!/bin/sh\necho \"the new init, run with: $*\"\nmv -f \"$0\" \"$PODNET_ROOT/usr/local/bin/podnet-node-init\"\n";
+        f.write(`${INIT}.new`, current, 0o755);
+        const r = f.run(nodeReadyCommand(n, upload(current)).create);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout, "node1: dockerd 27.5.1 is ready\n");
         assert.equal(r.stderr, `${n.container}: its node scripts are not the lab's current ones: installing them in place\nthe new init, run with: --update\n`);
         assert.deepEqual(f.take().filter((c) => c.where === "host" && c.args[0] === "cp").map(line),
             [`docker cp .lab/podnet-node-init ${n.container}:${INIT}.new`]);
+        assert.equal(f.read(INIT), current, "the current init is the node's now");
+    });
+
+    it("an update that leaves the node's init still not the current one fails, saying so, and does not wait", () => {
+        f.write(INIT, "#!/bin/sh\n# an older lab's init\n", 0o755);
+        f.write(`${INIT}.new`, "#!/bin/sh\n# copied, but it does not install itself\n", 0o755);
+        const r = f.run(nodeReadyCommand(n, upload("#!/bin/sh\n# the current init\n")).create);
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout, "");
+        assert.match(r.stderr, /its node scripts are still not the lab's current ones after installing them in place \(\/usr\/local\/bin\/podnet-node-init\)\n$/);
+        f.take();
     });
 
     it("the current init, run with --update, installs the scripts and becomes the node's init; without it, it would start the node", () => {
