@@ -43,7 +43,7 @@ export function nodeContainer(leftovers: pulumi.ResourceHook): pulumi.CustomReso
 /**
  * A node container (and the control plane's): as nodeContainer, and a change of the node scripts it uploads does not
  * replace it (re-created, a node loses its pods, and a script change would take the whole lab down): its ready step
- * installs the current scripts in place instead (plan/commands.ts withCurrentInit). A container created later uploads
+ * installs the current scripts in place instead (plan/node-init.ts withCurrentInit). A container created later uploads
  * the current file (the provider reads `source` when it creates the container).
  */
 export function nodeWithScripts(leftovers: pulumi.ResourceHook): pulumi.CustomResourceOptions {

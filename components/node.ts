@@ -131,7 +131,7 @@ export class LabNode extends pulumi.ComponentResource {
 
         // Re-run node-side steps whenever the node container is replaced.
         const triggers = [this.container.id];
-        // Also installs the lab's current node scripts in place when they changed (plan/commands.ts withCurrentInit).
+        // Also installs the lab's current node scripts in place when they changed (plan/node-init.ts withCurrentInit).
         this.ready = new command.local.Command(`${name}-ready`, { ...nodeReadyCommand(node, args.init), triggers },
             { parent: this, dependsOn: [this.container], ...readsNode(this.container) });
 
