@@ -139,6 +139,7 @@ if (missing) {
         }
     }
     if (repeat > 1) { realRows.push(`(medians of ${repeat} rounds; each round runs manual-lab.sh, then the lab, at that size)`); }
+    if (!manual) { realRows.push("(no \"by hand\" columns: ../shared/manual-lab.sh is not beside this repository)"); }
 }
 console.log(`\n| ${"run".padEnd(22)} | resources | pods | up (s) | down (s) | matrix (s) |\n|${"-".repeat(24)}|----------:|-----:|-------:|---------:|-----------:|`);
 for (const r of rows) { console.log(r); }

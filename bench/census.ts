@@ -44,6 +44,8 @@ export function census(resources: readonly StateResource[], pods: readonly strin
 /** How a kind's count grows with the node count n: one, per node (n), per node pair (n(n-1)), per pod, or as measured. */
 export function growth(kind: string, counts: readonly { nodes: number; count: number }[]): string {
     if (kind.includes("<pod>")) { return "per pod"; }
+    // One size shows a count, not how it grows.
+    if (counts.length < 2) { return counts[0]?.count === 1 ? "one" : "- (one size: run two or more to see)"; }
     const all = (f: (n: number) => number) => counts.every((c) => f(c.nodes) > 0 && c.count % f(c.nodes) === 0 &&
         c.count / f(c.nodes) === counts[0].count / f(counts[0].nodes));
     if (counts.every((c) => c.count === counts[0].count)) { return counts[0].count === 1 ? "one" : `${counts[0].count}`; }

@@ -28,6 +28,7 @@ describe("the bench's census (bench/census.ts)", () => {
         assert.equal(growth("<node>-route-to-<node> (Command)", at(6, 90, 380)), "per node pair (n(n-1))");
         assert.equal(growth("<pod>-pause (Command)", at(4, 4, 4)), "per pod");
         assert.equal(growth("odd (Command)", at(1, 2, 7)), "other");
+        assert.equal(growth("<node>-routes (Command)", [{ nodes: 3, count: 3 }]), "- (one size: run two or more to see)", "one size cannot tell n from a constant");
     });
 
     it("counts resources (not the stack), `docker exec`s in the create commands, and the state's size", () => {
