@@ -4,6 +4,8 @@
 //   points, then `up`;
 // - an `up` from nothing killed outright (SIGKILL to the group: a closed terminal, a machine gone) at several points:
 //   the next `up` is refused because of the lock the killed one left and names `pulumi cancel`; after it, `up`;
+//   when the kill left the state's metadata sidecar empty (Pulumi then answers `failed to load checkpoint: EOF`),
+//   the empty sidecar is deleted first, as docs/healing.md says; the 4 s kill leaves it so every time;
 // - a node container the state does not hold (forgotten with `pulumi state delete`, as a kill between Docker's create
 //   and Pulumi's record leaves it): the next `up` removes it before it creates the node again, and says so;
 // - a `destroy` killed midway: the next `destroy` is refused the same way; after `pulumi cancel`, `destroy`.
@@ -62,6 +64,35 @@ function gone(what: string): void {
     assert.deepEqual(stack.leftBehind(), [], `left with the stack's label after ${what}`);
 }
 
+/** The metadata sidecars in the stack's backend folder that are empty (each a path under it). */
+function emptySidecars(): string[] {
+    const found: string[] = [];
+    const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) { walk(p); } else if (e.name.endsWith(".attrs") && fs.statSync(p).size === 0) { found.push(p); }
+        }
+    };
+    walk(stack.backend);
+    return found.map((p) => path.relative(stack.backend, p));
+}
+
+/**
+ * A kill can land while Pulumi's file backend writes a state file's metadata sidecar (`<stack>.json.attrs`: gocloud's
+ * fileblob writes it in place, before it renames the new state over the old one), and leave it empty: then every
+ * command answers `error: failed to load checkpoint: EOF`. docs/healing.md's recovery: delete the empty sidecars
+ * (`find .lab/pulumi -name '*.attrs' -empty -delete`); the state itself is the last one written whole. Then the same
+ * command is typed again. A command that did not answer that is returned as it was.
+ */
+function sidecarCutShort(r: CliRun, again: () => CliRun): CliRun {
+    if (!/failed to load checkpoint: EOF/.test(r.output)) { return r; }
+    const empty = emptySidecars();
+    log(`the next command: exit ${r.status}\n${quote(r)}\n    (the kill left ${empty.length} empty metadata sidecar(s): ${empty.join(", ") || "none"}; deleting them, as docs/healing.md says)`);
+    assert.ok(empty.length > 0, `Pulumi could not read its state, and no metadata sidecar is empty: something else was cut short:\n${r.output.slice(-2000)}`);
+    for (const f of empty) { fs.rmSync(path.join(stack.backend, f)); }
+    return again();
+}
+
 /** A killed command's lock: the next command is refused, naming `pulumi cancel`; then `pulumi cancel` takes it away. */
 function cancelTheLock(refused: CliRun): void {
     log(`the next command, as typed again: exit ${refused.status}\n${quote(refused)}`);
@@ -83,7 +114,7 @@ describe(`interrupted updates under a real pulumi CLI (stack ${stack.stack})`, (
         stack.init(fs.readdirSync(path.join(root, "pods")).filter((f) => f.endsWith(".yaml")).map((f) => path.join(root, "pods", f)));
     });
 
-    for (const at of [3, 8]) {
+    for (const at of [3, 6]) {
         step(`Ctrl-C ${at}s into an up from nothing, then up: the lab is whole`, async () => {
             const r = await stack.runInterrupted(["up", "--yes", "--skip-preview"], "SIGINT", at);
             const made = changeSummary(r.output);
@@ -95,11 +126,19 @@ describe(`interrupted updates under a real pulumi CLI (stack ${stack.stack})`, (
         });
     }
 
-    for (const at of [2, 5, 9]) {
+    for (const at of [2, 4, 6]) {
         step(`killed ${at}s into an up from nothing, then pulumi cancel and up: the lab is whole`, async () => {
             const r = await stack.runInterrupted(["up", "--yes", "--skip-preview"], "SIGKILL", at);
             log(`up, killed after ${at}s (${r.signalled ? "killed" : "the up had ended before"}): left on the host: ${stack.leftBehind().join(", ") || "nothing"}`);
-            const again = stack.up();
+            if (r.signalled && at === 4 && emptySidecars().length === 0) {
+                // What a kill in the middle of the sidecar's write leaves (it came 2 s into an up in a CI run), made
+                // here every time, so that the recovery docs/healing.md gives is run every time too.
+                const sidecar = path.join(stack.backend, ".pulumi", "stacks", "podnet-lab", `${stack.stack}.json.attrs`);
+                assert.ok(fs.existsSync(sidecar), `the stack's metadata sidecar ${sidecar} is there`);
+                fs.truncateSync(sidecar, 0);
+                log(`emptied ${path.relative(stack.backend, sidecar)}, as a kill during its write leaves it`);
+            }
+            const again = sidecarCutShort(stack.up(), () => stack.up());
             if (r.signalled) {
                 cancelTheLock(again);
                 const up = stack.up();
@@ -138,7 +177,7 @@ describe(`interrupted updates under a real pulumi CLI (stack ${stack.stack})`, (
         const r = await stack.runInterrupted(["destroy", "--yes", "--skip-preview"], "SIGKILL", 1);
         log(`destroy, killed after 1s (${r.signalled ? "killed" : "the destroy had ended before"}): left on the host: ${stack.leftBehind().join(", ") || "nothing"}`);
         assert.ok(r.signalled, "the destroy ended within 1 s: nothing was interrupted");
-        cancelTheLock(stack.destroy());
+        cancelTheLock(sidecarCutShort(stack.destroy(), () => stack.destroy()));
         gone("a killed destroy, then pulumi cancel");
     });
 
@@ -146,6 +185,7 @@ describe(`interrupted updates under a real pulumi CLI (stack ${stack.stack})`, (
         // Whatever happened, leave nothing behind.
         const left = stack.leftBehind().length > 0;
         if (left) {
+            for (const f of emptySidecars()) { fs.rmSync(path.join(stack.backend, f)); }
             stack.run(["cancel", "--yes"]);   // a failed step may have left a killed command's lock
             const r = stack.destroy();
             if (r.status !== 0) { log(`pulumi destroy failed; removing by label:\n${r.output.slice(-2000)}`); stack.removeByLabel(); }
