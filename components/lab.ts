@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { instanceCommand, lanCommand } from "../plan/commands";
@@ -7,7 +8,7 @@ import { NodeInitUpload } from "../plan/load";
 import { labDiagram, LabOutputs, labOutputs } from "../plan/outputs";
 import { INSTANCE_ENV, LABEL_INSTANCE, LabPlan } from "../plan/plan";
 import { nodesCommand } from "../plan/runtimes/cluster";
-import { INSTANCE, joinsCluster, LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
+import { clusterObject, INSTANCE, joinsCluster, LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
 import { ControlPlane } from "./control-plane";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
@@ -120,6 +121,20 @@ export class PodnetLab extends pulumi.ComponentResource {
         }
         const ips = Object.fromEntries(plan.pods.map((p, i) => [p.name, pods[i].ip]));
 
+        // Cluster mode: the Services of the pod folder, applied by the cluster's own provider; every node's kube-proxy
+        // turns each into its iptables rules. Each waits for the pods it picks (the provider then waits until it has
+        // endpoints). Like the pods, deleted with the control plane.
+        const services = controlPlane ? plan.services.map((sv) => new k8s.core.v1.Service(sv.resourceName, sv.object as unknown as k8s.core.v1.ServiceArgs, {
+            parent: this, provider: controlPlane.provider, ...clusterObject(controlPlane.container),
+            dependsOn: sv.endpoints.flatMap((e) => pods[plan.pods.findIndex((p) => p.name === e.pod)]?.object ?? []),
+        })) : [];
+        for (const name of plan.servicesWithoutEndpoints) {
+            pulumi.log.warn(`Service ${name} picks no running pod: it has a ClusterIP and no endpoint (check its spec.selector against the pods' metadata.labels)`, this);
+        }
+        if (plan.servicesNotApplied.length) {
+            pulumi.log.info(`Service(s) ${plan.servicesNotApplied.join(", ")} in the pod folder not applied: Services need podRuntime cluster, where each node runs kube-proxy`, this);
+        }
+
         new RenderedManifests("manifests", {
             pods: [...plan.pods.map((p) => ({ spec: p.source, nodeName: p.node })),
                 ...plan.pending.map((p) => ({ spec: p.source, nodeName: p.nodeName }))],
@@ -132,6 +147,7 @@ export class PodnetLab extends pulumi.ComponentResource {
             nodeContainers: Object.fromEntries(plan.nodes.map((n, i) => [n.name, nodes[i].container.name])),
             outsideContainer: outside.name,
             ...(controlPlane ? { controlPlaneContainer: controlPlane.container.name, kubeconfig: controlPlane.kubeconfig } : {}),
+            serviceClusterIps: Object.fromEntries(plan.services.map((sv, i) => [sv.name, services[i].spec.clusterIP])),
             diagram: pulumi.all(ips).apply((live) => labDiagram(plan, live)),
         });
         this.registerOutputs({ ...this.outputs });

@@ -135,5 +135,13 @@ export function joinsCluster(controlPlane: pulumi.Resource): pulumi.CustomResour
  * destroying the whole lab does not delete each pod through the API first.
  */
 export function clusterPod(controlPlane: pulumi.Resource): pulumi.CustomResourceOptions {
+    return clusterObject(controlPlane);
+}
+
+/**
+ * Cluster mode: any object the Kubernetes provider applies (a Pod, a Service). Its name is fixed, so a replacement
+ * deletes the old one first; deleted with the control plane.
+ */
+export function clusterObject(controlPlane: pulumi.Resource): pulumi.CustomResourceOptions {
     return { deletedWith: controlPlane, deleteBeforeReplace: true };
 }

@@ -27,13 +27,14 @@ export interface CniNodeInputs { readonly bridge: string; readonly podCidr: stri
  * address to host-local (the node's subnet), then the standard `portmap` plugin is chained, as on most clusters
  * (here it passes the result on: the lab's pods declare no hostPort, so the runtime hands it no portMappings).
  * The reference `bridge` plugin gets the same subnet and gateway, and no masquerade of its own (the lab's rule
- * keeps pod-to-pod traffic un-NATed).
+ * keeps pod-to-pod traffic un-NATed). Both put each pod's bridge port in hairpin mode (`hairpinMode`), as kubelet's
+ * default asks: a pod that reaches its own Service and is chosen by kube-proxy gets its packet back on that port.
  */
 export function cniConfList(plugin: CniPlugin, n: CniNodeInputs): CniConfList {
     const ipam = { type: "host-local", ranges: [[{ subnet: n.podCidr, gateway: n.gateway }]], dataDir: IPAM_DATA_DIR };
     const main: CniPluginConf = plugin === "podnet"
-        ? { type: "podnet", bridge: n.bridge, mtu: n.mtu, ipam }
-        : { type: "bridge", bridge: n.bridge, isDefaultGateway: true, ipMasq: false, hairpinMode: false, mtu: n.mtu, ipam };
+        ? { type: "podnet", bridge: n.bridge, mtu: n.mtu, hairpinMode: true, ipam }
+        : { type: "bridge", bridge: n.bridge, isDefaultGateway: true, ipMasq: false, hairpinMode: true, mtu: n.mtu, ipam };
     return { cniVersion: CNI_VERSION, name: CNI_NETWORK, plugins: [main, { type: "portmap", capabilities: { portMappings: true } }] };
 }
 

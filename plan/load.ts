@@ -97,7 +97,7 @@ export function loadLab(raw: Readonly<Record<string, string | undefined>>, stack
     const parsed = parsePodManifests(files);
     const all = [...problems.all, ...parsed.problems.all];
     if (all.length === 0) {
-        const { plan, problems: planProblems } = planLab(config, parsed.pods, stack);
+        const { plan, problems: planProblems } = planLab(config, parsed.pods, stack, parsed.services);
         all.push(...planProblems.all);
         if (all.length === 0) { return { config, plan, scripts: readNodeScripts(root), root }; }
     }

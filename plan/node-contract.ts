@@ -159,10 +159,17 @@ export const kubeletArgv = {
 
 /** Cluster mode, a node's side of its join: `podnet-kubelet csr|join ...`. */
 export const joinArgv = {
-    /** Makes the kubelet's key once; prints its certificate request (CN=system:node:NODE, O=system:nodes). */
+    /**
+     * Makes the kubelet's and kube-proxy's keys once; prints their certificate requests (CN=system:node:NODE,
+     * O=system:nodes; then CN=system:kube-proxy, O=system:node-proxier).
+     */
     csr: (node: string) => [NODE_SCRIPTS.kubelet, "csr", node],
-    /** stdin: the signed certificate, then the CA's; writes the kubelet's kubeconfig for SERVER. */
-    join: (node: string, nodeIp: string, server: string) => [NODE_SCRIPTS.kubelet, "join", node, nodeIp, server],
+    /**
+     * stdin: the kubelet's signed certificate, the CA's, then kube-proxy's; writes their kubeconfigs for SERVER and
+     * kube-proxy's configuration (its cluster range, NodePorts on the LAN's range).
+     */
+    join: (node: string, nodeIp: string, server: string, clusterCidr: string, lanCidr: string) =>
+        [NODE_SCRIPTS.kubelet, "join", node, nodeIp, server, clusterCidr, lanCidr],
 };
 
 /** Cluster mode: `podnet-control-plane VERB ...`, in the control plane container. */

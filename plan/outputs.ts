@@ -6,7 +6,9 @@ import { PodNetwork } from "./config";
 import { PodIps, renderDiagram } from "./diagram";
 import { assertNever } from "./errors";
 import { LabPlan, peerRoutes, PodPlan } from "./plan";
+import { ServiceType } from "./pods";
 import { PodRuntime } from "./runtimes";
+import { ServicePortPlan } from "./services";
 import { KUBERNETES_VERSION } from "./runtimes/cluster";
 
 /**
@@ -49,6 +51,12 @@ export interface LabOutputs<Live = string> {
     readonly nodes: readonly NodeOutput<Live>[];
     /** Running pods. */
     readonly pods: readonly PodOutput<Live>[];
+    /**
+     * Cluster mode: the Services of the pod folder (empty in the other modes, which run no kube-proxy). Each one's
+     * ClusterIP (live: the API server allocates it), its ports (a NodePort Service's `nodePort` is open on every
+     * node's LAN IP), and its endpoints: the running pods its selector picks.
+     */
+    readonly services: readonly ServiceOutput<Live>[];
     /** Pods not run, like Kubernetes' Pending: their spec.nodeName names no node of the lab (empty when all run). */
     readonly pendingPods: readonly { readonly name: string; readonly nodeName: string; readonly reason: string }[];
     /** Live: the picture in README.md, with the pod IPs the nodes handed out (labDiagram). */
@@ -80,6 +88,19 @@ export interface NodeOutput<Live = string> {
     };
     /** MTU of this node's pods: the LAN's 1500, 1450 under vxlan. */
     readonly podMtu: number;
+}
+
+export interface ServiceOutput<Live = string> {
+    readonly name: string;
+    /** ClusterIP or NodePort. */
+    readonly type: ServiceType;
+    /** Live: the virtual IP, from the Service range (controlPlane.serviceCidr). */
+    readonly clusterIp: Live;
+    readonly ports: readonly ServicePortPlan[];
+    /** Its selector as kubectl prints it: app=web (several: a=b,c=d). */
+    readonly selector: string;
+    /** The running pods its selector picks: the EndpointSlice's addresses. `ip`, live, as in `pods`. */
+    readonly endpoints: readonly { readonly pod: string; readonly node: string; readonly ip: Live }[];
 }
 
 export interface PodOutput<Live = string> {
@@ -116,7 +137,7 @@ type Older<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
  * absent under docker0), podRuntime and the pods' runtime with kubelet mode. Absent means what the lab did before:
  * routed, pod MTU 1500, podnet, docker.
  */
-export type AnyLabOutputs = Older<Omit<LabOutputs, "nodes" | "pods">, "podNetwork" | "podRuntime"> & {
+export type AnyLabOutputs = Older<Omit<LabOutputs, "nodes" | "pods">, "podNetwork" | "podRuntime" | "services"> & {
     readonly nodes: readonly Older<NodeOutput, "podMtu">[];
     readonly pods: readonly Older<PodOutput, "runtime">[];
 };
@@ -128,6 +149,8 @@ export interface LiveValues<Live = string> {
     /** Each node's container name on the host, by node name. */
     readonly nodeContainers: Readonly<Record<string, Live>>;
     readonly outsideContainer: Live;
+    /** Cluster mode: each Service's ClusterIP, by Service name. */
+    readonly serviceClusterIps?: Readonly<Record<string, Live>>;
     /** Cluster mode: the control plane's container name on the host, and the admin kubeconfig (a secret). */
     readonly controlPlaneContainer?: Live;
     readonly kubeconfig?: Live;
@@ -179,6 +202,14 @@ export function labOutputs<Live = string>(plan: LabPlan, live: LiveValues<Live>)
             node: p.node,
             ip: liveOf(live.podIps, "IP", p.name),
             ...podRuntimeOutputs(p),
+        })),
+        services: plan.services.map((sv) => ({
+            name: sv.name,
+            type: sv.type,
+            clusterIp: liveOf(live.serviceClusterIps ?? {}, "ClusterIP", sv.name),
+            ports: sv.ports,
+            selector: Object.entries(sv.selector).map(([k, v]) => `${k}=${v}`).join(","),
+            endpoints: sv.endpoints.map((e) => ({ pod: e.pod, node: e.node, ip: liveOf(live.podIps, "IP", e.pod) })),
         })),
         pendingPods: plan.pending.map((p) => ({ name: p.name, nodeName: p.nodeName, reason: p.reason })),
         diagram: live.diagram,

@@ -6,7 +6,8 @@ import { LabConfig, NodeSecurity, PodNetwork } from "./config";
 import { Problems } from "./errors";
 import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size } from "./ip";
 import { macFromIp, NETWORK_MODELS, NodeNetwork, NodeReach } from "./models";
-import { PodSpec } from "./pods";
+import { PodSpec, ServiceSpec } from "./pods";
+import { planServices, ServicePlan } from "./services";
 import { PodRuntime, PodRuntimePlan, RUNTIMES } from "./runtimes";
 import { ControlPlanePlan, controlPlanePlan } from "./runtimes/cluster";
 
@@ -114,6 +115,12 @@ export interface LabPlan {
     readonly renderDir: string;
     /** Cluster mode: the control plane on the LAN (absent in the other modes). */
     readonly controlPlane?: ControlPlanePlan;
+    /** Cluster mode: the Services of the pod folder, applied to the API server (empty in the other modes). */
+    readonly services: readonly ServicePlan[];
+    /** The Services of the pod folder the other modes do not apply (they run no kube-proxy): their names. */
+    readonly servicesNotApplied: readonly string[];
+    /** Cluster mode: the Services whose selector picks no running pod (they have no endpoint). */
+    readonly servicesWithoutEndpoints: readonly string[];
 }
 
 export const LABEL_STACK = "podnet-lab.stack";
@@ -205,7 +212,7 @@ function planPod(s: PodSpec, node: string, net: NodeNetwork, config: LabConfig):
  * The network model that config.podNetwork names (models.ts) gives every node its subnet, bridge, peers and MTU;
  * placement puts the pods on nodes. Pod IPs are not planned: the node's IPAM hands them out at CNI ADD, as in a real cluster.
  */
-export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: string): { plan: LabPlan; problems: Problems } {
+export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: string, serviceSpecs: readonly ServiceSpec[] = []): { plan: LabPlan; problems: Problems } {
     const problems = new Problems();
     const prefix = `podnet-${stack}`;
     const lan = parseCidr(config.lanCidr) as Cidr;
@@ -249,6 +256,10 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
         };
     });
 
+    const clusterMode = config.podRuntime === "cluster";
+    const svc = planServices(clusterMode ? serviceSpecs : [], pods.map((p) => ({ spec: p.source, node: p.node })));
+    for (const p of svc.problems.all) { problems.add(p); }
+
     const pauseImage = image(config.pauseImage, config.imageSubstitutions);
     const images: ImagePlan[] = [pauseImage];
     for (const c of pods.flatMap((p) => p.containers)) {
@@ -284,8 +295,12 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
             },
             renderDir: `rendered/${stack}`,
             ...(config.podRuntime === "cluster" ? {
-                controlPlane: controlPlanePlan(prefix, stack, config.controlPlaneIp || numberToIp(first - 1), config.serviceCidr, config.apiServerPort),
+                controlPlane: controlPlanePlan(prefix, stack, config.controlPlaneIp || numberToIp(first - 1),
+                    { serviceCidr: config.serviceCidr, clusterCidr: formatCidr(cluster), lanCidr: formatCidr(lan) }, config.apiServerPort),
             } : {}),
+            services: svc.services,
+            servicesNotApplied: clusterMode ? [] : serviceSpecs.map((x) => x.name),
+            servicesWithoutEndpoints: svc.noEndpoints,
         },
     };
 }

@@ -19,6 +19,8 @@ export interface PodContainer {
 }
 export interface PodSpec {
     readonly name: string;
+    /** metadata.labels: what a Service's selector picks pods by (cluster mode puts them on the Pod object). */
+    readonly labels: Readonly<Record<string, string>>;
     readonly nodeName?: string;
     readonly containers: readonly PodContainer[];
     /** The manifest file it came from, for error messages. */
@@ -26,11 +28,38 @@ export interface PodSpec {
 }
 export interface ManifestFile { readonly path: string; readonly text: string; }
 
+/** The Service types the lab's kube-proxy serves. */
+export const SERVICE_TYPES = ["ClusterIP", "NodePort"] as const;
+export type ServiceType = typeof SERVICE_TYPES[number];
+/** kube-apiserver's default --service-node-port-range. */
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+export interface ServicePortSpec {
+    readonly name?: string;
+    readonly port: number;
+    /** The pods' port (a number; the lab does not resolve named ports): `port` when not given. */
+    readonly targetPort: number;
+    /** NodePort Services: the port on every node's LAN address; the API server picks one when not given. */
+    readonly nodePort?: number;
+    readonly protocol: Protocol;
+}
+/** A Service document beside the pods: a virtual IP (and, for NodePort, a port on every node) in front of the pods its selector picks. */
+export interface ServiceSpec {
+    readonly name: string;
+    readonly type: ServiceType;
+    readonly selector: Readonly<Record<string, string>>;
+    readonly ports: readonly ServicePortSpec[];
+    /** The manifest file it came from, for error messages. */
+    readonly source: string;
+}
+
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const ALLOWED = {
     top: ["apiVersion", "kind", "metadata", "spec"],
-    metadata: ["name"],
+    metadata: ["name", "labels"],
+    serviceMetadata: ["name"],
+    serviceSpec: ["type", "selector", "ports"],
+    servicePort: ["name", "port", "targetPort", "nodePort", "protocol"],
     spec: ["nodeName", "containers"],
     container: ["name", "image", "command", "args", "env", "ports"],
     env: ["name", "value"],
@@ -38,14 +67,31 @@ const ALLOWED = {
 };
 
 export function isDns1123Label(s: string): boolean { return s.length <= 63 && DNS1123_LABEL.test(s); }
+/** A Service's name is a DNS-1035 label: a DNS-1123 label that starts with a letter (it becomes a DNS name). */
+export function isDns1035Label(s: string): boolean { return isDns1123Label(s) && /^[a-z]/.test(s); }
+
+// Kubernetes label syntax: a key is [prefix/]name (name: at most 63 of [A-Za-z0-9_.-], alphanumeric at both ends;
+// prefix: a DNS subdomain); a value is empty or a name.
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export function isLabelKey(k: string): boolean {
+    const i = k.lastIndexOf("/");
+    const [prefix, name] = i < 0 ? [undefined, k] : [k.slice(0, i), k.slice(i + 1)];
+    return LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
+}
+export function isLabelValue(v: string): boolean { return v === "" || LABEL_NAME.test(v); }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const show = (v: unknown) => JSON.stringify(v);
 
-/** Parses every document of every file; all problems are reported together, prefixed with file and field. */
-export function parsePodManifests(files: readonly ManifestFile[]): { pods: PodSpec[]; problems: Problems } {
+/**
+ * Parses every document of every file: Pods, and Services beside them; all problems are reported together, prefixed
+ * with file and field.
+ */
+export function parsePodManifests(files: readonly ManifestFile[]): { pods: PodSpec[]; services: ServiceSpec[]; problems: Problems } {
     const problems = new Problems();
     const pods: PodSpec[] = [];
+    const services: ServiceSpec[] = [];
     for (const file of files) {
         let docs: unknown[];
         try {
@@ -56,9 +102,27 @@ export function parsePodManifests(files: readonly ManifestFile[]): { pods: PodSp
         }
         docs.forEach((doc, i) => {
             const where = docs.length > 1 ? `${file.path} (document ${i + 1})` : file.path;
+            if (isObject(doc) && doc.kind === "Service") {
+                const svc = parseService(doc, where, problems);
+                if (svc) { services.push(svc); }
+                return;
+            }
             const pod = parsePod(doc, where, problems);
             if (pod) { pods.push(pod); }
         });
+    }
+    const seenServices = new Map<string, string>();
+    const nodePorts = new Map<number, string>();
+    for (const s of services) {
+        const other = seenServices.get(s.name);
+        if (other) { problems.add(`${s.source}: metadata.name '${s.name}' is already the name of a Service in ${other}; Service names must be unique`); }
+        seenServices.set(s.name, s.source);
+        for (const p of s.ports) {
+            if (p.nodePort === undefined) { continue; }
+            const owner = nodePorts.get(p.nodePort);
+            if (owner !== undefined) { problems.add(`${s.source}: nodePort ${p.nodePort} of Service '${s.name}' is already Service '${owner}''s; a node port serves one Service`); }
+            nodePorts.set(p.nodePort, s.name);
+        }
     }
     const seen = new Map<string, string>();
     for (const p of pods) {
@@ -66,7 +130,7 @@ export function parsePodManifests(files: readonly ManifestFile[]): { pods: PodSp
         if (other) { problems.add(`${p.source}: metadata.name '${p.name}' is already the name of a pod in ${other}; pod names must be unique`); }
         seen.set(p.name, p.source);
     }
-    return { pods, problems };
+    return { pods, services, problems };
 }
 
 function unknownFields(obj: Record<string, unknown>, allowed: readonly string[], path: string, where: string, problems: Problems): void {
@@ -104,7 +168,7 @@ function parsePod(doc: unknown, where: string, problems: Problems): PodSpec | un
     const before = problems.count;
     unknownFields(doc, ALLOWED.top, "", where, problems);
     if (doc.apiVersion !== "v1" || doc.kind !== "Pod") {
-        problems.add(`${where}: apiVersion/kind are ${show(doc.apiVersion)}/${show(doc.kind)}; this lab reads only apiVersion: v1, kind: Pod`);
+        problems.add(`${where}: apiVersion/kind are ${show(doc.apiVersion)}/${show(doc.kind)}; this lab reads only apiVersion: v1 with kind: Pod or kind: Service`);
     }
     const meta = isObject(doc.metadata) ? doc.metadata : {};
     unknownFields(meta, ALLOWED.metadata, "metadata.", where, problems);
@@ -112,6 +176,7 @@ function parsePod(doc: unknown, where: string, problems: Problems): PodSpec | un
     if (typeof name !== "string" || !isDns1123Label(name)) {
         problems.add(`${where}: metadata.name is ${show(name)}; it must be a DNS-1123 label: at most 63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit`);
     }
+    const labels = labelMap(meta.labels, "metadata.labels", where, problems);
     const spec = isObject(doc.spec) ? doc.spec : {};
     unknownFields(spec, ALLOWED.spec, "spec.", where, problems);
     const nodeName = spec.nodeName;
@@ -145,7 +210,70 @@ function parsePod(doc: unknown, where: string, problems: Problems): PodSpec | un
         cnames.add(c.name);
     }
     if (problems.count > before) { return undefined; }
-    return { name: name as string, nodeName: nodeName as string | undefined, containers, source: where };
+    return { name: name as string, labels: labels ?? {}, nodeName: nodeName as string | undefined, containers, source: where };
+}
+
+/** A map of label keys to values (metadata.labels, spec.selector), each checked against Kubernetes' label syntax. */
+function labelMap(v: unknown, path: string, where: string, problems: Problems): Record<string, string> | undefined {
+    if (v === undefined) { return undefined; }
+    if (!isObject(v)) { problems.add(`${where}: ${path} is ${show(v)}; it must be a map of label keys to values, like {app: web}`); return undefined; }
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(v)) {
+        if (!isLabelKey(k)) { problems.add(`${where}: ${path} has the key ${show(k)}; a label key is [prefix/]name, the name at most 63 of A-Z, a-z, 0-9, '-', '_', '.', starting and ending with a letter or digit`); continue; }
+        if (typeof val !== "string" || !isLabelValue(val)) { problems.add(`${where}: ${path}.${k} is ${show(val)}; a label value is a string of at most 63 of A-Z, a-z, 0-9, '-', '_', '.', starting and ending with a letter or digit (quote numbers)`); continue; }
+        out[k] = val;
+    }
+    return out;
+}
+
+const isPort = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535;
+
+function parseService(doc: Record<string, unknown>, where: string, problems: Problems): ServiceSpec | undefined {
+    const before = problems.count;
+    unknownFields(doc, ALLOWED.top, "", where, problems);
+    if (doc.apiVersion !== "v1") { problems.add(`${where}: apiVersion is ${show(doc.apiVersion)}; a Service is apiVersion: v1`); }
+    const meta = isObject(doc.metadata) ? doc.metadata : {};
+    unknownFields(meta, ALLOWED.serviceMetadata, "metadata.", where, problems);
+    const name = meta.name;
+    if (typeof name !== "string" || !isDns1035Label(name)) {
+        problems.add(`${where}: metadata.name is ${show(name)}; a Service's name must be a DNS-1035 label: at most 63 characters of a-z, 0-9 and '-', starting with a letter and ending with a letter or digit`);
+    }
+    const spec = isObject(doc.spec) ? doc.spec : {};
+    unknownFields(spec, ALLOWED.serviceSpec, "spec.", where, problems);
+    const type = spec.type === undefined ? "ClusterIP" : spec.type;
+    if (typeof type !== "string" || !(SERVICE_TYPES as readonly string[]).includes(type)) {
+        problems.add(`${where}: spec.type is ${show(spec.type)}; this lab serves ${SERVICE_TYPES.join(" and ")} Services (kube-proxy's virtual IP, and a port on every node)`);
+    }
+    const selector = labelMap(spec.selector, "spec.selector", where, problems);
+    if (spec.selector === undefined || (selector && Object.keys(selector).length === 0)) {
+        problems.add(`${where}: spec.selector is ${show(spec.selector)}; a Service here picks its pods by their labels, like {app: web} (a Service without a selector has no endpoints the lab could make)`);
+    }
+    const ports: ServicePortSpec[] = [];
+    if (!Array.isArray(spec.ports) || spec.ports.length === 0) {
+        problems.add(`${where}: spec.ports is ${show(spec.ports)}; a Service needs a list of at least one port, like [{port: 80}]`);
+    }
+    eachItem(Array.isArray(spec.ports) ? spec.ports : undefined, "spec.ports", "{name, port, targetPort, nodePort, protocol}", ALLOWED.servicePort, where, problems, (p, pp) => {
+        if (!isPort(p.port)) { problems.add(`${where}: ${pp}.port is ${show(p.port)}; it must be a whole number from 1 to 65535`); return; }
+        const targetPort = p.targetPort === undefined ? p.port : p.targetPort;
+        if (!isPort(targetPort)) { problems.add(`${where}: ${pp}.targetPort is ${show(p.targetPort)}; it must be the pods' port, a whole number from 1 to 65535 (named ports are not resolved here)`); return; }
+        if (p.nodePort !== undefined) {
+            if (type !== "NodePort") { problems.add(`${where}: ${pp}.nodePort is ${show(p.nodePort)}, but spec.type is ${show(type)}; only a NodePort Service has node ports`); return; }
+            if (typeof p.nodePort !== "number" || !Number.isInteger(p.nodePort) || p.nodePort < NODE_PORT_RANGE.min || p.nodePort > NODE_PORT_RANGE.max) {
+                problems.add(`${where}: ${pp}.nodePort is ${show(p.nodePort)}; it must be a whole number from ${NODE_PORT_RANGE.min} to ${NODE_PORT_RANGE.max} (the API server's node port range), or left out for the API server to pick`);
+                return;
+            }
+        }
+        const protocol = p.protocol === undefined ? "TCP" : p.protocol;
+        if (protocol !== "TCP" && protocol !== "UDP" && protocol !== "SCTP") { problems.add(`${where}: ${pp}.protocol is ${show(p.protocol)}; valid: TCP, UDP, SCTP`); return; }
+        if (p.name !== undefined && (typeof p.name !== "string" || !isDns1123Label(p.name))) { problems.add(`${where}: ${pp}.name is ${show(p.name)}; it must be a DNS-1123 label, like http`); return; }
+        if (ports.some((q) => q.port === p.port && q.protocol === protocol)) { problems.add(`${where}: ${pp} declares ${p.port}/${protocol} twice`); return; }
+        ports.push({ ...(p.name !== undefined ? { name: p.name as string } : {}), port: p.port, targetPort, ...(p.nodePort !== undefined ? { nodePort: p.nodePort as number } : {}), protocol });
+    });
+    if (ports.length > 1 && ports.some((p) => p.name === undefined)) {
+        problems.add(`${where}: spec.ports has ${ports.length} ports; each needs a name when a Service has more than one (as the API server requires)`);
+    }
+    if (problems.count > before) { return undefined; }
+    return { name: name as string, type: type as ServiceType, selector: selector ?? {}, ports, source: where };
 }
 
 function parseContainer(c: unknown, path: string, where: string, problems: Problems): PodContainer | undefined {
@@ -193,7 +321,7 @@ export function toKubernetesPod(pod: PodSpec, nodeName: string): k8s.types.input
     return {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name: pod.name },
+        metadata: { name: pod.name, ...(Object.keys(pod.labels).length ? { labels: { ...pod.labels } } : {}) },
         spec: {
             nodeName,
             containers: pod.containers.map((c) => ({

@@ -84,7 +84,7 @@ describe("cluster mode: the nodes join", () => {
             const j = run.mocks.named(`${n.name}-join`).inputs;
             assert.deepEqual({ create: j.create }, joinCommand(n, plan.controlPlane!));
             assert.equal(j.create, `docker exec podnet-dev-${n.name} podnet-kubelet csr ${n.name} | docker exec -i podnet-dev-control-plane podnet-control-plane sign ${n.name} ${n.podCidr} | `
-                + `docker exec -i podnet-dev-${n.name} podnet-kubelet join ${n.name} ${n.lanIp} https://192.168.1.10:6443 && docker exec podnet-dev-control-plane podnet-control-plane wait-node ${n.name} 120`);
+                + `docker exec -i podnet-dev-${n.name} podnet-kubelet join ${n.name} ${n.lanIp} https://192.168.1.10:6443 10.244.0.0/16 192.168.1.0/24 && docker exec podnet-dev-control-plane podnet-control-plane wait-node ${n.name} 120`);
             assert.equal(j.delete, undefined, "a node re-created joins again under the same Node: its pods are never left to garbage collection");
             assert.deepEqual(j.triggers, [`${n.name}-container-id`, "control-plane-container-id"], "a new node or a new control plane joins again");
             assert.deepEqual(opts(`${n.name}-join`), { deleteBeforeReplace: false, replaceOnChanges: ["*"], deletedWith: "control-plane-container", ...NONE },
@@ -117,7 +117,8 @@ describe("cluster mode: the pods are Pod objects", () => {
             const r = run.mocks.named(`${p.name}-pod`);
             assert.equal(r.type, T.pod);
             assert.equal(r.inputs.spec.nodeName, p.node);
-            assert.deepEqual(r.inputs.metadata, { name: p.name, namespace: "default", labels: { "podnet-lab/runtime": "cluster" } });
+            assert.deepEqual(r.inputs.metadata, { name: p.name, namespace: "default", labels: { ...p.source.labels, "podnet-lab/runtime": "cluster" } },
+                "the manifest's labels (what a Service picks it by), and the lab's");
             assert.deepEqual(r.inputs.spec.containers.map((c: { imagePullPolicy: string }) => c.imagePullPolicy), p.containers.map(() => "IfNotPresent"));
             assert.equal(r.inputs.spec.terminationGracePeriodSeconds, 1);
             assert.deepEqual(opts(`${p.name}-pod`), { deleteBeforeReplace: true, replaceOnChanges: [], deletedWith: "control-plane-container", ...NONE },

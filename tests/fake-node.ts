@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { readNodeScripts, projectRoot } from "../plan/load";
 
 /** The tools the scripts call that would touch the machine: each is a recording stand-in. */
-export const STUBBED = ["ip", "iptables", "bridge", "docker", "ctr", "busybox", "kubelet", "containerd", "dockerd", "mount", "hostname", "kubectl", "pkill"];
+export const STUBBED = ["ip", "iptables", "bridge", "docker", "ctr", "busybox", "kubelet", "containerd", "dockerd", "mount", "hostname", "kubectl", "pkill", "pgrep", "setsid", "kube-proxy"];
 
 /** One call of a stand-in: where it ran (`host`, or the node container's name), the tool, its arguments. */
 export interface Call { readonly where: string; readonly tool: string; readonly args: readonly string[]; }

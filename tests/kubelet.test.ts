@@ -11,7 +11,7 @@ import { PodSpec } from "../plan/pods";
 import { DEV_CONFIG, runProgram } from "./harness";
 
 const WEB: PodSpec = {
-    name: "web-1", source: "pods/web-1.yaml", nodeName: "node1",
+    name: "web-1", labels: {}, source: "pods/web-1.yaml", nodeName: "node1",
     containers: [{ name: "nginx", image: "nginx:1.27", env: [{ name: "MODE", value: "on" }], ports: [{ containerPort: 80, protocol: "TCP" }] }],
 } as unknown as PodSpec;
 

@@ -25,6 +25,7 @@ export function labOutputs(n: number, podNetwork: "lab" | "vxlan" = "lab"): LabO
             ...nodes.map((i) => ({ name: `web-${i}`, node: `node${i}`, ip: `10.244.${i}.${i === 1 ? 3 : 2}`, sandbox: `k8s_POD_web-${i}`, runtime: "docker" as const,
                 containers: [{ name: "nginx", container: `k8s_nginx_web-${i}`, image: "nginx:1.27" }] })),
         ],
+        services: [],
         pendingPods: [],
         diagram: "(the picture; the cockpit draws its own)",
         renderedManifests: "rendered/e2e",

@@ -74,6 +74,17 @@ const KNOWN: Record<string, (r: Omit<Recorded, "id">, next: Map<string, number>,
         next.set(base, host);
         return { status: { phase: "Running", podIP: `${base}.${host}` } };
     },
+    // A Service applied to the lab's API server gets a ClusterIP from the control plane's Service range (the API
+    // server picks one at random past the first; here the next from .100, in order).
+    "kubernetes:core/v1:Service": (r, next, recorded) => {
+        const cp = recorded.find((c) => c.type === "docker:index/container:Container" && /control-plane-container$/.test(c.name));
+        const env = (cp?.inputs.envs as string[] | undefined)?.find((e) => e.startsWith("PODNET_SERVICE_CIDR="));
+        if (!env) { throw new Error(`mocks: ${r.name}: Service without a control plane that has a Service range`); }
+        const base = env.split("=")[1].split("/")[0].split(".").slice(0, 3).join(".");
+        const n = (next.get(`svc ${base}`) ?? 99) + 1;
+        next.set(`svc ${base}`, n);
+        return { spec: { ...r.inputs.spec, clusterIP: `${base}.${n}` } };
+    },
     "command:local:Command": (r, next, recorded) => ({ stdout: commandStdout(r, next, recorded), stderr: "" }),
 };
 

@@ -5,6 +5,7 @@
 // peers, the CNI calls and the pod's records, the labels the node agent looks for, kubelet mode's manifests, and the
 // cockpit's `break`. A name or an argument that drifts on either side fails here.
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -760,9 +761,20 @@ describe("cluster mode's node side: the control plane's PKI and a node's join, s
     it("a node's request is signed only for its own name; its Node is declared with its subnet; its key stays on the node, made once", () => {
         const words = (argv: readonly string[]) => argv.map(shq).join(" ");
         const csr = f.ok(words(C.joinArgv.csr("node1")), "", NODE);
+        assert.equal((csr.match(/BEGIN CERTIFICATE REQUEST/g) ?? []).length, 2, "kubelet's request, then kube-proxy's");
         const key = f.read("/var/lib/kubelet/pki/kubelet-client.key");
+        const proxyKey = f.read("/var/lib/kube-proxy/pki/kube-proxy.key");
         assert.match(f.ok(words(C.joinArgv.csr("node1")), "", NODE), /^-----BEGIN CERTIFICATE REQUEST-----/, "a replay asks again");
         assert.equal(f.read("/var/lib/kubelet/pki/kubelet-client.key"), key, "the key is made once");
+        assert.equal(f.read("/var/lib/kube-proxy/pki/kube-proxy.key"), proxyKey, "kube-proxy's key is made once");
+        f.take();
+
+        // A second request that is not kube-proxy's is refused too.
+        const wrongProxy = csr.replace(/(-----END CERTIFICATE REQUEST-----\n)[\s\S]*$/, "$1") +
+            f.ok(`openssl req -new -key ${shq(f.at("/var/lib/kube-proxy/pki/kube-proxy.key"))} -subj /O=system:masters/CN=admin`);
+        const refusedProxy = f.run(words(C.controlPlaneArgv.sign("node1", "10.244.1.0/24")), wrongProxy, CP);
+        assert.equal(refusedProxy.status, 1);
+        assert.match(refusedProxy.stderr, /node1's kube-proxy request names 'subject=\/O=system:masters\/CN=admin', not O=system:node-proxier, CN=system:kube-proxy/);
         f.take();
 
         const refused = f.run(words(C.controlPlaneArgv.sign("node2", "10.244.2.0/24")), csr, CP);
@@ -771,19 +783,32 @@ describe("cluster mode's node side: the control plane's PKI and a node's join, s
         assert.deepEqual(f.take().filter((c) => c.tool === "kubectl"), [], "nothing declared for a refused request");
 
         const signed = f.ok(words(C.controlPlaneArgv.sign("node1", "10.244.1.0/24")), csr, CP);
-        assert.equal((signed.match(/BEGIN CERTIFICATE/g) ?? []).length, 2, "the node's certificate, then the CA's");
+        assert.equal((signed.match(/BEGIN CERTIFICATE-/g) ?? []).length, 3, "the node's certificate, the CA's, then kube-proxy's");
         const kubectl = f.take().filter((c) => c.tool === "kubectl").map((c) => c.args.filter((a) => !a.startsWith("--kubeconfig") && !a.endsWith("admin.conf")).join(" "));
         assert.deepEqual(kubectl, ["get node node1 -o jsonpath={.spec.podCIDR}", "apply -f -"], "the Node declared before kubelet registers");
 
-        const join = words(C.joinArgv.join("node1", "192.168.1.11", "https://192.168.1.10:6443"));
+        const join = words(C.joinArgv.join("node1", "192.168.1.11", "https://192.168.1.10:6443", "10.244.0.0/16", "192.168.1.0/24"));
+        f.answer("pgrep", "exit 1");   // no kube-proxy loop yet
         const joined = f.ok(join, signed, NODE);
-        assert.match(joined, /^node1: kubelet joins https:\/\/192\.168\.1\.10:6443 as system:node:node1 \(certificate [0-9A-F]+, signed by the lab CA\)\n$/);
+        assert.match(joined, /^node1: kubelet joins https:\/\/192\.168\.1\.10:6443 as system:node:node1 \(certificate [0-9A-F]+, signed by the lab CA\); kube-proxy as system:kube-proxy \(certificate [0-9A-F]+\)\n$/);
         assert.equal(subject("/var/lib/kubelet/pki/kubelet-client.crt", "-subject", "-issuer"), "subject=/O=system:nodes/CN=system:node:node1\nissuer=/CN=podnet-lab-ca");
-        f.ok(`openssl verify -CAfile ${shq(f.at("/var/lib/kubelet/pki/ca.crt"))} ${shq(f.at("/var/lib/kubelet/pki/kubelet-client.crt"))}`);
+        assert.equal(subject("/var/lib/kube-proxy/pki/kube-proxy.crt", "-subject", "-issuer"), "subject=/O=system:node-proxier/CN=system:kube-proxy\nissuer=/CN=podnet-lab-ca");
+        f.ok(`openssl verify -CAfile ${shq(f.at("/var/lib/kubelet/pki/ca.crt"))} ${shq(f.at("/var/lib/kubelet/pki/kubelet-client.crt"))} ${shq(f.at("/var/lib/kube-proxy/pki/kube-proxy.crt"))}`);
         assert.match(f.read("/var/lib/kubelet/kubeconfig"), /server: https:\/\/192\.168\.1\.10:6443[\s\S]*client-key: .*\/var\/lib\/kubelet\/pki\/kubelet-client\.key/);
-        assert.deepEqual(f.take().filter((c) => c.tool === "pkill").map((c) => c.args.join(" ")), ["-x kubelet"], "kubelet starts again with its new identity");
+        assert.match(f.read("/var/lib/kube-proxy/kubeconfig"), /server: https:\/\/192\.168\.1\.10:6443[\s\S]*name: system:kube-proxy[\s\S]*client-key: .*\/var\/lib\/kube-proxy\/pki\/kube-proxy\.key/);
+        const proxyConfig = f.read("/var/lib/kube-proxy/config.yaml");
+        for (const want of [/^mode: iptables$/m, /^hostnameOverride: node1$/m, /^bindAddress: 192\.168\.1\.11$/m, /^clusterCIDR: 10\.244\.0\.0\/16$/m,
+            /^nodePortAddresses: \[192\.168\.1\.0\/24\]$/m, /^ {2}maxPerCore: 0$/m, /^ {2}tcpEstablishedTimeout: 0s$/m, /^ {2}tcpCloseWaitTimeout: 0s$/m]) {
+            assert.match(proxyConfig, want);
+        }
+        // (the loop is started in the background: its call may be recorded a moment after the join has answered)
+        const calls = f.take();
+        for (let i = 0; i < 50 && !calls.some((c) => c.tool === "setsid"); i++) { spawnSync("sleep", ["0.05"]); calls.push(...f.take()); }
+        assert.deepEqual(calls.filter((c) => c.tool === "pkill").map((c) => c.args.join(" ")), ["-x kubelet", "-x kube-proxy"], "kubelet and kube-proxy start again with their new identities");
+        assert.deepEqual(calls.filter((c) => c.tool === "setsid").map((c) => c.args.join(" ")), ["podnet-kubelet proxy-run"], "kube-proxy's loop is started, as none runs");
+        fs.rmSync(f.at("../answers/pgrep"), { force: true });
         f.ok(join, signed, NODE);
-        assert.deepEqual(f.take().filter((c) => c.tool === "pkill"), [], "the same join again: kubelet is left alone");
+        assert.deepEqual(f.take().filter((c) => c.tool === "pkill" || c.tool === "setsid"), [], "the same join again: kubelet and kube-proxy are left alone");
         assert.equal(f.run(join, "", NODE).status, 1, "no certificate on stdin: refused");
     });
 

@@ -32,6 +32,11 @@ const FIELDS: Fields<LabOutputs> = {
         name: "string", node: "string", ip: "string", sandbox: "string", runtime: "string", manifest: { optional: "string" },
         containers: [{ name: "string", container: "string", image: "string" }],
     }],
+    services: [{
+        name: "string", type: "string", clusterIp: "string", selector: "string",
+        ports: [{ name: { optional: "string" }, port: "number", targetPort: "number", nodePort: { optional: "number" }, protocol: "string" }],
+        endpoints: [{ pod: "string", node: "string", ip: "string" }],
+    }],
     pendingPods: [{ name: "string", nodeName: "string", reason: "string" }],
     diagram: "string",
     renderedManifests: "string",

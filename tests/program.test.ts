@@ -276,7 +276,7 @@ describe("pods", () => {
             assert.match(c.delete, new RegExp(`then docker exec -i podnet-dev-node${i} podnet-cni UNCONFIG; fi$`));
             assert.deepEqual(JSON.parse(c.stdin), {
                 cniVersion: "1.0.0", name: "podnet", plugins: [
-                    { type: "podnet", bridge: "v-net-0", mtu: 1500,
+                    { type: "podnet", bridge: "v-net-0", mtu: 1500, hairpinMode: true,
                         ipam: { type: "host-local", ranges: [[{ subnet: `10.244.${i}.0/24`, gateway: `10.244.${i}.1` }]], dataDir: "/var/lib/cni/networks" } },
                     { type: "portmap", capabilities: { portMappings: true } },
                 ],

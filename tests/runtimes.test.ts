@@ -7,7 +7,7 @@ import { PodSpec } from "../plan/pods";
 import { POD_RUNTIME_CHOICES, POD_RUNTIMES, PodRuntime, RUNTIMES } from "../plan/runtimes";
 
 const WEB = {
-    name: "web-1", source: "pods/web-1.yaml", nodeName: "node3",
+    name: "web-1", labels: {}, source: "pods/web-1.yaml", nodeName: "node3",
     containers: [{ name: "nginx", image: "nginx:1.27", env: [], ports: [] }],
 } as unknown as PodSpec;
 

@@ -85,7 +85,7 @@ describe("program variants", () => {
             const list = JSON.parse(run.mocks.named(`node${i}-cni`).inputs.stdin);
             assert.deepEqual(list.plugins.map((p: { type: string }) => p.type), ["bridge", "portmap"]);
             assert.deepEqual(list.plugins[0], {
-                type: "bridge", bridge: "v-net-0", isDefaultGateway: true, ipMasq: false, hairpinMode: false, mtu: 1500,
+                type: "bridge", bridge: "v-net-0", isDefaultGateway: true, ipMasq: false, hairpinMode: true, mtu: 1500,
                 ipam: { type: "host-local", ranges: [[{ subnet: `10.244.${i}.0/24`, gateway: `10.244.${i}.1` }]], dataDir: "/var/lib/cni/networks" },
             });
         }

@@ -29,6 +29,10 @@ export interface ControlPlanePlan {
     readonly lanIp: string;
     /** The Service range (the API server's --service-cluster-ip-range); its first address is the `kubernetes` Service. */
     readonly serviceCidr: string;
+    /** The pods' range (kube-proxy's clusterCIDR: what is from a pod, and what is not, to masquerade). */
+    readonly clusterCidr: string;
+    /** The LAN's range: kube-proxy opens NodePorts on the node's addresses in it. */
+    readonly lanCidr: string;
     /** The host port on 127.0.0.1 the API server is published on. */
     readonly hostPort: number;
     /** What the kubelets talk to: https://<lanIp>:6443. */
@@ -39,12 +43,12 @@ export interface ControlPlanePlan {
     readonly kubeconfigFile: string;
 }
 
-export function controlPlanePlan(prefix: string, stack: string, lanIp: string, serviceCidr: string, hostPort: number): ControlPlanePlan {
+export function controlPlanePlan(prefix: string, stack: string, lanIp: string, ranges: { readonly serviceCidr: string; readonly clusterCidr: string; readonly lanCidr: string }, hostPort: number): ControlPlanePlan {
     return {
         name: CONTROL_PLANE,
         container: `${prefix}-${CONTROL_PLANE}`,
         lanIp,
-        serviceCidr,
+        ...ranges,
         hostPort,
         server: `https://${lanIp}:${API_PORT}`,
         hostServer: `https://127.0.0.1:${hostPort}`,
@@ -76,7 +80,8 @@ export function clusterPodObject(spec: PodSpec, node: string, runImages: readonl
     const pod = kubeletPod(spec, node, runImages, preloaded, "cluster");
     return {
         ...pod,
-        metadata: { name: pod.metadata.name, namespace: "default", labels: { "podnet-lab/runtime": "cluster" } },
+        // The manifest's own labels (what a Service's selector picks it by), and the lab's.
+        metadata: { name: pod.metadata.name, namespace: "default", labels: { ...spec.labels, "podnet-lab/runtime": "cluster" } },
         spec: {
             ...pod.spec,
             // A lab node stopped for a while (a break-and-fix exercise, a laptop asleep) keeps its pods: without these,
@@ -153,7 +158,7 @@ export function joinCommand(node: JoiningNode, cp: ControlPlanePlan): { create: 
         create: [
             execIn(node.container, false, ...joinArgv.csr(node.name)),
             execIn(cp.container, true, ...controlPlaneArgv.sign(node.name, node.podCidr)),
-            execIn(node.container, true, ...joinArgv.join(node.name, node.lanIp, cp.server)),
+            execIn(node.container, true, ...joinArgv.join(node.name, node.lanIp, cp.server, cp.clusterCidr, cp.lanCidr)),
         ].join(" | ") + ` && ${execIn(cp.container, false, ...controlPlaneArgv.waitNode(node.name, 120))}`,
     };
 }
