@@ -139,7 +139,8 @@ async function destroy(names: string[]): Promise<number> {
  * "before" state (docker0), in the overlay model (vxlan: its own checks, the CNI checks, then the same claims), and with the
  * reference `bridge` CNI plugin in place of podnet (the cockpit, the CNI checks and the claims), in kubelet mode, routed
  * (the cockpit, the live page, the claims and the kubelet checks) and overlay (the claims and the kubelet checks), and in
- * cluster mode (the cockpit, the live page, the claims and the cluster checks), each up and down.
+ * cluster mode (the cockpit, the live page, the claims, the Services and the cluster checks; over the overlay, the
+ * claims and the Services), each up and down.
  */
 function test(): number {
     const node = process.execPath;
@@ -228,11 +229,22 @@ function test(): number {
         }
         const skipS10 = { PODNET_CLAIMS_SKIP_S10: "in cluster mode cluster.e2e deletes a pod (seed 001's, made with kubectl) and checks containerd's DEL" };
         status = variant({ PODNET_E2E_POD_RUNTIME: "cluster", ...skipS10 })(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
+        status = cluster(["--test", "--test-concurrency=1", path.join(__dirname, "services.e2e.js")]) || status;
         status = cluster(["--test", "--test-concurrency=1", path.join(__dirname, "cluster.e2e.js")]) || status;
     } else {
         status = 1;
     }
     downStatus = cluster([self, "down"]) || downStatus;
+    // Cluster mode over the overlay: the claims, then the Services (kube-proxy's DNAT, then the VXLAN device).
+    const clusterOverlay = variant({ PODNET_E2E_POD_RUNTIME: "cluster", PODNET_E2E_POD_NETWORK: "vxlan" });
+    if (clusterOverlay([self, "up"]) === 0) {
+        const skip = { PODNET_CLAIMS_SKIP_S10: "in cluster mode over the overlay the Services suite runs next on the same lab, with every web pod" };
+        status = variant({ PODNET_E2E_POD_RUNTIME: "cluster", PODNET_E2E_POD_NETWORK: "vxlan", ...skip })(["--test", "--test-concurrency=1", path.join(__dirname, "claims.e2e.js")]) || status;
+        status = clusterOverlay(["--test", "--test-concurrency=1", path.join(__dirname, "services.e2e.js")]) || status;
+    } else {
+        status = 1;
+    }
+    downStatus = clusterOverlay([self, "down"]) || downStatus;
     return status || downStatus;
 }
 

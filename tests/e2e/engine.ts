@@ -28,6 +28,7 @@ const SUPPORTED: Record<string, readonly string[]> = {
     // whose resources the stand-in applies to the lab's API server with kubectl.
     "pulumi:providers:kubernetes": ["renderYamlToDirectory", "deleteUnreachable", "version", "kubeconfig"],
     "kubernetes:core/v1:Pod": ["apiVersion", "kind", "metadata", "spec"],
+    "kubernetes:core/v1:Service": ["apiVersion", "kind", "metadata", "spec"],
 };
 
 /**
@@ -155,6 +156,13 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 const manifest = { apiVersion: inputs.apiVersion, kind: inputs.kind, metadata: inputs.metadata, spec: inputs.spec };
                 fs.writeFileSync(file, yaml.dump(manifest, { noRefs: true }));
                 return { id: `default/${inputs.metadata.name}`, outputs: {} };
+            }
+            case "kubernetes:core/v1:Service": {
+                const kubeconfig = this.state.clusters?.[provider];
+                if (kubeconfig === undefined) { throw new Error(`engine stand-in: Service ${name} needs a cluster's kubernetes provider`); }
+                // As the provider does: apply, wait until it has endpoints (unless pulumi.com/skipAwait), return the live object.
+                const live = await clusterApply(kubeconfig, { apiVersion: inputs.apiVersion, kind: inputs.kind, metadata: inputs.metadata, spec: inputs.spec });
+                return { id: `${live.metadata.namespace}/${live.metadata.name}`, outputs: { metadata: live.metadata, spec: live.spec, status: live.status } };
             }
             case "docker:index/remoteImage:RemoteImage": {
                 try {

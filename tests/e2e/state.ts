@@ -110,6 +110,10 @@ export async function clusterApply(kubeconfig: string, object: Record<string, an
     await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify(object));
     const ref = `${String(object.kind).toLowerCase()}/${object.metadata.name}`;
     if (object.kind === "Pod") { await kubectl(kubeconfig, ["-n", ns, "wait", "--for=condition=Ready", ref, "--timeout=180s"]); }
+    if (object.kind === "Service" && object.metadata.annotations?.["pulumi.com/skipAwait"] !== "true") {
+        // (the provider waits until the Service's Endpoints hold an address)
+        await kubectl(kubeconfig, ["-n", ns, "wait", "--for=jsonpath={.subsets[0].addresses[0].ip}", `endpoints/${object.metadata.name}`, "--timeout=120s"]);
+    }
     return JSON.parse(await kubectl(kubeconfig, ["-n", ns, "get", ref, "-o", "json"]));
 }
 
@@ -153,6 +157,9 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
                 } else {
                     fs.rmSync(renderedPath(state.renderDirs[e.provider], e.inputs), { force: true });
                 }
+                break;
+            case "kubernetes:core/v1:Service":
+                await clusterDelete(state.clusters?.[e.provider] ?? "", "service", e.inputs.metadata.name, e.inputs.metadata.namespace ?? "default");
                 break;
             case "pulumi:providers:kubernetes":
                 break;
