@@ -75,8 +75,9 @@ describe("V2, V3: a pod reaches the ClusterIP; the answering pod sees the client
         assert.ok(by && web.endpoints.some((e) => e.pod === by), `answered by a web pod: ${reply}`);
         assert.match(lab.logsOf(by, "nginx"), new RegExp(`\\[(::ffff:)?${client.ip.replace(/\./g, "\\.")}\\]:\\d+: url:/`), `${by}'s log shows ${client.ip}`);
         // The client's node remembers the choice: one conntrack entry with both tuples (to the ClusterIP, back from the pod).
-        const entry = onNode(client.node, "sh", "-c", `grep -F 'dst=${web.clusterIp} ' /proc/net/nf_conntrack | grep -F 'src=${client.ip} ' | tail -n 1`);
-        assert.match(entry, new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=80 .*src=${web.endpoints.find((e) => e.pod === by)!.ip} dst=${client.ip} sport=80`), entry);
+        const chosen = web.endpoints.find((e) => e.pod === by)!.ip;
+        const entry = onNode(client.node, "sh", "-c", `grep -F 'src=${client.ip} dst=${web.clusterIp} ' /proc/net/nf_conntrack | grep -F 'src=${chosen} dst=${client.ip} sport=80 ' | tail -n 1`);
+        assert.match(entry, new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=80 .*src=${chosen} dst=${client.ip} sport=80`), `a conntrack entry to ${web.clusterIp} answered by ${chosen}: ${entry}`);
         log(`pod-net-test -> ${web.clusterIp}:80 answered by ${by}; conntrack on ${client.node}: ${entry.replace(/\s+/g, " ")}`);
     });
 
@@ -139,7 +140,7 @@ describe("kube-proxy stopped on one node (break and fix)", () => {
         const container = there.containers[0].name;
         onNode(broken.name, "podnet-node-agent", "pause", "services.e2e: kube-proxy stopped on purpose");
         try {
-            onNode(broken.name, "sh", "-c", "pkill -f 'podnet-kubelet proxy-run'; pkill -x kube-proxy; sleep 0.5; kube-proxy --cleanup >/dev/null 2>&1 || true");
+            onNode(broken.name, "sh", "-c", "pkill -f 'podnet-kubelet prox[y]-run'; pkill -x kube-proxy; sleep 0.5; kube-proxy --cleanup >/dev/null 2>&1 || true");
             assert.doesNotMatch(onNode(broken.name, "iptables-save", "-t", "nat"), /KUBE-SERVICES/, "kube-proxy --cleanup removed its chains");
             assert.equal(answeredBy(lab.inPod(there.name, container, "sh", "-c", `${GET(web.clusterIp, 80, 1)} || true`)), undefined, `${there.name} on ${broken.name} gets no answer from ${web.clusterIp}`);
             assert.ok(answeredBy(lab.inPod("pod-net-test", "ubuntu", "sh", "-c", GET(web.clusterIp))), `pod-net-test on ${elsewhere.node} still does`);
