@@ -31,7 +31,7 @@ export interface Status { nodes: NodeStatus[]; pods: PodStatus[]; differences: s
  * What one node reports about itself, in sections (see `parseNodeReport`). `kubelet`: the node's pods are kubelet's
  * (their containers from containerd, and whether each static pod's manifest is there), else the node's Docker's.
  */
-export function nodeScript(bridge: string, pods: readonly string[], kubelet?: { node: string; manifests: readonly string[] }): string {
+export function nodeScript(bridge: string, pods: readonly string[], kubelet?: { node: string; manifests: readonly string[]; cluster?: boolean }): string {
     const containers = kubelet
         ? [...pods.map((p) => `echo @kubelet ${p}; podnet-kubelet containers ${q(p)} ${q(kubelet.node)} 2>/dev/null`),
             ...(kubelet.manifests.length ? [`echo @manifests; ls -1d ${kubelet.manifests.map(q).join(" ")} 2>/dev/null`] : [])]
@@ -42,6 +42,7 @@ export function nodeScript(bridge: string, pods: readonly string[], kubelet?: { 
         "echo @routes; ip -4 route",
         "echo @links; ip -o link show",
         ...containers,
+        ...(kubelet?.cluster ? ["echo @system; podnet-kubelet system-pods 2>/dev/null"] : []),
         "echo @agent; podnet-node-agent status 2>/dev/null || echo unknown",
         ...pods.map((p) => `echo @pod ${p}; ip -n ${q(p)} -4 -o addr show dev eth0 2>/dev/null; ip -n ${q(p)} -o link show dev eth0 2>/dev/null`),
     ].join("; ");
@@ -56,6 +57,8 @@ export interface NodeReport {
     /** Kubelet mode: the static pod manifests that are there. */
     manifests?: Set<string>;
     agent: string; pods: Map<string, { ip?: string; peerIndex?: number }>;
+    /** Cluster mode: the cluster's own pods on the node (CoreDNS), by the index of their veth's host end. */
+    system?: Map<number, string>;
 }
 
 export function parseNodeReport(text: string): NodeReport {
@@ -76,6 +79,7 @@ export function parseNodeReport(text: string): NodeReport {
         ...(s.has("manifests") || kubelet.size ? { kubelet, manifests: new Set(lines(s.get("manifests"))) } : {}),
         agent: (s.get("agent") ?? "").trim() || "unknown",
         pods,
+        ...(s.has("system") ? { system: new Map(lines(s.get("system")).map((l) => { const [pod, index] = l.split(" "); return [Number(index), pod] as [number, string]; })) } : {}),
     };
 }
 
@@ -164,7 +168,10 @@ export function compare(out: AnyLabOutputs, node: AnyLabOutputs["nodes"][number]
     if (r) {
         const owned = new Set(pods.map((p) => p.veth).filter(Boolean));
         for (const l of r.links) {
-            if (l.master === node.bridge && !owned.has(l.name)) { diffs.push(`${node.name}: veth ${l.name} on ${node.bridge} belongs to no pod`); }
+            if (l.master !== node.bridge || owned.has(l.name)) { continue; }
+            // Cluster mode: a pod the cluster runs itself (CoreDNS, in kube-system) is on the bridge too: the cluster
+            // declared it, not the lab's pod folder; it is no difference.
+            if (!r.system?.has(l.index)) { diffs.push(`${node.name}: veth ${l.name} on ${node.bridge} belongs to no pod`); }
         }
     }
     return {
@@ -180,7 +187,7 @@ export async function status(out: AnyLabOutputs): Promise<Status> {
         const running = hostDocker("inspect", "-f", "{{.State.Running}}", n.container) === "true";
         const mine = out.pods.filter((p) => p.node === n.name);
         const views = mine.map((p) => podView(out, p));
-        const kubelet = views.some(onContainerd) ? { node: n.name, manifests: manifestsOf(views) } : undefined;
+        const kubelet = views.some(onContainerd) ? { node: n.name, manifests: manifestsOf(views), cluster: out.podRuntime === "cluster" } : undefined;
         const report = running ? parseNodeReport(await onNode(n.container, nodeScript(n.bridge, mine.map((p) => p.name), kubelet))) : undefined;
         return compare(out, n, running, report, api.pods);
     }));

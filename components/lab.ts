@@ -9,6 +9,7 @@ import { labDiagram, LabOutputs, labOutputs } from "../plan/outputs";
 import { INSTANCE_ENV, LABEL_INSTANCE, LabPlan } from "../plan/plan";
 import { nodesCommand } from "../plan/runtimes/cluster";
 import { clusterObject, INSTANCE, joinsCluster, LAN, leftoverContainerHook, nodeContainer } from "./lifecycle";
+import { ClusterDns } from "./cluster-dns";
 import { ControlPlane } from "./control-plane";
 import { RenderedManifests } from "./manifests";
 import { LabNode } from "./node";
@@ -120,6 +121,12 @@ export class PodnetLab extends pulumi.ComponentResource {
             pulumi.log.warn(`pod ${p.name} is Pending (not run): ${p.reason}`, this);
         }
         const ips = Object.fromEntries(plan.pods.map((p, i) => [p.name, pods[i].ip]));
+
+        // Cluster mode: the cluster DNS (CoreDNS behind kube-dns), once the nodes have joined.
+        if (controlPlane && plan.dns) {
+            new ClusterDns("cluster-dns", { plan: plan.dns, provider: controlPlane.provider, controlPlane: controlPlane.container,
+                after: nodes.flatMap((n) => (n.kubelet ? [n.kubelet] : [])) }, { parent: this });
+        }
 
         // Cluster mode: the Services of the pod folder, applied by the cluster's own provider; every node's kube-proxy
         // turns each into its iptables rules. Each waits for the pods it picks (the provider then waits until it has

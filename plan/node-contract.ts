@@ -166,10 +166,11 @@ export const joinArgv = {
     csr: (node: string) => [NODE_SCRIPTS.kubelet, "csr", node],
     /**
      * stdin: the kubelet's signed certificate, the CA's, then kube-proxy's; writes their kubeconfigs for SERVER and
-     * kube-proxy's configuration (its cluster range, NodePorts on the LAN's range).
+     * kube-proxy's configuration (its cluster range, NodePorts on the LAN's range); kubelet tells its pods to ask
+     * the cluster DNS (CLUSTER_DNS, the domain CLUSTER_DOMAIN).
      */
-    join: (node: string, nodeIp: string, server: string, clusterCidr: string, lanCidr: string) =>
-        [NODE_SCRIPTS.kubelet, "join", node, nodeIp, server, clusterCidr, lanCidr],
+    join: (node: string, nodeIp: string, server: string, clusterCidr: string, lanCidr: string, clusterDns: string, clusterDomain: string) =>
+        [NODE_SCRIPTS.kubelet, "join", node, nodeIp, server, clusterCidr, lanCidr, clusterDns, clusterDomain],
 };
 
 /** Cluster mode: `podnet-control-plane VERB ...`, in the control plane container. */

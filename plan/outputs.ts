@@ -6,6 +6,7 @@ import { PodNetwork } from "./config";
 import { PodIps, renderDiagram } from "./diagram";
 import { assertNever } from "./errors";
 import { LabPlan, peerRoutes, PodPlan } from "./plan";
+import { DNS_NAMESPACE, DNS_SERVICE } from "./dns";
 import { ServiceType } from "./pods";
 import { PodRuntime } from "./runtimes";
 import { ServicePortPlan } from "./services";
@@ -46,6 +47,8 @@ export interface LabOutputs<Live = string> {
         readonly kubeconfigFile: string;
         readonly version: string;
     };
+    /** Cluster mode: the cluster DNS every pod asks (kube-dns, CoreDNS): its address, the domain, and the Service. */
+    readonly clusterDns?: { readonly ip: string; readonly domain: string; readonly service: string };
     /** Cluster mode: live, a secret: the admin kubeconfig (the API server at `controlPlane.server`), as in `kubeconfigFile`. */
     readonly kubeconfig?: Live;
     readonly nodes: readonly NodeOutput<Live>[];
@@ -183,6 +186,7 @@ export function labOutputs<Live = string>(plan: LabPlan, live: LiveValues<Live>)
                 kubeconfigFile: plan.controlPlane.kubeconfigFile,
                 version: KUBERNETES_VERSION,
             },
+            ...(plan.dns ? { clusterDns: { ip: plan.dns.ip, domain: plan.dns.domain, service: `${DNS_NAMESPACE}/${DNS_SERVICE}` } } : {}),
             kubeconfig: live.kubeconfig ?? (() => { throw new Error("no live kubeconfig for the control plane"); })(),
         } : {}),
         nodes: plan.nodes.map((n) => ({

@@ -8,6 +8,7 @@ import { Cidr, formatCidr, ipToNumber, numberToIp, parseCidr, size } from "./ip"
 import { macFromIp, NETWORK_MODELS, NodeNetwork, NodeReach } from "./models";
 import { PodSpec, ServiceSpec } from "./pods";
 import { planServices, ServicePlan } from "./services";
+import { COREDNS_IMAGE, DnsPlan, dnsPlan } from "./dns";
 import { PodRuntime, PodRuntimePlan, RUNTIMES } from "./runtimes";
 import { ControlPlanePlan, controlPlanePlan } from "./runtimes/cluster";
 
@@ -115,6 +116,8 @@ export interface LabPlan {
     readonly renderDir: string;
     /** Cluster mode: the control plane on the LAN (absent in the other modes). */
     readonly controlPlane?: ControlPlanePlan;
+    /** Cluster mode: the cluster DNS (CoreDNS behind kube-dns); absent in the other modes. */
+    readonly dns?: DnsPlan;
     /** Cluster mode: the Services of the pod folder, applied to the API server (empty in the other modes). */
     readonly services: readonly ServicePlan[];
     /** The Services of the pod folder the other modes do not apply (they run no kube-proxy): their names. */
@@ -265,6 +268,9 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
     for (const c of pods.flatMap((p) => p.containers)) {
         if (!images.some((im) => im.ref === c.runImage)) { images.push(image(c.runImage, {})); }
     }
+    // Cluster mode: CoreDNS's image too, which every node holds (the scheduler may put its pod on any of them).
+    const dnsImage = image(COREDNS_IMAGE, config.imageSubstitutions);
+    if (clusterMode && !images.some((im) => im.ref === dnsImage.ref)) { images.push(dnsImage); }
 
     return {
         problems,
@@ -298,6 +304,7 @@ export function planLab(config: LabConfig, specs: readonly PodSpec[], stack: str
                 controlPlane: controlPlanePlan(prefix, stack, config.controlPlaneIp || numberToIp(first - 1),
                     { serviceCidr: config.serviceCidr, clusterCidr: formatCidr(cluster), lanCidr: formatCidr(lan) }, config.apiServerPort),
             } : {}),
+            ...(clusterMode ? { dns: dnsPlan(config.serviceCidr, dnsImage.ref) } : {}),
             services: svc.services,
             servicesNotApplied: clusterMode ? [] : serviceSpecs.map((x) => x.name),
             servicesWithoutEndpoints: svc.noEndpoints,

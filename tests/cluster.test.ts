@@ -84,7 +84,7 @@ describe("cluster mode: the nodes join", () => {
             const j = run.mocks.named(`${n.name}-join`).inputs;
             assert.deepEqual({ create: j.create }, joinCommand(n, plan.controlPlane!));
             assert.equal(j.create, `docker exec podnet-dev-${n.name} podnet-kubelet csr ${n.name} | docker exec -i podnet-dev-control-plane podnet-control-plane sign ${n.name} ${n.podCidr} | `
-                + `docker exec -i podnet-dev-${n.name} podnet-kubelet join ${n.name} ${n.lanIp} https://192.168.1.10:6443 10.244.0.0/16 192.168.1.0/24 && docker exec podnet-dev-control-plane podnet-control-plane wait-node ${n.name} 120`);
+                + `docker exec -i podnet-dev-${n.name} podnet-kubelet join ${n.name} ${n.lanIp} https://192.168.1.10:6443 10.244.0.0/16 192.168.1.0/24 10.96.0.10 cluster.local && docker exec podnet-dev-control-plane podnet-control-plane wait-node ${n.name} 120`);
             assert.equal(j.delete, undefined, "a node re-created joins again under the same Node: its pods are never left to garbage collection");
             assert.deepEqual(j.triggers, [`${n.name}-container-id`, "control-plane-container-id"], "a new node or a new control plane joins again");
             assert.deepEqual(opts(`${n.name}-join`), { deleteBeforeReplace: false, replaceOnChanges: ["*"], deletedWith: "control-plane-container", ...NONE },

@@ -83,8 +83,14 @@ const KNOWN: Record<string, (r: Omit<Recorded, "id">, next: Map<string, number>,
         const base = env.split("=")[1].split("/")[0].split(".").slice(0, 3).join(".");
         const n = (next.get(`svc ${base}`) ?? 99) + 1;
         next.set(`svc ${base}`, n);
-        return { spec: { ...r.inputs.spec, clusterIP: `${base}.${n}` } };
+        return { spec: { ...r.inputs.spec, clusterIP: r.inputs.spec?.clusterIP ?? `${base}.${n}` } };
     },
+    "podnet-lab:index:ClusterDns": () => ({}),
+    "kubernetes:core/v1:ServiceAccount": () => ({}),
+    "kubernetes:core/v1:ConfigMap": () => ({}),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": () => ({}),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": () => ({}),
+    "kubernetes:apps/v1:Deployment": () => ({}),
     "command:local:Command": (r, next, recorded) => ({ stdout: commandStdout(r, next, recorded), stderr: "" }),
 };
 

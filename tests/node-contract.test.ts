@@ -787,7 +787,7 @@ describe("cluster mode's node side: the control plane's PKI and a node's join, s
         const kubectl = f.take().filter((c) => c.tool === "kubectl").map((c) => c.args.filter((a) => !a.startsWith("--kubeconfig") && !a.endsWith("admin.conf")).join(" "));
         assert.deepEqual(kubectl, ["get node node1 -o jsonpath={.spec.podCIDR}", "apply -f -"], "the Node declared before kubelet registers");
 
-        const join = words(C.joinArgv.join("node1", "192.168.1.11", "https://192.168.1.10:6443", "10.244.0.0/16", "192.168.1.0/24"));
+        const join = words(C.joinArgv.join("node1", "192.168.1.11", "https://192.168.1.10:6443", "10.244.0.0/16", "192.168.1.0/24", "10.96.0.10", "cluster.local"));
         f.answer("pgrep", "exit 1");   // no kube-proxy loop yet
         const joined = f.ok(join, signed, NODE);
         assert.match(joined, /^node1: kubelet joins https:\/\/192\.168\.1\.10:6443 as system:node:node1 \(certificate [0-9A-F]+, signed by the lab CA\); kube-proxy as system:kube-proxy \(certificate [0-9A-F]+\)\n$/);

@@ -21,6 +21,7 @@ const FIELDS: Fields<LabOutputs> = {
     cniPlugin: { optional: "string" },
     podRuntime: "string",
     controlPlane: { optional: { name: "string", container: "string", lanIp: "string", server: "string", lanServer: "string", serviceCidr: "string", kubeconfigFile: "string", version: "string" } },
+    clusterDns: { optional: { ip: "string", domain: "string", service: "string" } },
     kubeconfig: { optional: "string" },
     nodes: [{
         name: "string", container: "string", lanIp: "string", podCidr: "string", bridge: "string", bridgeIp: "string", bridgeMac: { optional: "string" },

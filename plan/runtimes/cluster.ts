@@ -2,6 +2,7 @@
 // kube-controller-manager, kube-scheduler), every node's kubelet registered with it under its own identity, and the
 // pods as Pod objects the @pulumi/kubernetes provider applies with spec.nodeName from the lab's placement.
 // Plain values only: names, addresses, the Pod objects, and the commands of the control plane's and the join's steps.
+import { CLUSTER_DOMAIN, clusterDnsIp } from "../dns";
 import { withCurrentInit } from "../node-init";
 import type { NodeInitUpload } from "../load";
 import { controlPlaneArgv, joinArgv, NODE_BIN_DIR, NODE_SCRIPTS } from "../node-contract";
@@ -33,6 +34,9 @@ export interface ControlPlanePlan {
     readonly clusterCidr: string;
     /** The LAN's range: kube-proxy opens NodePorts on the node's addresses in it. */
     readonly lanCidr: string;
+    /** The cluster DNS's address (kube-dns, the tenth of the Service range) and domain: kubelet's --cluster-dns and --cluster-domain. */
+    readonly clusterDns: string;
+    readonly clusterDomain: string;
     /** The host port on 127.0.0.1 the API server is published on. */
     readonly hostPort: number;
     /** What the kubelets talk to: https://<lanIp>:6443. */
@@ -49,6 +53,8 @@ export function controlPlanePlan(prefix: string, stack: string, lanIp: string, r
         container: `${prefix}-${CONTROL_PLANE}`,
         lanIp,
         ...ranges,
+        clusterDns: clusterDnsIp(ranges.serviceCidr),
+        clusterDomain: CLUSTER_DOMAIN,
         hostPort,
         server: `https://${lanIp}:${API_PORT}`,
         hostServer: `https://127.0.0.1:${hostPort}`,
@@ -158,7 +164,7 @@ export function joinCommand(node: JoiningNode, cp: ControlPlanePlan): { create: 
         create: [
             execIn(node.container, false, ...joinArgv.csr(node.name)),
             execIn(cp.container, true, ...controlPlaneArgv.sign(node.name, node.podCidr)),
-            execIn(node.container, true, ...joinArgv.join(node.name, node.lanIp, cp.server, cp.clusterCidr, cp.lanCidr)),
+            execIn(node.container, true, ...joinArgv.join(node.name, node.lanIp, cp.server, cp.clusterCidr, cp.lanCidr, cp.clusterDns, cp.clusterDomain)),
         ].join(" | ") + ` && ${execIn(cp.container, false, ...controlPlaneArgv.waitNode(node.name, 120))}`,
     };
 }

@@ -29,6 +29,12 @@ const SUPPORTED: Record<string, readonly string[]> = {
     "pulumi:providers:kubernetes": ["renderYamlToDirectory", "deleteUnreachable", "version", "kubeconfig"],
     "kubernetes:core/v1:Pod": ["apiVersion", "kind", "metadata", "spec"],
     "kubernetes:core/v1:Service": ["apiVersion", "kind", "metadata", "spec"],
+    // The cluster DNS's objects (cluster mode), applied to the lab's API server as the provider applies them.
+    "kubernetes:core/v1:ServiceAccount": ["apiVersion", "kind", "metadata"],
+    "kubernetes:core/v1:ConfigMap": ["apiVersion", "kind", "metadata", "data"],
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": ["apiVersion", "kind", "metadata", "rules"],
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": ["apiVersion", "kind", "metadata", "roleRef", "subjects"],
+    "kubernetes:apps/v1:Deployment": ["apiVersion", "kind", "metadata", "spec"],
 };
 
 /**
@@ -157,12 +163,19 @@ export class EngineStandIn implements pulumi.runtime.Mocks {
                 fs.writeFileSync(file, yaml.dump(manifest, { noRefs: true }));
                 return { id: `default/${inputs.metadata.name}`, outputs: {} };
             }
-            case "kubernetes:core/v1:Service": {
+            case "kubernetes:core/v1:Service":
+            case "kubernetes:core/v1:ServiceAccount":
+            case "kubernetes:core/v1:ConfigMap":
+            case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":
+            case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":
+            case "kubernetes:apps/v1:Deployment": {
                 const kubeconfig = this.state.clusters?.[provider];
-                if (kubeconfig === undefined) { throw new Error(`engine stand-in: Service ${name} needs a cluster's kubernetes provider`); }
-                // As the provider does: apply, wait until it has endpoints (unless pulumi.com/skipAwait), return the live object.
-                const live = await clusterApply(kubeconfig, { apiVersion: inputs.apiVersion, kind: inputs.kind, metadata: inputs.metadata, spec: inputs.spec });
-                return { id: `${live.metadata.namespace}/${live.metadata.name}`, outputs: { metadata: live.metadata, spec: live.spec, status: live.status } };
+                if (kubeconfig === undefined) { throw new Error(`engine stand-in: ${type} ${name} needs a cluster's kubernetes provider`); }
+                // As the provider does: apply, wait as it waits (a Service until it has endpoints unless
+                // pulumi.com/skipAwait, a Deployment until it is rolled out), return the live object.
+                const object = Object.fromEntries(Object.entries(inputs).filter(([k]) => ["apiVersion", "kind", "metadata", "spec", "data", "rules", "roleRef", "subjects"].includes(k)));
+                const live = await clusterApply(kubeconfig, object);
+                return { id: `${live.metadata.namespace ?? ""}/${live.metadata.name}`, outputs: { metadata: live.metadata, spec: live.spec, status: live.status } };
             }
             case "docker:index/remoteImage:RemoteImage": {
                 try {

@@ -1,9 +1,9 @@
-// Services in cluster mode (docs/services.md, claims V1-V5 of docs/model.md): every node's kube-proxy, the Service
+// Services in cluster mode (docs/services.md, claims V1-V6 of docs/model.md): every node's kube-proxy, the Service
 // web's ClusterIP and NodePort reached from a pod, from a web pod itself (hairpin) and from the outside host, the
 // client's own IP seen by the pod that answers, the EndpointSlice and the stack outputs agreeing, the conntrack
-// entry with both tuples, and kube-proxy stopped on one node. Judged by Kubernetes' own kubectl and by what the
-// kernel and the pods say. Needs a cluster-mode lab up (cli.ts), routed or over the overlay; it leaves the lab as it
-// found it.
+// entry with both tuples, the Service found by name through the cluster DNS, and kube-proxy stopped on one node.
+// Judged by Kubernetes' own kubectl and by what the kernel and the pods say. Needs a cluster-mode lab up (cli.ts),
+// routed or over the overlay; it leaves the lab as it found it.
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
@@ -109,25 +109,52 @@ describe("V5: the NodePort, from outside the cluster", () => {
     });
 
     it("a node with no pod of the Service forwards its NodePort to one that has one; the pod sees that node's address (external traffic is masqueraded)", async () => {
-        // A Service of web-2 alone (labelled for it here, and taken away after), reached through node1 and node3.
-        const only = out.pods.find((p) => p.name === "web-2")!;
-        await kubectl("label", "pod", "web-2", "podnet-e2e/only=yes");
-        const manifest = JSON.stringify({ apiVersion: "v1", kind: "Service", metadata: { name: "web-2-only" }, spec: { type: "NodePort", selector: { "podnet-e2e/only": "yes" }, ports: [{ port: 80, nodePort: 30099 }] } });
+        // A Service of one web pod alone (labelled for it here, and taken away after), reached through the other nodes.
+        const one = web.endpoints[0].pod;
+        const only = out.pods.find((p) => p.name === one)!;
+        await kubectl("label", "pod", one, "podnet-e2e/only=yes");
+        const manifest = JSON.stringify({ apiVersion: "v1", kind: "Service", metadata: { name: "one-web-only" }, spec: { type: "NodePort", selector: { "podnet-e2e/only": "yes" }, ports: [{ port: 80, nodePort: 30099 }] } });
         try {
             await kubectlWith(out.kubeconfig ?? "", ["apply", "-f", "-"], manifest);
-            for (const n of out.nodes.filter((x) => x.name !== only.node)) {
+            const others = out.nodes.filter((x) => x.name !== only.node);
+            assert.ok(others.length > 0, "a node without it");
+            for (const n of others) {
                 const reply = await until(`${n.lanIp}:30099`, 30, () => answeredBy(docker("exec", out.outside.container, "sh", "-c", GET(n.lanIp, 30099))));
-                assert.equal(reply, "web-2");
-                const seen = lab.logsOf("web-2", "nginx").split("\n").filter((l) => /url:\//.test(l)).pop() ?? "";
-                // (masqueraded to the address the node sends from towards web-2: its LAN IP, or over the overlay its VTEP's)
+                assert.equal(reply, one);
+                const seen = lab.logsOf(one, "nginx").split("\n").filter((l) => /url:\//.test(l)).pop() ?? "";
+                // (masqueraded to the address the node sends from towards the pod: its LAN IP, or over the overlay its VTEP's)
                 const mine = [n.lanIp, ...(n.vxlan ? [n.vxlan.vtepIp] : [])];
-                assert.ok(mine.some((a) => seen.includes(`${a}]`)), `web-2 saw ${n.name}'s address (${mine.join(" or ")}), not the outside host's (${out.outside.ip}): ${seen}`);
+                assert.ok(mine.some((a) => seen.includes(`${a}]`)), `${one} saw ${n.name}'s address (${mine.join(" or ")}), not the outside host's (${out.outside.ip}): ${seen}`);
                 assert.ok(!seen.includes(out.outside.ip), `the outside host's address is masqueraded: ${seen}`);
             }
         } finally {
-            await kubectl("delete", "service", "web-2-only", "--ignore-not-found");
-            await kubectl("label", "pod", "web-2", "podnet-e2e/only-");
+            await kubectl("delete", "service", "one-web-only", "--ignore-not-found");
+            await kubectl("label", "pod", one, "podnet-e2e/only-");
         }
+    });
+});
+
+describe("V6: a pod finds a Service by name through the cluster DNS", () => {
+    it("CoreDNS runs behind kube-dns at the tenth address of the Service range; each pod's resolv.conf names it", async () => {
+        assert.ok(out.clusterDns, "the outputs name the cluster DNS");
+        const svc = JSON.parse(await kubectl("-n", "kube-system", "get", "service", "kube-dns", "-o", "json")) as { spec: { clusterIP: string } };
+        assert.equal(svc.spec.clusterIP, out.clusterDns.ip);
+        const dns = JSON.parse(await kubectl("-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns", "-o", "json")) as { items: { status: { phase: string } }[] };
+        assert.deepEqual(dns.items.map((p) => p.status.phase), ["Running"]);
+        const resolv = lab.inPod("pod-net-test", "ubuntu", "cat", "/etc/resolv.conf");
+        assert.match(resolv, new RegExp(`^nameserver ${out.clusterDns.ip.replace(/\./g, "\\.")}$`, "m"), resolv);
+        assert.match(resolv, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/m, resolv);
+    });
+
+    it("pod-net-test looks up web.default.svc.cluster.local, and web: both give web's ClusterIP; a request by name is answered", async () => {
+        for (const name of ["web.default.svc.cluster.local", "web"]) {
+            const answer = await until(`${name} resolved`, 30, () => {
+                const a = lab.inPod("pod-net-test", "ubuntu", "sh", "-c", `nslookup ${name} 2>&1 || true`);
+                return a.includes(web.clusterIp) ? a : undefined;
+            });
+            log(`nslookup ${name} in pod-net-test:\n${answer.trim()}`);
+        }
+        assert.ok(answeredBy(lab.inPod("pod-net-test", "ubuntu", "sh", "-c", GET("web"))), "a request to http://web/ is answered by a web pod");
     });
 });
 

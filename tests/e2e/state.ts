@@ -110,6 +110,7 @@ export async function clusterApply(kubeconfig: string, object: Record<string, an
     await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify(object));
     const ref = `${String(object.kind).toLowerCase()}/${object.metadata.name}`;
     if (object.kind === "Pod") { await kubectl(kubeconfig, ["-n", ns, "wait", "--for=condition=Ready", ref, "--timeout=180s"]); }
+    if (object.kind === "Deployment") { await kubectl(kubeconfig, ["-n", ns, "rollout", "status", ref, "--timeout=180s"]); }
     if (object.kind === "Service" && object.metadata.annotations?.["pulumi.com/skipAwait"] !== "true") {
         // (the provider waits until the Service's Endpoints hold an address)
         await kubectl(kubeconfig, ["-n", ns, "wait", "--for=jsonpath={.subsets[0].addresses[0].ip}", `endpoints/${object.metadata.name}`, "--timeout=120s"]);
@@ -159,7 +160,12 @@ export async function destroyState(state: EngineState, log: Log, only?: (e: Stat
                 }
                 break;
             case "kubernetes:core/v1:Service":
-                await clusterDelete(state.clusters?.[e.provider] ?? "", "service", e.inputs.metadata.name, e.inputs.metadata.namespace ?? "default");
+            case "kubernetes:core/v1:ServiceAccount":
+            case "kubernetes:core/v1:ConfigMap":
+            case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":
+            case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":
+            case "kubernetes:apps/v1:Deployment":
+                await clusterDelete(state.clusters?.[e.provider] ?? "", e.inputs.kind, e.inputs.metadata.name, e.inputs.metadata.namespace ?? "default");
                 break;
             case "pulumi:providers:kubernetes":
                 break;

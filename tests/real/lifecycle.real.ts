@@ -88,7 +88,8 @@ function nothingLeft(): void {
 }
 
 const podYaml = (name: string, nodeName?: string, env?: Record<string, string>) => [
-    "apiVersion: v1", "kind: Pod", `metadata: {name: ${name}}`, "spec:",
+    // (a web pod keeps the label the Service web picks it by)
+    "apiVersion: v1", "kind: Pod", `metadata: {name: ${name}${name.startsWith("web-") ? ", labels: {app: web}" : ""}}`, "spec:",
     ...(nodeName ? [`  nodeName: ${nodeName}`] : []),
     "  containers:", "    - name: nginx", "      image: nginx:1.27", "      ports: [{containerPort: 80}]",
     ...(env ? ["      env:", ...Object.entries(env).map(([k, v]) => `        - {name: ${k}, value: "${v}"}`)] : []),
@@ -399,6 +400,48 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         const del = lab.onNode(gone.node, "sh", "-c", `grep -h '"CNI_COMMAND":"DEL"' /var/log/podnet-cni.log | grep -F '${sandbox}' | tail -n 1`);
         assert.match(del, /"caller":"containerd"/, `no CNI DEL by containerd for bbb's sandbox ${sandbox}`);
         claimsHold("cluster: web-3 edited, bbb added and removed");
+
+        // Services: the Service web (pods/web-service.yaml) is applied with the pods; its claims (V1-V5) hold. Its port
+        // edited is the same object updated (the same ClusterIP); removed, its rules leave every node; added again,
+        // it is whole again. After each, the pods' claims, and an empty preview.
+        const servicesHold = (what: string) => {
+            const v = runClaims(stack.outputsFile, "not run by the Services suite", "services.e2e.js");
+            log(`${what}: the Services suite: ${v.summary}`);
+            assert.ok(v.ok, `the Services suite failed after ${what}:\n${v.failures}`);
+        };
+        const webService = (port: number) => ["apiVersion: v1", "kind: Service", "metadata: {name: web}",
+            "spec: {type: NodePort, selector: {app: web}, ports: [{name: http, port: " + port + ", targetPort: 80, nodePort: 30080}]}", ""].join("\n");
+        const ruleOf = (node: string) => lab.onNode(node, "iptables-save", "-t", "nat").split("\n").filter((l) => l.includes("default/web:http cluster IP") && l.startsWith("-A KUBE-SERVICES"));
+        servicesHold("podRuntime cluster");
+        const ip = out.services.find((x) => x.name === "web")?.clusterIp;
+        assert.ok(ip, "the outputs name web's ClusterIP");
+        stack.writePod("web-service", webService(8080));
+        const sv = pulumi("the Service web's port 80 -> 8080", stack.up());
+        assert.deepEqual({ updated: sv.updated, created: sv.created ?? 0, deleted: sv.deleted ?? 0, replaced: sv.replaced ?? 0 }, { updated: 1, created: 0, deleted: 0, replaced: 0 }, "web-service updated in place");
+        refresh();
+        assert.equal(out.services[0].clusterIp, ip, "the same ClusterIP");
+        assert.deepEqual(out.services[0].ports.map((p) => p.port), [8080]);
+        for (let i = 0; i < 20 && !ruleOf("node1").some((l) => l.includes("--dport 8080")); i++) { await new Promise((res) => setTimeout(res, 250)); }
+        assert.match(lab.inPod("pod-net-test", "ubuntu", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 8080`), /hello from podnet-lab web/);
+        claimsHold("the Service web's port edited");
+        pulumi("no-change preview after the Service's edit", stack.preview(true));
+        stack.removePod("web-service");
+        const rm = pulumi("the Service web removed", stack.up());
+        assert.deepEqual({ deleted: rm.deleted, created: rm.created ?? 0, replaced: rm.replaced ?? 0 }, { deleted: 1, created: 0, replaced: 0 });
+        refresh();
+        assert.deepEqual(out.services, []);
+        for (const n of out.nodes) {
+            for (let i = 0; i < 20 && ruleOf(n.name).length; i++) { await new Promise((res) => setTimeout(res, 250)); }
+            assert.deepEqual(ruleOf(n.name), [], `${n.name}: kube-proxy took web's rules away`);
+        }
+        claimsHold("the Service web removed");
+        pulumi("no-change preview after the Service's removal", stack.preview(true));
+        stack.writePod("web-service", webService(80));
+        const back = pulumi("the Service web added again", stack.up());
+        assert.deepEqual({ created: back.created, deleted: back.deleted ?? 0, replaced: back.replaced ?? 0 }, { created: 1, deleted: 0, replaced: 0 });
+        refresh();
+        servicesHold("the Service web added again");
+        pulumi("no-change preview after the Service came back", stack.preview(true));
 
         // nodeCount 3 -> 4 -> 3: node4 joins (Ready, its subnet as podCIDR); then it leaves, and so does its Node.
         stack.setConfig({ podRuntime: "cluster", nodeCount: 4 });
