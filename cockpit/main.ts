@@ -14,6 +14,7 @@ import { liveMatrix, modelHolds, Pair, probedIpNotes, renderMatrix, table } from
 import { serve } from "./serve";
 import { status } from "./status";
 import { renderSvg } from "./svg";
+import { traceService } from "./service-trace";
 import { renderTrace, trace } from "./trace";
 
 const DEFAULT_PORT = 8080;
@@ -21,6 +22,8 @@ const USAGE = `usage: npm run podnet -- <verb> [--json] [--outputs FILE] [--stac
   status                       declared vs live: nodes, bridges, routes, pods; every difference marked
   matrix                       every pod to every pod and to the outside host: reached, source seen, NAT, path
   trace SRC DST                one packet's path, hop by hop (DST: a pod or the outside host)
+  trace SRC svc/NAME[@NODE]    cluster mode: a request to a Service (from a pod: its ClusterIP; from the outside host:
+                               its NodePort on NODE, node1 by default): the rules it matched, the DNAT, conntrack, the path
   diagram [--svg FILE]         the lab's picture (the SVG also draws the last matrix)
   cni POD                      the pod's last CNI ADD: the node's conflist, each plugin's CNI_* variables, stdin, result
   break route NODE PEER | break masquerade NODE | break bridge NODE
@@ -87,7 +90,8 @@ async function run(a: Args): Promise<number> {
         case "trace": {
             const [src, dst] = a.rest;
             if (!src || !dst) { throw new CockpitError(`trace needs SRC and DST\n${USAGE}`); }
-            const t = await trace(out, src, dst);
+            const svc = /^svc\/([^@]+)(?:@(.+))?$/.exec(dst);
+            const t = svc ? await traceService(out, src, svc[1], svc[2]) : await trace(out, src, dst);
             print(renderTrace(t), { from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [] });
             return 0;
         }

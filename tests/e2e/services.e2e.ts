@@ -5,6 +5,7 @@
 // Judged by Kubernetes' own kubectl and by what the kernel and the pods say. Needs a cluster-mode lab up (cli.ts),
 // routed or over the overlay; it leaves the lab as it found it.
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { projectRoot } from "../../plan/load";
@@ -131,6 +132,43 @@ describe("V5: the NodePort, from outside the cluster", () => {
             await kubectl("delete", "service", "one-web-only", "--ignore-not-found");
             await kubectl("label", "pod", one, "podnet-e2e/only-");
         }
+    });
+});
+
+describe("the trace of a Service request (npm run podnet -- trace SRC svc/NAME)", () => {
+    interface Trace { hops: { at: string; what: string; address?: string; detail: string }[]; verdict: string }
+    const podnet = (...args: string[]): Trace => {
+        const r = spawnSync(process.execPath, [path.join(root, "build", "cockpit", "main.js"), ...args, "--json", "--outputs", OUTPUTS], { encoding: "utf8", timeout: 60_000 });
+        assert.equal(r.status, 0, `podnet ${args.join(" ")}: ${r.stderr}${r.stdout}`);
+        return JSON.parse(r.stdout) as Trace;
+    };
+    const what = (t: Trace) => t.hops.map((h) => h.what);
+
+    it("pod-net-test -> svc/web: KUBE-SERVICES, KUBE-SVC, the DNAT to a web pod, the conntrack entry with both tuples, the pod-to-pod path, the reply rewritten back", () => {
+        const client = out.pods.find((p) => p.name === "pod-net-test")!;
+        const t = podnet("trace", "pod-net-test", "svc/web");
+        log(`trace pod-net-test svc/web: ${t.verdict}`);
+        const dnat = t.hops.find((h) => h.what === "DNAT");
+        const to = /--to-destination (\S+):80$/.exec(dnat?.detail ?? "")?.[1];
+        const chosen = web.endpoints.find((e) => e.ip === to);
+        assert.ok(chosen, `the DNAT goes to a web pod: ${dnat?.detail}`);
+        assert.match(t.hops.find((h) => h.what === "matches")?.detail ?? "", new RegExp(`^-A KUBE-SERVICES -d ${web.clusterIp}/32 .*-j KUBE-SVC-`));
+        assert.match(t.hops.find((h) => h.what === "conntrack")?.detail ?? "", new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=80 src=${chosen.ip} dst=${client.ip} sport=80`));
+        const arrives = t.hops.find((h) => h.what === "arrives");
+        assert.equal(arrives?.at, `pod ${chosen.pod}`);
+        if (chosen.node !== client.node) { assert.ok(what(t).includes("crosses"), `across nodes: ${what(t).join(" ")}`); }
+        assert.equal(what(t).at(-1), "reply");
+        assert.match(t.verdict, new RegExp(`^Service web: ${web.clusterIp}:80 was DNATed on ${client.node} to ${chosen.pod}`));
+    });
+
+    it("outside -> svc/web@<a node>: KUBE-NODEPORTS, KUBE-EXT's mark, the DNAT, the masquerade behind that node, a web pod answering", () => {
+        const n = out.nodes[out.nodes.length - 1];
+        const t = podnet("trace", out.outside.name, `svc/web@${n.name}`);
+        log(`trace outside svc/web@${n.name}: ${t.verdict}`);
+        assert.match(t.hops.find((h) => h.what === "matches")?.detail ?? "", /^-A KUBE-NODEPORTS .*--dport 30080 -j KUBE-EXT-/);
+        assert.ok(what(t).includes("DNAT") && what(t).includes("SNAT"), what(t).join(" "));
+        assert.match(t.hops.find((h) => h.what === "conntrack")?.detail ?? "", new RegExp(`src=${out.outside.ip} dst=${n.lanIp} sport=\\d+ dport=30080 `));
+        assert.match(t.verdict, new RegExp(`^Service web: ${n.lanIp}:30080 on ${n.name} was DNATed to web-\\d`));
     });
 });
 
