@@ -20,8 +20,6 @@ export interface ClusterDnsArgs {
  * own provider, which waits until the Deployment is rolled out and the Service has its endpoint.
  */
 export class ClusterDns extends pulumi.ComponentResource {
-    public readonly service: k8s.core.v1.Service;
-
     constructor(name: string, args: ClusterDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("podnet-lab:index:ClusterDns", name, {}, opts);
         const o = (dependsOn: pulumi.Input<pulumi.Resource>[] = []) => ({ parent: this, provider: args.provider, ...clusterObject(args.controlPlane), dependsOn });
@@ -32,7 +30,7 @@ export class ClusterDns extends pulumi.ComponentResource {
         const config = new k8s.core.v1.ConfigMap(`${name}-config`, p.configMap as unknown as k8s.core.v1.ConfigMapArgs, o());
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, p.deployment as unknown as k8s.apps.v1.DeploymentArgs,
             o([sa, binding, config, ...args.after]));
-        this.service = new k8s.core.v1.Service(`${name}-service`, p.service as unknown as k8s.core.v1.ServiceArgs, o([deployment]));
+        new k8s.core.v1.Service(`${name}-service`, p.service as unknown as k8s.core.v1.ServiceArgs, o([deployment]));
         this.registerOutputs({ ip: p.ip });
     }
 }

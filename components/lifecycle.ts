@@ -130,17 +130,10 @@ export function joinsCluster(controlPlane: pulumi.Resource): pulumi.CustomResour
 }
 
 /**
- * Cluster mode: a Pod object, applied by the Kubernetes provider. Its name is fixed, so a replacement deletes the old
- * pod first (kubelet stops it, containerd runs its CNI DEL), then creates the new one. Deleted with the control plane:
- * destroying the whole lab does not delete each pod through the API first.
- */
-export function clusterPod(controlPlane: pulumi.Resource): pulumi.CustomResourceOptions {
-    return clusterObject(controlPlane);
-}
-
-/**
- * Cluster mode: any object the Kubernetes provider applies (a Pod, a Service). Its name is fixed, so a replacement
- * deletes the old one first; deleted with the control plane.
+ * Cluster mode: an object the Kubernetes provider applies (a Pod, a Service, the cluster DNS's objects). Its name is
+ * fixed, so a replacement deletes the old one first (a pod: kubelet stops it, containerd runs its CNI DEL), then
+ * creates the new one. Deleted with the control plane: destroying the whole lab does not delete each object through
+ * the API first.
  */
 export function clusterObject(controlPlane: pulumi.Resource): pulumi.CustomResourceOptions {
     return { deletedWith: controlPlane, deleteBeforeReplace: true };

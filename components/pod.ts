@@ -8,7 +8,7 @@ import { NodePlan, PodPlan } from "../plan/plan";
 import { ClusterPodPlan } from "../plan/runtimes/cluster";
 import { StaticPodPlan } from "../plan/runtimes/kubelet";
 import type { ControlPlane } from "./control-plane";
-import { clusterPod, insideNode } from "./lifecycle";
+import { clusterObject, insideNode } from "./lifecycle";
 import { LabNode } from "./node";
 
 export interface LabPodArgs {
@@ -82,7 +82,7 @@ export class LabPod extends pulumi.ComponentResource {
         if (!controlPlane) { throw new Error(`LabPod ${pod.name}: cluster mode needs the control plane`); }
         const images = pod.containers.map((c) => on.images[c.runImage]).filter((im) => im !== undefined);
         const object = new k8s.core.v1.Pod(r.resourceName, r.object as unknown as k8s.core.v1.PodArgs, {
-            parent: this, provider: controlPlane.provider, ...clusterPod(controlPlane.container),
+            parent: this, provider: controlPlane.provider, ...clusterObject(controlPlane.container),
             // Its node has joined (its Node is Ready) and holds the pod's images.
             dependsOn: [...(on.kubelet ? [on.kubelet] : []), ...images.map((im) => im.step)],
         });

@@ -1,7 +1,7 @@
 // The cluster DNS (cluster mode): CoreDNS as a Deployment behind the kube-dns Service, at the tenth address of the
 // Service range, as kubeadm makes it; every kubelet tells its pods to ask it (--cluster-dns, --cluster-domain).
 // Pure: the objects the Kubernetes provider applies, from plain values.
-import { formatCidr, numberToIp, parseCidr } from "./ip";
+import { numberToIp, parseCidr } from "./ip";
 
 /** The cluster's domain: web.default.svc.cluster.local. */
 export const CLUSTER_DOMAIN = "cluster.local";
@@ -64,8 +64,6 @@ const meta = (name: string, namespaced = true) => ({ name, ...(namespaced ? { na
 /** The cluster DNS's objects, as kubeadm's addon has them (one replica: a lab's DNS needs no second). */
 export function dnsPlan(serviceCidr: string, image: string, domain: string = CLUSTER_DOMAIN): DnsPlan {
     const ip = clusterDnsIp(serviceCidr);
-    const c = parseCidr(serviceCidr);
-    if (!c) { throw new Error(`dnsPlan: '${serviceCidr}' is not a CIDR`); }
     return {
         ip,
         domain,
@@ -133,6 +131,3 @@ export function dnsPlan(serviceCidr: string, image: string, domain: string = CLU
         },
     };
 }
-
-/** For messages: the range and its DNS address. */
-export const describeDns = (serviceCidr: string) => `${clusterDnsIp(serviceCidr)} (the tenth address of ${formatCidr(parseCidr(serviceCidr)!)})`;

@@ -58,18 +58,24 @@ for img in pause web client; do
   echo "build-images: built podnet-e2e/$img:test"
 done
 
+# go_install WHAT CACHE MODULE@VERSION HOW_LONG [GO FLAGS...]: a command with a main package of its own, built once
+# per machine from the Go module proxy with `go install` into CACHE (kept; skipped when CACHE holds the binary).
+go_install() {
+  local what=$1 cache=$2 module=$3 how_long=$4; shift 4
+  [ -x "$cache/$(basename "${module%%@*}")" ] && return 0
+  local go; go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$go" ] || { echo "build-images: Go is needed to build $what ($module)" >&2; exit 1; }
+  echo "build-images: building $what ${module##*@} from the Go module proxy ($how_long, once per machine)"
+  mkdir -p "$cache"
+  # (Go keeps its caches under HOME, which a CI shell may not set.)
+  # shellcheck disable=SC2031  # HOME for this command only
+  HOME="${HOME:-/root}" GOBIN="$cache" CGO_ENABLED=0 "$go" install "$@" "$module"
+}
+
 # The CNI project's own runtime, built once per machine from the Go module proxy at a pinned version and kept.
 CNITOOL_VERSION=v1.2.3
 cnitool_cache=${PODNET_TOOLS_CACHE:-/var/cache/podnet-lab}/cnitool-$CNITOOL_VERSION
-cnitool() {
-  [ -x "$cnitool_cache/cnitool" ] && return 0
-  local go; go=$(command -v go || echo /usr/local/go/bin/go)
-  [ -x "$go" ] || { echo "build-images: Go is needed to build cnitool (github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION)" >&2; exit 1; }
-  echo "build-images: building cnitool $CNITOOL_VERSION from the Go module proxy (about a minute, once per machine)"
-  mkdir -p "$cnitool_cache"
-  # (Go keeps its caches under HOME, which a CI shell may not set.)
-  HOME="${HOME:-/root}" GOBIN="$cnitool_cache" CGO_ENABLED=0 "$go" install "github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION"
-}
+cnitool() { go_install cnitool "$cnitool_cache" "github.com/containernetworking/cni/cnitool@$CNITOOL_VERSION" "about a minute"; }
 
 # Kubernetes v1.34.0, as node/Dockerfile downloads its release binaries, built here from the Go module proxy instead
 # (no internet): one static multi-call binary, `kube`, that runs kubelet, kube-apiserver, kube-controller-manager,
@@ -195,15 +201,7 @@ GO
 # once per machine; about 75 MiB. The image holds the binary alone (it is static), as the official one does.
 COREDNS_VERSION=v1.12.1
 coredns_cache=${PODNET_TOOLS_CACHE:-/var/cache/podnet-lab}/coredns-$COREDNS_VERSION
-coredns() {
-  [ -x "$coredns_cache/coredns" ] && return 0
-  local go; go=$(command -v go || echo /usr/local/go/bin/go)
-  [ -x "$go" ] || { echo "build-images: Go is needed to build CoreDNS (github.com/coredns/coredns@$COREDNS_VERSION)" >&2; exit 1; }
-  echo "build-images: building CoreDNS $COREDNS_VERSION from the Go module proxy (about 3 minutes, once per machine)"
-  mkdir -p "$coredns_cache"
-  # shellcheck disable=SC2031  # HOME for this command only
-  HOME="${HOME:-/root}" GOBIN="$coredns_cache" CGO_ENABLED=0 "$go" install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
-}
+coredns() { go_install CoreDNS "$coredns_cache" "github.com/coredns/coredns@$COREDNS_VERSION" "about 3 minutes" -trimpath -ldflags "-s -w"; }
 if ! have podnet-e2e/coredns:test; then
   coredns
   root="$work/coredns"
