@@ -353,7 +353,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         pulumi("no-change preview after the runtime switches", stack.preview(true));
     });
 
-    step("podRuntime docker -> cluster -> docker: a real control plane; the pods as Pod objects (kubectl agrees), one edited (replaced: kubelet's REMOVE then ADD) and one removed (containerd's CNI DEL); nodeCount 3 -> 4 -> 3 (the Nodes follow); the control plane restarted changes nothing; no private key in the state; the claims hold", async () => {
+    step("podRuntime docker -> cluster -> docker: a real control plane; the pods as Pod objects (kubectl agrees), one edited (replaced: kubelet's REMOVE then ADD) and one removed (containerd's CNI DEL); nodeCount 3 -> 4 -> 3 (the Nodes follow); the Service web edited, removed and added again; a web pod removed leaves its EndpointSlice and gets no more requests; the control plane restarted changes nothing; no private key in the state; the claims hold", async () => {
         stack.setConfig({ podRuntime: "cluster" });
         const c = pulumi("podRuntime docker -> cluster", stack.up());
         assert.ok(c.replaced >= out.nodes.length && c.created >= out.pods.length + out.nodes.length + 4, JSON.stringify(c));
@@ -442,6 +442,44 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         refresh();
         servicesHold("the Service web added again");
         pulumi("no-change preview after the Service came back", stack.preview(true));
+
+        // V5: a web pod removed by `pulumi up` leaves web's EndpointSlice (the controller-manager's) and every node's
+        // rules (kube-proxy's), and no request goes to it after that; put back, it is an endpoint again.
+        type Slices = { items: { endpoints?: { addresses: string[]; targetRef?: { name: string } }[] }[] };
+        const inSlice = async () => (JSON.parse(await k("get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "json")) as Slices).items
+            .flatMap((s) => (s.endpoints ?? []).map((e) => e.targetRef?.name ?? e.addresses[0])).sort();
+        const web3 = lab.pod("web-3");
+        const services = () => out.services; // (read afresh: \`out\` is narrowed above, where web was removed)
+        const cip = services()[0].clusterIp;
+        const dnatTo = (node: string) => lab.onNode(node, "iptables-save", "-t", "nat").split("\n").filter((l) => l.includes(`--to-destination ${web3.ip}:80`));
+        assert.deepEqual(await inSlice(), ["web-1", "web-2", "web-3"]);
+        stack.removePod("web-3");
+        const w = pulumi("web-3 removed while the Service web selects it", stack.up());
+        assert.ok(w.deleted > 0 && !w.created && !w.replaced, JSON.stringify(w));
+        refresh();
+        assert.deepEqual(services()[0].endpoints.map((e) => e.pod).sort(), ["web-1", "web-2"], "the outputs' endpoints");
+        for (let i = 0; i < 40 && (await inSlice()).includes("web-3"); i++) { await new Promise((res) => setTimeout(res, 250)); }
+        assert.deepEqual(await inSlice(), ["web-1", "web-2"], "web-3 left web's EndpointSlice");
+        for (const n of out.nodes) {
+            for (let i = 0; i < 20 && dnatTo(n.name).length; i++) { await new Promise((res) => setTimeout(res, 250)); }
+            assert.deepEqual(dnatTo(n.name), [], `${n.name}: kube-proxy took web-3's DNAT (${web3.ip}:80) away`);
+        }
+        const answered = new Map<string, number>();
+        for (let i = 0; i < 30; i++) {
+            const reply = lab.inPod("pod-net-test", "ubuntu", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${cip} 80`);
+            const by = /hello from podnet-lab web \(([^)]+)\)/.exec(reply)?.[1] ?? "no answer";
+            answered.set(by, (answered.get(by) ?? 0) + 1);
+        }
+        log(`30 requests to web's ClusterIP after web-3 left: ${[...answered].map(([p, n]) => `${p} ${n}`).join(", ")}`);
+        assert.deepEqual([...answered.keys()].filter((p) => p !== "web-1" && p !== "web-2"), [], "every request answered, by web-1 or web-2 only");
+        pulumi("no-change preview after web-3 left", stack.preview(true));
+        stack.writePod("web-3", podYaml("web-3", "node3", { GREETING: "from-the-api" }));
+        const w3 = pulumi("web-3 back", stack.up());
+        assert.ok(w3.created > 0 && !w3.deleted && !w3.replaced, JSON.stringify(w3));
+        refresh();
+        for (let i = 0; i < 40 && !(await inSlice()).includes("web-3"); i++) { await new Promise((res) => setTimeout(res, 250)); }
+        assert.deepEqual(await inSlice(), ["web-1", "web-2", "web-3"], "web-3 is in web's EndpointSlice again");
+        servicesHold("web-3 back");
 
         // nodeCount 3 -> 4 -> 3: node4 joins (Ready, its subnet as podCIDR); then it leaves, and so does its Node.
         stack.setConfig({ podRuntime: "cluster", nodeCount: 4 });
