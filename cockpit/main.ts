@@ -20,7 +20,8 @@ import { renderTrace, trace } from "./trace";
 const DEFAULT_PORT = 8080;
 const USAGE = `usage: npm run podnet -- <verb> [--json] [--outputs FILE] [--stack NAME]
   status                       declared vs live: nodes, bridges, routes, pods; every difference marked
-  matrix                       every pod to every pod and to the outside host: reached, source seen, NAT, path
+  matrix                       every pod to every pod, to the outside host and (cluster mode) to each Service's ClusterIP:
+                               reached (a Service: by which pod), source seen, NAT, path
   trace SRC DST                one packet's path, hop by hop (DST: a pod or the outside host)
   trace SRC svc/NAME[@NODE]    cluster mode: a request to a Service (from a pod: its ClusterIP; from the outside host:
                                its NodePort on NODE, node1 by default): the rules it matched, the DNAT, conntrack, the path
@@ -83,7 +84,9 @@ async function run(a: Args): Promise<number> {
             fs.writeFileSync(matrixFile(out), JSON.stringify({ pairs }, null, 2));
             const holds = modelHolds(pairs);
             const notes = probedIpNotes(pairs, out);
-            print(`${renderMatrix(pairs, out)}\n\n${notes.map((n) => `note: ${n}\n`).join("")}${holds ? "the model holds: every pod reaches every pod with its own address, and leaves the cluster masqueraded"
+            const services = pairs.some((p) => p.path === "service")
+                ? ", and reaches each Service through a pod it selects, which sees the client's own address (masqueraded only when it answers itself: hairpin)" : "";
+            print(`${renderMatrix(pairs, out)}\n\n${notes.map((n) => `note: ${n}\n`).join("")}${holds ? `the model holds: every pod reaches every pod with its own address, and leaves the cluster masqueraded${services}`
                 : "the model does NOT hold: see the UNEXPECTED rows"}`, { pairs, notes });
             return holds ? 0 : 1;
         }

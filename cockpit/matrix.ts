@@ -1,28 +1,49 @@
-// `matrix`: every pod to every other pod, and every pod to the outside host. Probes run from the nodes, in the
-// pods' network namespaces, with the node's own busybox (so whatever images the pods run): a throwaway httpd
-// in each destination pod's namespace answers with its pod's name and logs each client's address; the outside
-// host logs its clients too. Everything the probes start is removed afterwards.
+// `matrix`: every pod to every other pod, every pod to the outside host, and (cluster mode) every pod to each
+// Service. Probes run from the nodes, in the pods' network namespaces, with the node's own busybox (so whatever
+// images the pods run): a throwaway httpd in each destination pod's namespace answers with its pod's name and logs
+// each client's address; the outside host logs its clients too. A request to a Service goes to its ClusterIP and is
+// answered by the pods' own app; the conntrack entry it leaves on the client's node says which pod kube-proxy chose
+// and which source address that pod saw. Everything the probes start is removed afterwards.
 import { execFileSync } from "node:child_process";
 import { AnyLabOutputs } from "../plan/outputs";
 import { onNode, q } from "./live";
 import { parseProbeLog, sections } from "./parse";
 import { newIpNote, withLiveIps } from "./runtime";
+import { newConntrack, parseConntrack } from "./service-trace";
 
 export interface Pair {
     from: string; to: string; reached: boolean; sourceSeen: string | null; nat: boolean | null;
     /** The address probed: the pod's (kubelet mode: its live one), or the outside host's. Absent in older saved matrices. */
     toIp?: string;
-    path: "same node" | "across nodes" | "outside";
-    /** Set when the answer came from another pod than the one addressed (the "before" state's duplicate IPs). */
+    /** service: `to` is svc/NAME, `toIp` its ClusterIP:port. */
+    path: "same node" | "across nodes" | "outside" | "service";
+    /**
+     * Set when the answer came from another pod than the one addressed (the "before" state's duplicate IPs), or, to a
+     * Service, from an address that is none of its endpoints.
+     */
     answeredBy?: string;
+    /** To a Service: the pod kube-proxy chose (the conntrack entry's reply source), by name, else its address. */
+    endpoint?: string;
 }
 
 const PORT = 17777;
 const DIR = "/run/podnet-probe";
 
-/** Expected: pod pairs reached, by the right pod, with the client's own address; the outside reached through masquerade. */
+/**
+ * What the model expects of one pair: pod to pod reached, by the right pod, with the client's own address; the outside
+ * reached through masquerade; a Service answered by one of its endpoints, which sees the client's own address, unless
+ * the client is that endpoint itself (hairpin: kube-proxy masquerades it, or the reply would not come back through the
+ * bridge).
+ */
+export function pairHolds(p: Pair): boolean {
+    if (!p.reached || p.answeredBy) { return false; }
+    if (p.path === "outside") { return p.nat === true; }
+    if (p.path === "service") { return !!p.endpoint && p.nat === (p.endpoint === p.from); }
+    return p.nat === false;
+}
+
 export function modelHolds(pairs: readonly Pair[]): boolean {
-    return pairs.length > 0 && pairs.every((p) => p.reached && !p.answeredBy && (p.path === "outside" ? p.nat === true : p.nat === false));
+    return pairs.length > 0 && pairs.every(pairHolds);
 }
 
 /** One throwaway httpd per pod on the node; it serves /from-<client> (one file per client) so its log names the client. */
@@ -33,10 +54,39 @@ function serverScript(pods: readonly string[], clients: readonly string[]): stri
     ].join("; ")), "sleep 0.2"].join("; ");
 }
 
-function clientScript(pod: string, targets: readonly { name: string; ip: string; port: number }[]): string {
-    return targets.map((t) =>
-        `echo @${t.name}; printf 'GET /from-${pod} HTTP/1.0\\r\\n\\r\\n' | ip netns exec ${q(pod)} busybox timeout 4 busybox nc -w 2 ${t.ip} ${t.port} 2>/dev/null | tail -n 3`,
-    ).join("; ");
+function clientScript(pod: string, podIp: string, targets: readonly { name: string; ip: string; port: number }[], services: readonly ServiceTarget[]): string {
+    const get = (path: string, ip: string, port: number) =>
+        `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | ip netns exec ${q(pod)} busybox timeout 4 busybox nc -w 2 ${ip} ${port} 2>/dev/null | tail -n 3`;
+    // A Service: the conntrack entries from this pod to the ClusterIP before and after the request; the new one is its.
+    const ct = (s: ServiceTarget) => `grep -F ${q(`src=${podIp} dst=${s.ip} `)} /proc/net/nf_conntrack`;
+    return [
+        ...targets.map((t) => `echo @${t.name}; ${get(`/from-${pod}`, t.ip, t.port)}`),
+        ...services.map((s) => `echo @${s.name} before; ${ct(s)}; echo @${s.name} answer; ${get("/", s.ip, s.port)}; echo @${s.name} after; ${ct(s)}`),
+    ].join("; ");
+}
+
+interface ServiceTarget { name: string; ip: string; port: number; endpoints: readonly string[] }
+
+/** Pure: the Services the matrix probes: each one's first port at its ClusterIP, as svc/NAME. */
+export function serviceTargets(out: AnyLabOutputs): ServiceTarget[] {
+    return (out.services ?? []).filter((s) => s.ports.length && s.clusterIp).map((s) => ({
+        name: `svc/${s.name}`, ip: s.clusterIp, port: s.ports[0].port, endpoints: s.endpoints.map((e) => e.pod),
+    }));
+}
+
+/**
+ * Pure: one pod's request to a Service, from its probe's sections: reached when it was answered; who answered and what
+ * source that pod saw, from the conntrack entry the request made (the one from the pod's IP not there before).
+ */
+export function servicePair(from: { name: string; ip: string }, s: ServiceTarget, parts: ReadonlyMap<string, string>, pods: readonly { name: string; ip: string }[]): Pair {
+    const entry = newConntrack(parseConntrack(parts.get(`${s.name} before`) ?? ""), parseConntrack(parts.get(`${s.name} after`) ?? ""), from.ip, s.ip, s.port);
+    const reached = /\S/.test(parts.get(`${s.name} answer`) ?? "");
+    const chosen = entry ? (pods.find((p) => p.ip === entry.reply.src)?.name ?? entry.reply.src) : undefined;
+    const seen = reached && entry ? entry.reply.dst : null;
+    return {
+        from: from.name, to: s.name, toIp: `${s.ip}:${s.port}`, reached, sourceSeen: seen, nat: seen ? seen !== from.ip : null, path: "service",
+        ...(reached && chosen ? { endpoint: chosen } : {}), ...(reached && chosen && !s.endpoints.includes(chosen) ? { answeredBy: chosen } : {}),
+    };
 }
 
 const stopScript = (pods: readonly string[]) =>
@@ -46,6 +96,7 @@ export async function matrix(out: AnyLabOutputs, outsideLog: () => string): Prom
     const byNode = (n: string) => out.pods.filter((p) => p.node === n).map((p) => p.name);
     const container = (node: string) => out.nodes.find((n) => n.name === node)!.container;
     const nodes = out.nodes.filter((n) => byNode(n.name).length);
+    const services = serviceTargets(out);
     await Promise.all(nodes.map((n) => onNode(n.container, serverScript(byNode(n.name), out.pods.map((p) => p.name)))));
     const answers = new Map<string, Map<string, string>>();
     const logs = new Map<string, Map<string, string>>();
@@ -55,7 +106,7 @@ export async function matrix(out: AnyLabOutputs, outsideLog: () => string): Prom
                 ...out.pods.filter((t) => t.name !== p.name).map((t) => ({ name: t.name, ip: t.ip, port: PORT })),
                 { name: out.outside.name, ip: out.outside.ip, port: 80 },
             ];
-            answers.set(p.name, sections(await onNode(container(p.node), clientScript(p.name, targets))));
+            answers.set(p.name, sections(await onNode(container(p.node), clientScript(p.name, p.ip, targets, services), 60_000)));
         }));
     } finally {
         await Promise.all(nodes.map(async (n) => {
@@ -77,6 +128,7 @@ export async function matrix(out: AnyLabOutputs, outsideLog: () => string): Prom
         const body = answers.get(p.name)?.get(out.outside.name) ?? "";
         const seen = outsideSeen.get(p.name) ?? null;
         pairs.push({ from: p.name, to: out.outside.name, toIp: out.outside.ip, reached: /\S/.test(body), sourceSeen: seen, nat: seen ? seen !== p.ip : null, path: "outside" });
+        for (const s of services) { pairs.push(servicePair(p, s, answers.get(p.name) ?? new Map(), out.pods)); }
     }
     return pairs;
 }
@@ -102,10 +154,12 @@ export function probedIpNotes(pairs: readonly Pair[], out: AnyLabOutputs): strin
 /** The matrix as a table for people. */
 export function renderMatrix(pairs: readonly Pair[], out: AnyLabOutputs): string {
     const ipOf = (p: Pair) => p.toIp ?? out.pods.find((x) => x.name === p.to)?.ip ?? out.outside.ip;
+    const reached = (p: Pair) => !p.reached ? "NO" : p.answeredBy ? `WRONG POD (${p.answeredBy})`
+        : p.path === "service" ? `yes, by ${p.endpoint ?? "? (no conntrack entry)"}${p.endpoint === p.from ? " (itself: hairpin)" : ""}` : "yes";
     const rows = pairs.map((p) => [
-        p.from, `${p.to} (${ipOf(p)})`, p.reached ? (p.answeredBy ? `WRONG POD (${p.answeredBy})` : "yes") : "NO",
+        p.from, `${p.to} (${ipOf(p)})`, reached(p),
         p.sourceSeen ?? "-", p.nat === null ? "-" : p.nat ? "yes" : "no", p.path,
-        p.reached && !p.answeredBy && (p.path === "outside" ? p.nat === true : p.nat === false) ? "ok" : "UNEXPECTED",
+        pairHolds(p) ? "ok" : "UNEXPECTED",
     ]);
     return table(["FROM", "TO", "REACHED", "SOURCE SEEN", "NAT", "PATH", "MODEL"], rows);
 }

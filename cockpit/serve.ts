@@ -18,6 +18,7 @@ import { CockpitError } from "./live";
 import { liveMatrix, Pair } from "./matrix";
 import { podRuntimeLine, podsWithBuiltBy } from "./runtime";
 import { Status, status } from "./status";
+import { traceService } from "./service-trace";
 import { trace, TraceView } from "./trace";
 
 /** The verbs the server answers with: the cockpit's own, or stand-ins in the unit test. */
@@ -25,10 +26,12 @@ export interface Verbs {
     status(out: AnyLabOutputs): Promise<Status>;
     matrix(out: AnyLabOutputs): Promise<Pair[]>;
     trace(out: AnyLabOutputs, from: string, to: string): Promise<TraceView>;
+    /** A request to a Service: from a pod to its ClusterIP, or from the outside host to its NodePort on `via`. */
+    traceService(out: AnyLabOutputs, from: string, service: string, via: string | undefined): Promise<TraceView>;
     breakPiece(out: AnyLabOutputs, what: string, node: string | undefined, peer: string | undefined): Promise<string[]>;
     fix(out: AnyLabOutputs): Promise<string[]>;
 }
-export const LIVE_VERBS: Verbs = { status, matrix: liveMatrix, trace, breakPiece, fix };
+export const LIVE_VERBS: Verbs = { status, matrix: liveMatrix, trace, traceService, breakPiece, fix };
 
 export const TOKEN_HEADER = "x-podnet-token";
 export const PIECES = ["route", "masquerade", "bridge"] as const;
@@ -76,6 +79,18 @@ export function parseBreak(body: string, out: AnyLabOutputs): { what: string; no
         throw new HttpError(404, `break route needs a peer of ${node}: ${out.nodes.filter((n) => n.name !== node).map((n) => n.name).join(", ")}`);
     }
     return { what, node, ...(typeof peer === "string" && what === "route" ? { peer } : {}) };
+}
+
+/** Pure: `svc/NAME[@NODE]`, checked against the lab's Services and nodes; undefined when `to` names no Service. */
+export function parseServiceTarget(to: string, out: AnyLabOutputs): { name: string; via?: string } | undefined {
+    const m = /^svc\/([^@]*)(?:@(.*))?$/.exec(to);
+    if (!m) { return undefined; }
+    const services = out.services ?? [];
+    if (!services.some((v) => v.name === m[1])) {
+        throw new HttpError(404, services.length ? `no Service '${m[1]}'; Services: ${services.map((v) => `svc/${v.name}`).join(", ")}` : `no Service '${m[1]}': this lab has no Services (they run in cluster mode)`);
+    }
+    if (m[2] !== undefined && !out.nodes.some((n) => n.name === m[2])) { throw new HttpError(404, `no node '${m[2]}' for svc/${m[1]}@NODE; nodes: ${out.nodes.map((n) => n.name).join(", ")}`); }
+    return { name: m[1], ...(m[2] !== undefined ? { via: m[2] } : {}) };
 }
 
 /** One run at a time per key: a request that comes while one runs gets that run's answer (probes never pile up). */
@@ -141,11 +156,16 @@ export function serve(out: AnyLabOutputs, opts: { port: number; token?: string; 
             case "/api/matrix": return json({ pairs: await once("matrix", () => verbs.matrix(out)) });
             case "/api/trace": {
                 const from = url.searchParams.get("from") ?? "", to = url.searchParams.get("to") ?? "";
-                if (!out.pods.some((p) => p.name === from)) { throw new HttpError(404, `no pod '${from}'; pods: ${out.pods.map((p) => p.name).join(", ")}`); }
-                if (!out.pods.some((p) => p.name === to) && to !== out.outside.name) {
-                    throw new HttpError(404, `no pod or outside host '${to}'; pods: ${out.pods.map((p) => p.name).join(", ")}, outside host: ${out.outside.name}`);
+                const svc = parseServiceTarget(to, out);
+                // To a Service, the outside host may ask too (its NodePort); to a pod, only a pod.
+                if (!out.pods.some((p) => p.name === from) && !(svc && from === out.outside.name)) {
+                    throw new HttpError(404, `no pod '${from}'; pods: ${out.pods.map((p) => p.name).join(", ")}${svc ? `, outside host: ${out.outside.name}` : ""}`);
                 }
-                const t = await once(`trace ${from} ${to}`, () => verbs.trace(out, from, to)) as TraceView;
+                if (!svc && !out.pods.some((p) => p.name === to) && to !== out.outside.name) {
+                    const services = (out.services ?? []).map((v) => `svc/${v.name}`);
+                    throw new HttpError(404, `no pod, outside host or Service '${to}'; pods: ${out.pods.map((p) => p.name).join(", ")}, outside host: ${out.outside.name}${services.length ? `, Services: ${services.join(", ")}` : ""}`);
+                }
+                const t = await once(`trace ${from} ${to}`, () => (svc ? verbs.traceService(out, from, svc.name, svc.via) : verbs.trace(out, from, to))) as TraceView;
                 return json({ from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [] });
             }
             case "/api/break": {
@@ -157,7 +177,7 @@ export function serve(out: AnyLabOutputs, opts: { port: number; token?: string; 
                 const lines = await serial(() => verbs.fix(out));
                 return json({ lines, clean: lines.length === 1 });
             }
-            default: throw new HttpError(404, `no endpoint ${url.pathname}; endpoints: /api/diagram, /api/status, /api/matrix, /api/trace?from=POD&to=POD, POST /api/break, POST /api/fix`);
+            default: throw new HttpError(404, `no endpoint ${url.pathname}; endpoints: /api/diagram, /api/status, /api/matrix, /api/trace?from=POD&to=POD (or to=svc/NAME[@NODE]), POST /api/break, POST /api/fix`);
         }
     };
 

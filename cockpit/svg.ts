@@ -90,7 +90,8 @@ export function renderSvg(out: AnyLabOutputs, pairs: readonly Pair[] | undefined
 
     let y = lanY + 50;
     const names = out.pods.map((p) => p.name);
-    const targets = [...names, out.outside.name];
+    // Then a column per Service (cluster mode): the pod kube-proxy chose answered; amber there is the hairpin, expected.
+    const targets = [...names, out.outside.name, ...(out.services ?? []).map((v) => `svc/${v.name}`)];
     const cell = 22;
     if (pairs) {
         text(M, y, "last matrix (row: from, column: to): green reached without NAT, amber masqueraded, red not reached", BASE, `font-weight="bold"`);
@@ -108,7 +109,7 @@ export function renderSvg(out: AnyLabOutputs, pairs: readonly Pair[] | undefined
             targets.forEach((t, j) => {
                 const p = pairs.find((x) => x.from === f && x.to === t);
                 const fill = f === t ? "#ffffff" : pairColor(p);
-                el.push(`<rect x="${left + j * cell}" y="${y + i * cell}" width="${cell - 2}" height="${cell - 2}" fill="${fill}" stroke="#888"><title>${esc(p ? `${f} -> ${t}: ${p.reached ? "reached" : "not reached"}, source seen ${p.sourceSeen ?? "-"}` : `${f}`)}</title></rect>`);
+                el.push(`<rect x="${left + j * cell}" y="${y + i * cell}" width="${cell - 2}" height="${cell - 2}" fill="${fill}" stroke="#888"><title>${esc(p ? `${f} -> ${t}: ${p.reached ? `reached${p.endpoint ? ` (answered by ${p.endpoint})` : ""}` : "not reached"}, source seen ${p.sourceSeen ?? "-"}` : `${f}`)}</title></rect>`);
             });
         });
         right = Math.max(right, left + targets.length * cell);

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { parseCniView, renderCni } from "../cockpit/cni";
 import { loadOutputs } from "../cockpit/live";
 import { parseArgs } from "../cockpit/main";
-import { modelHolds, Pair, probedIpNotes, renderMatrix } from "../cockpit/matrix";
+import { modelHolds, Pair, pairHolds, probedIpNotes, renderMatrix, servicePair, serviceTargets } from "../cockpit/matrix";
 import { parseAddrs, parseLinks, parseProbeLog, parseRouteGet, sections } from "../cockpit/parse";
 import { applyLiveIps, builtBy, liveIpScript, parseLiveIps, podRuntimeLine, podsWithBuiltBy, runtimeOf } from "../cockpit/runtime";
 import { compare, nodeScript, parseApiPods, parseNodeReport } from "../cockpit/status";
@@ -281,6 +281,39 @@ describe("cockpit: the matrix and the picture", () => {
         assert.equal(modelHolds([...pairs.slice(0, 2), { ...pairs[2], nat: false, sourceSeen: "10.244.1.2" }, pairs[3]]), false, "leaving unmasqueraded");
         assert.equal(modelHolds([{ ...pairs[0], answeredBy: "c" }, ...pairs.slice(1)]), false, "the wrong pod answered");
         assert.equal(modelHolds([]), false);
+    });
+
+    it("a column per Service: who answered and what source it saw, from the conntrack entry the request made; hairpin masqueraded, as expected", () => {
+        const web = { name: "web", type: "NodePort" as const, clusterIp: "10.96.0.50", ports: [{ name: "http", port: 80, targetPort: 80, protocol: "TCP" as const, nodePort: 30080 }], selector: "app=web",
+            endpoints: [{ pod: "b", node: "node2", ip: "10.244.2.2" }] };
+        const cluster = { ...OUT, podRuntime: "cluster" as const, services: [web] };
+        const [target] = serviceTargets(cluster);
+        assert.deepEqual(target, { name: "svc/web", ip: "10.96.0.50", port: 80, endpoints: ["b"] });
+        assert.deepEqual(serviceTargets(OUT), [], "no Services, no columns");
+        const old = "ipv4 2 tcp 6 80 TIME_WAIT src=10.244.1.2 dst=10.96.0.50 sport=40000 dport=80 src=10.244.2.2 dst=10.244.1.2 sport=80 dport=40000 [ASSURED] mark=0 use=1";
+        const made = "ipv4 2 tcp 6 119 TIME_WAIT src=10.244.1.2 dst=10.96.0.50 sport=41234 dport=80 src=10.244.2.2 dst=10.244.1.2 sport=80 dport=41234 [ASSURED] mark=0 use=1";
+        // The older entry's timeout has counted down between the two reads: it is still not the request's.
+        const parts = new Map([["svc/web before", old], ["svc/web answer", "HTTP/1.0 200 OK"], ["svc/web after", `${old.replace(" 80 TIME", " 79 TIME")}\n${made}`]]);
+        const a = servicePair(cluster.pods[0], target, parts, cluster.pods);
+        assert.deepEqual(a, { from: "a", to: "svc/web", toIp: "10.96.0.50:80", reached: true, sourceSeen: "10.244.1.2", nat: false, path: "service", endpoint: "b" });
+        assert.equal(pairHolds(a), true);
+        // b asks its own Service and is chosen: kube-proxy masquerades it behind the bridge's address (hairpin).
+        const self = "ipv4 2 tcp 6 119 TIME_WAIT src=10.244.2.2 dst=10.96.0.50 sport=50000 dport=80 src=10.244.2.2 dst=10.244.2.1 sport=80 dport=13722 [ASSURED] mark=0 use=1";
+        const b = servicePair(cluster.pods[1], target, new Map([["svc/web before", ""], ["svc/web answer", "hello"], ["svc/web after", self]]), cluster.pods);
+        assert.deepEqual([b.endpoint, b.sourceSeen, b.nat, pairHolds(b)], ["b", "10.244.2.1", true, true]);
+        assert.equal(pairHolds({ ...a, nat: true, sourceSeen: "10.244.1.1" }), false, "another pod's request masqueraded");
+        assert.equal(pairHolds({ ...b, nat: false }), false, "a hairpin not masqueraded");
+        const lost = servicePair(cluster.pods[0], target, new Map([["svc/web before", old], ["svc/web answer", ""], ["svc/web after", old]]), cluster.pods);
+        assert.deepEqual([lost.reached, lost.endpoint, lost.sourceSeen, pairHolds(lost)], [false, undefined, null, false]);
+        const stray = servicePair(cluster.pods[0], target, new Map([["svc/web answer", "x"], ["svc/web after", made.replace(/src=10\.244\.2\.2 dst=10\.244\.1\.2/, "src=10.244.9.9 dst=10.244.1.2")]]), cluster.pods);
+        assert.deepEqual([stray.endpoint, stray.answeredBy, pairHolds(stray)], ["10.244.9.9", "10.244.9.9", false], "an address that is none of web's endpoints");
+        const t = renderMatrix([a, b, lost], cluster).split("\n");
+        assert.match(t[1], /^a +svc\/web \(10\.96\.0\.50:80\) +yes, by b +10\.244\.1\.2 +no +service +ok$/);
+        assert.match(t[2], /^b +svc\/web \(10\.96\.0\.50:80\) +yes, by b \(itself: hairpin\) +10\.244\.2\.1 +yes +service +ok$/);
+        assert.match(t[3], /^a +svc\/web \(10\.96\.0\.50:80\) +NO +- +- +service +UNEXPECTED$/);
+        const svg = renderSvg(cluster, [...pairs, a, b]);
+        assert.ok(svg.includes(">svc/web</text>"), "a column for svc/web");
+        assert.ok(svg.includes("a -&gt; svc/web: reached (answered by b), source seen 10.244.1.2"), svg);
     });
 
     it("the table names each pair's outcome", () => {

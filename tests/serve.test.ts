@@ -30,6 +30,10 @@ describe("podnet serve", () => {
         status: async () => { calls.push("status"); return { nodes: [], pods: [], differences: [], notes: [] } as Status; },
         matrix: async () => { calls.push("matrix"); await new Promise<void>((r) => { release = r; }); return [{ from: "web-1", to: "web-2", reached: true, sourceSeen: "10.244.1.3", nat: false, path: "across nodes" }] as Pair[]; },
         trace: async (_o, from, to) => { calls.push(`trace ${from} ${to}`); return { from: out.pods[1], to: out.pods[2], hops: [{ at: "pod web-1", what: "leaves", detail: "x" }], verdict: "across nodes" }; },
+        traceService: async (_o, from, service, via) => {
+            calls.push(`trace ${from} svc/${service}${via ? `@${via}` : ""}`);
+            return { from: out.pods[0], to: { name: `svc/${service}`, ip: "10.96.0.50:80" }, hops: [{ at: "node1", what: "DNAT", detail: "-j DNAT" }], verdict: "Service web" };
+        },
         breakPiece: async (_o, what, node, peer) => { calls.push(`break ${what} ${node} ${peer ?? ""}`.trim()); return ["broken"]; },
         fix: async () => { calls.push("fix"); return ["clean"]; },
         // A verb that fails unexpectedly must not show its stack.
@@ -95,7 +99,9 @@ describe("podnet serve", () => {
     it("bad requests: 4xx and one plain line, never a stack trace", async () => {
         const cases: [string, string, string | undefined, number, RegExp][] = [
             ["GET", "/api/trace?from=nope&to=web-2", undefined, 404, /^no pod 'nope'; pods: pod-net-test, web-1/],
-            ["GET", "/api/trace?from=web-1&to=nope", undefined, 404, /^no pod or outside host 'nope'/],
+            ["GET", "/api/trace?from=web-1&to=nope", undefined, 404, /^no pod, outside host or Service 'nope'; pods: pod-net-test/],
+            ["GET", "/api/trace?from=web-1&to=svc/web", undefined, 404, /^no Service 'web': this lab has no Services \(they run in cluster mode\)/],
+            ["GET", "/api/trace?from=outside&to=web-2", undefined, 404, /^no pod 'outside'; pods: /],
             ["GET", "/api/nope", undefined, 404, /^no endpoint \/api\/nope/],
             ["GET", "/etc/passwd", undefined, 404, /^no page/],
             ["GET", "/api/break", undefined, 405, /use POST/],
@@ -156,5 +162,42 @@ describe("serve's pure checks", () => {
         const run = async () => { runs++; await new Promise((r) => setTimeout(r, 10)); return runs; };
         assert.deepEqual(await Promise.all([once("m", run), once("m", run), once("t", run)]), [2, 2, 2]);
         assert.equal(await once("m", run), 3);
+    });
+});
+
+describe("podnet serve: a trace to a Service (cluster mode)", () => {
+    const withWeb = {
+        ...out, podRuntime: "cluster" as const,
+        services: [{ name: "web", type: "NodePort" as const, clusterIp: "10.96.0.50", ports: [{ name: "http", port: 80, targetPort: 80, protocol: "TCP" as const, nodePort: 30080 }], selector: "app=web", endpoints: [{ pod: "web-1", node: "node1", ip: "10.244.1.3" }] }],
+    };
+    const calls: string[] = [];
+    let s: Server;
+    const none = async () => { throw new Error("not this verb"); };
+    before(async () => {
+        s = await serve(withWeb, { port: 0, token: "t", verbs: {
+            status: none, matrix: none, trace: none, breakPiece: none, fix: none,
+            traceService: async (_o, from, service, via) => {
+                calls.push(`${from} svc/${service}${via ? `@${via}` : ""}`);
+                return { from: withWeb.pods[0], to: { name: `svc/${service}`, ip: "10.96.0.50:80" }, hops: [{ at: "node1", what: "DNAT", detail: "-j DNAT" }], verdict: "Service web" };
+            },
+        } });
+    });
+    after(async () => s.close());
+
+    it("svc/NAME from a pod and svc/NAME@NODE from the outside host reach traceService; an unknown Service or node is refused in one line", async () => {
+        const t = JSON.parse((await request(s, "GET", "/api/trace?from=pod-net-test&to=svc%2Fweb")).body) as { to: string; hops: { what: string }[] };
+        assert.deepEqual([t.to, t.hops[0].what], ["svc/web", "DNAT"]);
+        assert.equal((await request(s, "GET", "/api/trace?from=outside&to=svc%2Fweb%40node2")).code, 200);
+        assert.deepEqual(calls, ["pod-net-test svc/web", "outside svc/web@node2"]);
+        for (const [path, msg] of [
+            ["/api/trace?from=pod-net-test&to=svc%2Fnope", /^no Service 'nope'; Services: svc\/web$/],
+            ["/api/trace?from=outside&to=svc%2Fweb%40node9", /^no node 'node9' for svc\/web@NODE; nodes: node1, node2, node3$/],
+            ["/api/trace?from=nope&to=svc%2Fweb", /^no pod 'nope'; pods: .*, outside host: outside$/],
+        ] as const) {
+            const r = await request(s, "GET", path);
+            assert.equal(r.code, 404, `${path}: ${r.body}`);
+            assert.match(r.body.trim(), msg);
+        }
+        assert.equal(calls.length, 2, "nothing refused reached a verb");
     });
 });

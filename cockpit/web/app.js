@@ -37,6 +37,7 @@ const el = (name, attrs, parent, text) => {
   if (parent) { parent.appendChild(e); }
   return e;
 };
+const PROXY_LINE = "kube-proxy: the Services as iptables rules";
 const routeText = (r) => `${r.to} via ${r.via}${r.dev ? ` dev ${r.dev}` : ""}${r.remote ? ` -> UDP to ${r.remote}` : ""}`;
 
 function draw() {
@@ -53,18 +54,26 @@ function draw() {
     `${n.name}  LAN ${n.lanIp}`, `bridge ${n.bridge} ${n.bridgeIp}  ${n.podCidr}`,
     ...(n.vxlan ? [`${n.vxlan.device}  VNI ${n.vxlan.vni}  UDP ${n.vxlan.port}  VTEP ${n.vxlan.vtepIp}`] : []),
     ...n.routes.map((r) => `route ${routeText(r)}`),
+    ...(out.podRuntime === "cluster" ? [PROXY_LINE] : []),
   ]);
   // A pod's row, left to right: "pod NAME" (bold), its IP, the runtime's tag, the veth's box; each sized from its text.
   const podWidth = (p) => 18 + (p.name.length + 5) * CH + ipLabel(p, live(p.name)).text.length * CH + 10 + tagWidth(p.runtime) + 8 + vethLine(p).length * CH + 4 + 20;
   const W = Math.max(250, ...lines.flat().map((s) => s.length * CH + 40), ...out.pods.map(podWidth));
   const rows = Math.max(1, ...out.nodes.map((n) => podsOf(n).length));
   const routeRows = Math.max(1, ...out.nodes.map((n) => n.routes.length)) + (out.nodes.some((n) => n.vxlan) ? 1 : 0);
+  // Cluster mode: kube-proxy's line in each node (a Service trace's rules are marked on it), and the Services under the LAN.
+  const services = out.services || [];
+  const proxied = out.podRuntime === "cluster";
   const G = 28, M = 16, top = 16;
-  const nodeH = 58 + rows * 34 + 44 + routeRows * 16 + 16;
+  const nodeH = 58 + rows * 34 + 44 + routeRows * 16 + 16 + (proxied ? 22 : 0);
   const lanY = top + nodeH + 46;
+  const svcLines = services.map(serviceLines);
+  const svcW = Math.max(0, ...svcLines.flat().map((t) => t.length * CH + 24));
   const HW = Math.max(200, ...[`${out.outside.name}  ${out.outside.ip}`, "stands in for the internet"].map((t) => t.length * CH + 30));
   const width = M + out.nodes.length * (W + G) + HW + M;
-  const height = lanY + 40;
+  const svcTop = lanY + 40;
+  const svcH = (k) => 30 + svcLines[k].length * 16;
+  const height = lanY + 40 + (services.length ? 22 + svcLines.reduce((h, _l, k) => h + svcH(k) + 10, 0) : 0);
 
   const svg = el("svg", { xmlns: SVGNS, width, height, viewBox: `0 0 ${width} ${height}`, id: "lab-svg" });
   // The trace's path runs behind the boxes (so it never crosses their text); its numbered markers sit on top.
@@ -126,6 +135,13 @@ function draw() {
       const missing = r && liveRoutes.some((lr) => lr.to === r.to && lr.via === r.via && !lr.present);
       el("text", { x: x + 16, y: ry + k * 16, class: `route${missing ? " bad" : ""}` }, rg, r ? `route ${routeText(r)}${missing ? "  MISSING" : ""}` : "no routes (no peers)");
     });
+    if (proxied) {
+      const ky = ry + Math.max(1, n.routes.length) * 16 + 10;
+      const kg = el("g", { "data-el": `kube-proxy:${n.name}` }, g);
+      el("rect", { x: x + 10, y: ky - 13, width: W - 20, height: 18, rx: 3, class: "proxy-box" }, kg);
+      el("text", { x: x + 16, y: ky }, kg, PROXY_LINE);
+      el("title", {}, kg, "kube-proxy's nat rules: KUBE-SERVICES (ClusterIP) or KUBE-NODEPORTS -> KUBE-SVC-… (one endpoint at random) -> KUBE-SEP-… (DNAT to the pod)");
+    }
     el("line", { x1: x + W / 2, y1: y + nodeH, x2: x + W / 2, y2: lanY, class: "link" }, svg);
   });
   const hx = M + out.nodes.length * (W + G), hy = top + nodeH - 90;
@@ -139,10 +155,34 @@ function draw() {
   const lg = el("g", { "data-el": "lan" }, svg);
   el("line", { x1: M, y1: lanY, x2: hx + HW, y2: lanY, class: "lan" }, lg);
   el("text", { x: M, y: lanY + 22 }, lg, `LAN ${out.lan.network} ${out.lan.cidr} (gateway ${out.lan.gateway})`);
+  if (services.length) {
+    el("text", { x: M, y: svcTop + 6, class: "title" }, svg, "Services (kube-proxy's rules on every node send each to a pod it selects)");
+    let sy = svcTop + 22;
+    services.forEach((v, k) => {
+      const sg = el("g", { "data-el": `svc:${v.name}`, class: "service" }, svg);
+      el("rect", { x: M, y: sy, width: svcW, height: svcH(k), rx: 8, class: "svc-box" }, sg);
+      svcLines[k].forEach((t, j) => {
+        const ep = j >= 2 ? v.endpoints[j - 2] : undefined;
+        const tg = ep ? el("g", { "data-el": `endpoint:${v.name}:${ep.pod}` }, sg) : sg;
+        el("text", { x: M + 12, y: sy + 20 + j * 16, class: j === 0 ? "title" : j === 1 ? "dim" : "" }, tg, t);
+      });
+      sy += svcH(k) + 10;
+    });
+  }
   svg.appendChild(hopLayer);
   const holder = $("picture");
   holder.replaceChildren(svg);
   drawTrace();
+}
+
+/** A Service's lines in the picture: its name and addresses, its selector, then one line per endpoint. */
+function serviceLines(v) {
+  const p = v.ports[0] || { port: "?" };
+  return [
+    `svc/${v.name}  ${v.type}  ClusterIP ${v.clusterIp}:${p.port}${p.nodePort ? `  NodePort ${p.nodePort} on every node's LAN address` : ""}`,
+    `selector ${v.selector || "(none)"}: ${v.endpoints.length} endpoint(s)`,
+    ...v.endpoints.map((e) => `-> ${e.pod}  ${e.ip}:${p.targetPort || p.port}  on ${e.node}`),
+  ];
 }
 
 const TAG_CH = 6.4; // px per character of the runtime tag's 10.5px font
@@ -186,7 +226,7 @@ async function refreshMatrix() {
     $("matrix-refresh").disabled = true;
     try {
       state.pairs = (await api("/api/matrix")).pairs;
-      const holds = state.pairs.length && state.pairs.every((p) => p.reached && !p.answeredBy && (p.path === "outside" ? p.nat === true : p.nat === false));
+      const holds = state.pairs.length && state.pairs.every(pairHolds);
       $("matrix-summary").textContent = `${holds ? "the model holds" : "the model does NOT hold"} (${new Date().toLocaleTimeString()})`;
       $("matrix-summary").className = `summary ${holds ? "good" : "bad"}`;
       drawMatrix();
@@ -200,9 +240,17 @@ async function refreshMatrix() {
   });
 }
 
+/** What the model expects of a pair (cockpit/matrix.ts's pairHolds): a Service's answer masqueraded only when a pod answers itself. */
+function pairHolds(p) {
+  if (!p.reached || p.answeredBy) { return false; }
+  if (p.path === "outside") { return p.nat === true; }
+  if (p.path === "service") { return !!p.endpoint && p.nat === (p.endpoint === p.from); }
+  return p.nat === false;
+}
+
 function drawMatrix() {
   const out = state.out, pairs = state.pairs || [];
-  const targets = [...out.pods.map((p) => p.name), out.outside.name];
+  const targets = [...out.pods.map((p) => p.name), out.outside.name, ...(out.services || []).map((v) => `svc/${v.name}`)];
   const t = $("matrix");
   const head = document.createElement("tr");
   head.appendChild(document.createElement("th"));
@@ -216,8 +264,11 @@ function drawMatrix() {
       td.dataset.from = p.name; td.dataset.to = to;
       if (to === p.name) { td.className = "self"; } else if (!pair) { td.className = "none"; } else {
         td.className = !pair.reached || pair.answeredBy ? "fail" : pair.nat ? "masq" : "ok";
-        td.title = `${p.name} -> ${to}: ${pair.reached ? (pair.answeredBy ? `answered by ${pair.answeredBy}` : "reached") : "not reached"}; source seen ${pair.sourceSeen || "-"}; ${pair.path}. Click to trace.`;
-        td.textContent = !pair.reached ? "✕" : pair.answeredBy ? "!" : pair.nat ? "NAT" : "";
+        const by = pair.endpoint ? `answered by ${pair.endpoint}${pair.endpoint === p.name ? " (itself: hairpin)" : ""}` : "reached";
+        td.title = `${p.name} -> ${to}${pair.toIp ? ` (${pair.toIp})` : ""}: ${pair.reached ? (pair.answeredBy ? `answered by ${pair.answeredBy}` : by) : "not reached"}; source seen ${pair.sourceSeen || "-"}; ${pair.path}. Click to trace.`;
+        // A Service's cell names the pod that answered.
+        td.textContent = !pair.reached ? "✕" : pair.answeredBy ? "!" : pair.path === "service" ? `${pair.endpoint || "?"}${pair.nat ? " NAT" : ""}` : pair.nat ? "NAT" : "";
+        if (!pairHolds(pair)) { td.classList.add("unexpected"); }
         td.addEventListener("click", () => { $("trace-from").value = p.name; $("trace-to").value = to; runTrace(); });
       }
       tr.appendChild(td);
@@ -235,7 +286,7 @@ async function runTrace() {
   try {
     state.trace = await once(`trace ${from} ${to}`, () => api(`/api/trace?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`));
     $("trace-verdict").textContent = state.trace.verdict;
-    $("trace-verdict").className = `verdict ${/^(lost|dropped)/.test(state.trace.verdict) ? "bad" : "good"}`;
+    $("trace-verdict").className = `verdict ${/^(lost|dropped|no answer)/.test(state.trace.verdict) ? "bad" : "good"}`;
   } catch (e) {
     state.trace = null;
     $("trace-verdict").textContent = `trace failed: ${e.message}`;
@@ -252,12 +303,16 @@ async function runTrace() {
   drawTrace();
 }
 
+const SERVICE_HOPS = ["matches", "passes", "chooses", "DNAT", "conntrack", "SNAT", "reply"];
+
 /** Which element of the picture a hop of `trace` is at. */
 function hopElement(h, t) {
   const out = state.out;
   if (h.at.startsWith("pod ")) { return `pod:${h.at.slice(4)}`; }
   if (h.at.startsWith("LAN ")) { return "lan"; }
   if (h.at === out.outside.name) { return "outside"; }
+  // A Service trace: the rules, the DNAT, conntrack and the masquerade are kube-proxy's, on that node.
+  if (SERVICE_HOPS.includes(h.what) && out.nodes.some((n) => n.name === h.at)) { return `kube-proxy:${h.at}`; }
   if (h.what === "veth") { return `veth:${t.from}`; }
   if (h.what === "bridge") { return `bridge:${h.at}`; }
   if (h.what === "encaps" || h.what === "decaps") { return `vxlan:${h.at}`; }
@@ -274,6 +329,18 @@ function drawTrace() {
   pathLayer.replaceChildren();
   const t = state.trace;
   if (!t) { return; }
+  // A Service trace: the Service and the endpoint that answered are marked too.
+  if (/^svc\//.test(t.to)) {
+    const name = t.to.slice(4).split("@")[0];
+    const box = svg.querySelector(`[data-el="svc:${name}"]`);
+    if (box) { box.classList.add("hop"); }
+    // The pod kube-proxy chose: the one its DNAT rule sent the request to.
+    const dnat = t.hops.find((h) => h.what === "DNAT");
+    const to = dnat && (/--to-destination (\d+\.\d+\.\d+\.\d+):/.exec(dnat.detail) || [])[1];
+    const answered = to && (state.out.services.find((v) => v.name === name) || { endpoints: [] }).endpoints.find((e) => e.ip === to);
+    const ep = answered && svg.querySelector(`[data-el="endpoint:${name}:${answered.pod}"]`);
+    if (ep) { ep.classList.add("hop"); }
+  }
   const points = [];
   const lanY = Number(svg.querySelector('[data-el="lan"] line').getAttribute("y1"));
   let lastX = 0;
@@ -325,8 +392,12 @@ async function mutate(path, body, question) {
 function wire() {
   const out = state.out;
   const opt = (v) => { const o = document.createElement("option"); o.value = v; o.textContent = v; return o; };
-  $("trace-from").replaceChildren(...out.pods.map((p) => opt(p.name)));
-  $("trace-to").replaceChildren(...out.pods.map((p) => opt(p.name)), opt(out.outside.name));
+  // Services: svc/NAME from a pod (its ClusterIP); a NodePort from the outside host through a node: svc/NAME@NODE.
+  const services = out.services || [];
+  const nodePorts = services.filter((v) => v.ports.some((p) => p.nodePort));
+  $("trace-from").replaceChildren(...out.pods.map((p) => opt(p.name)), ...(nodePorts.length ? [opt(out.outside.name)] : []));
+  $("trace-to").replaceChildren(...out.pods.map((p) => opt(p.name)), opt(out.outside.name), ...services.map((v) => opt(`svc/${v.name}`)),
+    ...nodePorts.flatMap((v) => out.nodes.map((n) => opt(`svc/${v.name}@${n.name}`))));
   const far = out.pods.find((p) => p.node !== (out.pods[0] || {}).node);
   if (far) { $("trace-to").value = far.name; }
   $("break-node").replaceChildren(...out.nodes.map((n) => opt(n.name)));

@@ -59,10 +59,21 @@ describe("cockpit on the e2e lab", () => {
         log(`matrix of the sample lab in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
         assert.equal(r.status, 0, r.stdout + r.stderr);
         const pairs = (JSON.parse(r.stdout) as { pairs: Pair[] }).pairs;
-        assert.equal(pairs.length, out.pods.length * out.pods.length, "n*(n-1) pod pairs and n outside probes");
+        const services = out.services ?? [];
+        assert.equal(pairs.length, out.pods.length * (out.pods.length + services.length), "n*(n-1) pod pairs, n outside probes and (cluster mode) n per Service");
         for (const p of pairs) {
             const from = out.pods.find((x) => x.name === p.from)!;
-            if (p.path === "outside") {
+            if (p.path === "service") {
+                // A column per Service: answered by a pod it selects, which saw the client's own IP, unless it was the client (hairpin).
+                const svc = services.find((v) => `svc/${v.name}` === p.to)!;
+                const by = svc.endpoints.find((e) => e.pod === p.endpoint);
+                assert.ok(p.reached && by, `${p.from} -> ${p.to}: answered by ${p.endpoint}, not one of ${svc.endpoints.map((e) => e.pod).join(", ")}`);
+                if (p.endpoint === p.from) {
+                    assert.deepEqual([p.nat, p.sourceSeen], [true, out.nodes.find((n) => n.name === from.node)!.bridgeIp], `${p.from} -> ${p.to}: hairpin, masqueraded behind its bridge`);
+                } else {
+                    assert.deepEqual([p.sourceSeen, p.nat], [from.ip, false], `${p.from} -> ${p.to} (answered by ${p.endpoint})`);
+                }
+            } else if (p.path === "outside") {
                 assert.equal(p.sourceSeen, out.nodes.find((n) => n.name === from.node)!.lanIp, `${p.from} -> outside`);
                 assert.equal(p.nat, true);
             } else {

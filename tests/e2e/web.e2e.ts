@@ -180,6 +180,41 @@ describe("podnet serve in the browser, on the e2e lab", () => {
         await shot("serve-healthy.png");
     });
 
+    it("cluster mode: the Services drawn with their endpoints; the matrix's Service column names who answered; a trace to svc/web and to its NodePort marks kube-proxy's node, the Service and the pod chosen", async (t) => {
+        const web = (out.services ?? []).find((v) => v.name === "web");
+        if (out.podRuntime !== "cluster" || !web) { t.skip(`no Service web on this lab (podRuntime ${out.podRuntime}): Services run in cluster mode`); return; }
+        const box = await page.$eval(`[data-el="svc:web"]`, (e) => e.textContent ?? "");
+        assert.ok(box.includes(`ClusterIP ${web.clusterIp}:80`) && box.includes("NodePort 30080") && box.includes("selector app=web"), box);
+        for (const e of web.endpoints) {
+            assert.equal(await page.$eval(`[data-el="endpoint:web:${e.pod}"]`, (x) => x.textContent ?? ""), `-> ${e.pod}  ${e.ip}:80  on ${e.node}`);
+        }
+        for (const n of out.nodes) { assert.match(await page.$eval(`[data-el="kube-proxy:${n.name}"]`, (x) => x.textContent ?? ""), /^kube-proxy: the Services as iptables rules$/); }
+        // The matrix's column for svc/web: every cell green, or amber where a web pod was answered by itself (hairpin).
+        const col = (await cells()).filter((c) => c.to === "svc/web");
+        assert.equal(col.length, out.pods.length, "a svc/web cell per pod");
+        const texts = await page.$$eval('#matrix td[data-to="svc/web"]', (tds) => tds.map((td) => `${(td as HTMLElement).dataset.from}:${td.textContent}:${td.className}`));
+        for (const c of texts) {
+            const [from, text, cls] = c.split(":");
+            const by = text.replace(/ NAT$/, "");
+            assert.ok(web.endpoints.some((e) => e.pod === by), `${from}'s cell names ${by}`);
+            assert.equal(cls, by === from ? "masq" : "ok", c);
+        }
+        const client = out.pods.find((p) => p.name === "pod-net-test") ?? src;
+        assert.match(await trace(client.name, "svc/web"), new RegExp(`^Service web: ${web.clusterIp.replace(/\./g, "\\.")}:80 was DNATed on ${client.node} to web-\\d`));
+        let lit = await page.$$eval("#lab-svg .hop", (es) => es.map((e) => e.getAttribute("data-el")));
+        const chosen = web.endpoints.find((e) => lit.includes(`endpoint:web:${e.pod}`));
+        assert.ok(chosen, `the endpoint chosen is marked: ${lit.join(", ")}`);
+        for (const want of [`pod:${client.name}`, `kube-proxy:${client.node}`, "svc:web", `pod:${chosen.pod}`]) { assert.ok(lit.includes(want), `${want} not highlighted: ${lit.join(", ")}`); }
+        const hops = await page.$$eval("#trace-hops tr", (trs) => trs.map((tr) => tr.children[2]?.textContent ?? ""));
+        for (const what of ["matches", "chooses", "DNAT", "conntrack", "reply"]) { assert.ok(hops.includes(what), `no ${what} hop: ${hops.join(", ")}`); }
+        assert.equal(await page.$$eval(".hop-marker", (m) => m.length), hops.length, "one numbered marker per hop");
+        if (out.podNetwork !== "vxlan") { await page.screenshot({ path: path.join(DOCS, "serve-trace-service.png"), fullPage: true }); log("screenshot docs/serve-trace-service.png"); }
+        const via = out.nodes[1];
+        assert.match(await trace(out.outside.name, `svc/web@${via.name}`), new RegExp(`^Service web: ${via.lanIp.replace(/\./g, "\\.")}:30080 on ${via.name} was DNATed to web-\\d`));
+        lit = await page.$$eval("#lab-svg .hop", (es) => es.map((e) => e.getAttribute("data-el")));
+        for (const want of ["outside", `kube-proxy:${via.name}`, "svc:web"]) { assert.ok(lit.includes(want), `${want} not highlighted: ${lit.join(", ")}`); }
+    });
+
     it(`a trace ${src.name} -> ${dst.name} (across nodes) highlights its hops on the picture`, async () => {
         const verdict = await trace(src.name, dst.name);
         assert.match(verdict, /^across nodes/);

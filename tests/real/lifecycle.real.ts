@@ -443,7 +443,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         servicesHold("the Service web added again");
         pulumi("no-change preview after the Service came back", stack.preview(true));
 
-        // V5: a web pod removed by `pulumi up` leaves web's EndpointSlice (the controller-manager's) and every node's
+        // V4: a web pod removed by `pulumi up` leaves web's EndpointSlice (the controller-manager's) and every node's
         // rules (kube-proxy's), and no request goes to it after that; put back, it is an endpoint again.
         type Slices = { items: { endpoints?: { addresses: string[]; targetRef?: { name: string } }[] }[] };
         const inSlice = async () => (JSON.parse(await k("get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "json")) as Slices).items
