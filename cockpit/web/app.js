@@ -268,7 +268,8 @@ function drawMatrix() {
         td.title = `${p.name} -> ${to}${pair.toIp ? ` (${pair.toIp})` : ""}: ${pair.reached ? (pair.answeredBy ? `answered by ${pair.answeredBy}` : by) : "not reached"}; source seen ${pair.sourceSeen || "-"}; ${pair.path}. Click to trace.`;
         // A Service's cell names the pod that answered.
         td.textContent = !pair.reached ? "✕" : pair.answeredBy ? "!" : pair.path === "service" ? `${pair.endpoint || "?"}${pair.nat ? " NAT" : ""}` : pair.nat ? "NAT" : "";
-        if (!pairHolds(pair)) { td.classList.add("unexpected"); }
+        // Reached, but not as the model says (NAT between pods, a Service's answer masqueraded or not when it should): outlined.
+        if (td.className !== "fail" && !pairHolds(pair)) { td.classList.add("unexpected"); }
         td.addEventListener("click", () => { $("trace-from").value = p.name; $("trace-to").value = to; runTrace(); });
       }
       tr.appendChild(td);
@@ -342,6 +343,7 @@ function drawTrace() {
     if (ep) { ep.classList.add("hop"); }
   }
   const points = [];
+  const visits = {};
   const lanY = Number(svg.querySelector('[data-el="lan"] line').getAttribute("y1"));
   let lastX = 0;
   t.hops.forEach((h, i) => {
@@ -352,7 +354,13 @@ function drawTrace() {
     // On the LAN, the packet crosses between the nodes: mark it between the last point and the next element.
     // Markers sit just outside the element (left of it; right of a veth label, whose left is the pod's IP), so they
     // cover no text.
-    const outsideRight = /^veth:/.test(hopElement(h, t));
+    // A run of hops on one element (a Service's rules on kube-proxy's node) is one marker, "2–6"; a later visit to the
+    // same element goes on its other side, so markers never cover each other.
+    const key = hopElement(h, t);
+    const last = points[points.length - 1];
+    if (last && last[4] === key && key !== "lan") { last[3].push(i + 1); target.classList.add(h.what === "LOST" ? "lost-hop" : "hop"); return; }
+    const again = (visits[key] = (visits[key] || 0) + 1) > 1;
+    const outsideRight = /^veth:/.test(key) !== again;
     let x = outsideRight ? b.x + b.width + 9 : b.x - 9, y = b.y + b.height / 2;
     if (hopElement(h, t) === "lan") {
       const next = t.hops[i + 1] && svg.querySelector(`[data-el="${hopElement(t.hops[i + 1], t)}"]`);
@@ -360,14 +368,16 @@ function drawTrace() {
       x = (lastX + nx) / 2; y = lanY;
     }
     lastX = x;
-    points.push([x, y, i + 1, h]);
+    points.push([x, y, h, [i + 1], key]);
   });
   el("polyline", { points: points.map(([x, y]) => `${x},${y}`).join(" "), class: "trace-path" }, pathLayer);
-  for (const [x, y, n, h] of points) {
-    const g = el("g", { class: `hop-marker${h.what === "LOST" ? " lost" : ""}${/encaps|decaps/.test(h.what) ? " encap" : ""}`, "data-hop": n }, layer);
-    el("circle", { cx: x, cy: y, r: 8 }, g);
-    el("text", { x, y: y + 4, "text-anchor": "middle" }, g, String(n));
-    el("title", {}, g, `${n}. ${h.at} ${h.what} ${h.interface || ""} ${h.address || ""}: ${h.detail}`);
+  for (const [x, y, h, ns] of points) {
+    const label = ns.length > 1 ? `${ns[0]}–${ns[ns.length - 1]}` : String(ns[0]);
+    const g = el("g", { class: `hop-marker${h.what === "LOST" ? " lost" : ""}${/encaps|decaps/.test(h.what) ? " encap" : ""}`, "data-hop": label, "data-hops": ns.length }, layer);
+    const w = Math.max(16, label.length * 7 + 6);
+    el("rect", { x: x - w / 2, y: y - 8, width: w, height: 16, rx: 8 }, g);
+    el("text", { x, y: y + 4, "text-anchor": "middle" }, g, label);
+    el("title", {}, g, ns.map((n) => { const k = t.hops[n - 1]; return `${n}. ${k.at} ${k.what} ${k.interface || ""} ${k.address || ""}: ${k.detail}`; }).join("\n"));
   }
 }
 
@@ -384,9 +394,16 @@ async function mutate(path, body, question) {
     $("action-result").textContent = e.message;
     $("action-result").className = "bad";
   }
-  await refreshStatus();
-  await refreshMatrix();
+  // A status or matrix run that started before the change would answer for the lab as it was: wait for it, then ask again.
+  await afresh("status", refreshStatus);
+  await afresh("matrix", refreshMatrix);
   if (state.trace) { await runTrace(); }
+}
+
+/** A run that starts after any of its kind still running has finished (so it sees the lab as it is now). */
+async function afresh(kind, run) {
+  if (state.busy[kind]) { await state.busy[kind].catch(() => undefined); }
+  return run();
 }
 
 function wire() {
