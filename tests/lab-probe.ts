@@ -21,6 +21,17 @@ export const IPAM_DIR = `${IPAM_DATA_DIR}/${CNI_NETWORK}`;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `probe` until it gives a value (errors count as not yet), or fails after `limit` seconds naming the last error. */
+export async function until<T>(what: string, limit: number, probe: () => T | undefined | Promise<T | undefined>, everyMs = 300): Promise<T> {
+    const t0 = Date.now();
+    let last: unknown;
+    while (Date.now() - t0 < limit * 1000) {
+        try { const v = await probe(); if (v !== undefined) { return v; } } catch (e) { last = e; }
+        await sleep(everyMs);
+    }
+    return assert.fail(`${what}: not within ${limit}s${last ? ` (${(last as Error).message.split("\n")[0]})` : ""}`);
+}
+
 export class LabProbe {
     constructor(public readonly out: LabOutputs, private readonly log: (line: string) => void = () => undefined) { }
 

@@ -13,7 +13,7 @@ import { contains, ipToNumber, parseCidr } from "../../plan/ip";
 import { projectRoot } from "../../plan/load";
 import { LabOutputs } from "../../plan/outputs";
 import { KUBERNETES_VERSION } from "../../plan/runtimes/cluster";
-import { docker, LabProbe, readOutputs, sleep } from "../lab-probe";
+import { docker, LabProbe, readOutputs, until } from "../lab-probe";
 import { kubectl as kubectlWith } from "./state";
 
 const root = projectRoot();
@@ -45,15 +45,6 @@ function seedManifest(): string {
     return JSON.stringify(m);
 }
 
-async function until<T>(what: string, limit: number, probe: () => Promise<T | undefined>): Promise<T> {
-    const t0 = Date.now();
-    let last: unknown;
-    while (Date.now() - t0 < limit * 1000) {
-        try { const v = await probe(); if (v !== undefined) { return v; } } catch (e) { last = e; }
-        await sleep(500);
-    }
-    assert.fail(`${what}: not within ${limit}s${last ? ` (${(last as Error).message.split("\n")[0]})` : ""}`);
-}
 
 before(() => {
     out = readOutputs(OUTPUTS);

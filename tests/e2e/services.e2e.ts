@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { projectRoot } from "../../plan/load";
 import { LabOutputs, ServiceOutput } from "../../plan/outputs";
-import { docker, LabProbe, readOutputs, sleep } from "../lab-probe";
+import { docker, LabProbe, readOutputs, until } from "../lab-probe";
 import { kubectl as kubectlWith } from "./state";
 
 const root = projectRoot();
@@ -25,15 +25,6 @@ const GET = (host: string, port = 80, wait = 2) => `printf 'GET / HTTP/1.0\\r\\n
 const answeredBy = (reply: string) => /hello from podnet-lab web \(([^)]+)\)/.exec(reply)?.[1];
 const log = (line: string) => console.log(`# services: ${line}`);
 
-async function until<T>(what: string, limit: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-    const t0 = Date.now();
-    let last: unknown;
-    while (Date.now() - t0 < limit * 1000) {
-        try { const v = await probe(); if (v !== undefined) { return v; } } catch (e) { last = e; }
-        await sleep(300);
-    }
-    return assert.fail(`${what}: not within ${limit}s${last ? ` (${(last as Error).message.split("\n")[0]})` : ""}`);
-}
 
 before(() => {
     out = readOutputs(OUTPUTS);
