@@ -191,11 +191,12 @@ export interface ClaimsRun { readonly ok: boolean; readonly summary: string; rea
  * Runs the claims (tests/e2e/claims.e2e.ts) on the lab whose outputs are in `outputsFile`, in a child test run.
  * `skipS10` says why S10 (which destroys a pod through the stand-in) is skipped. `suite`: another suite of
  * tests/e2e/ to run the same way (vxlan.e2e.js, on a lab in the overlay model). `labRoot`: the project folder the
- * lab's program ran in (another clone's), where its relative outputs resolve.
+ * lab's program ran in (another clone's), where its relative outputs resolve. `skipS5`: why S5 is skipped, if it is.
  */
-export function runClaims(outputsFile: string, skipS10: string, suite = "claims.e2e.js", labRoot?: string): ClaimsRun {
+export function runClaims(outputsFile: string, skipS10: string, suite = "claims.e2e.js", labRoot?: string, skipS5?: string): ClaimsRun {
     // Without NODE_TEST_CONTEXT, which node's runner sets: with it, the child would report in the runner's binary format.
-    const env: NodeJS.ProcessEnv = { ...process.env, PODNET_OUTPUTS: outputsFile, PODNET_CLAIMS_SKIP_S10: skipS10, ...(labRoot ? { PODNET_LAB_ROOT: labRoot } : {}) };
+    const env: NodeJS.ProcessEnv = { ...process.env, PODNET_OUTPUTS: outputsFile, PODNET_CLAIMS_SKIP_S10: skipS10, ...(labRoot ? { PODNET_LAB_ROOT: labRoot } : {}),
+        ...(skipS5 ? { PODNET_CLAIMS_SKIP_S5: skipS5 } : {}) };
     delete env.NODE_TEST_CONTEXT;
     const claims = path.join(__dirname, "e2e", suite);
     const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", claims], { encoding: "utf8", env });

@@ -20,7 +20,10 @@ let lab: LabProbe;
 let web: ServiceOutput;
 const kubectl = (...args: string[]) => kubectlWith(out.kubeconfig ?? "", args);
 const onNode = (node: string, ...cmd: string[]) => lab.onNode(node, ...cmd);
-const GET = (host: string, port = 80, wait = 2) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w ${wait} ${host} ${port}`;
+/** web's port and NodePort, from the outputs (the real-CLI suite runs this suite after editing the port too). */
+let port: number;
+let nodePort: number;
+const GET = (host: string, to = port, wait = 2) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w ${wait} ${host} ${to}`;
 /** Which web pod answered: the page names it ("hello from podnet-lab web (web-2)"). */
 const answeredBy = (reply: string) => /hello from podnet-lab web \(([^)]+)\)/.exec(reply)?.[1];
 const log = (line: string) => console.log(`# services: ${line}`);
@@ -33,6 +36,9 @@ before(() => {
     const found = out.services.find((s) => s.name === "web");
     assert.ok(found, "the outputs name the Service web (pods/web-service.yaml)");
     web = found;
+    port = web.ports[0].port;
+    nodePort = web.ports[0].nodePort ?? 0;
+    assert.ok(nodePort, "web is a NodePort Service");
 });
 
 describe("V1: kube-proxy on every node turns the Service into iptables rules", () => {
@@ -42,8 +48,8 @@ describe("V1: kube-proxy on every node turns the Service into iptables rules", (
             assert.equal(onNode(n.name, "openssl", "x509", "-in", "/var/lib/kube-proxy/pki/kube-proxy.crt", "-noout", "-subject", "-nameopt", "compat"),
                 "subject=/O=system:node-proxier/CN=system:kube-proxy");
             const nat = onNode(n.name, "iptables-save", "-t", "nat");
-            assert.match(nat, new RegExp(`-A KUBE-SERVICES -d ${web.clusterIp}/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-\\w+`), `${n.name}: the ClusterIP's rule`);
-            assert.match(nat, /-A KUBE-NODEPORTS -p tcp -m comment --comment "default\/web:http" -m tcp --dport 30080 -j KUBE-EXT-\w+/, `${n.name}: the NodePort's rule`);
+            assert.match(nat, new RegExp(`-A KUBE-SERVICES -d ${web.clusterIp}/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport ${port} -j KUBE-SVC-\\w+`), `${n.name}: the ClusterIP's rule`);
+            assert.match(nat, new RegExp(`-A KUBE-NODEPORTS -p tcp -m comment --comment "default/web:http" -m tcp --dport ${nodePort} -j KUBE-EXT-\\w+`), `${n.name}: the NodePort's rule`);
             const seps = nat.split("\n").filter((l) => /^-A KUBE-SEP-\w+ .*-j DNAT .*--to-destination/.test(l) && l.includes("default/web:http"));
             assert.deepEqual(seps.map((l) => /--to-destination (\S+)/.exec(l)?.[1]).sort(), web.endpoints.map((e) => `${e.ip}:80`).sort(), `${n.name}: one DNAT per endpoint`);
         }
@@ -54,7 +60,7 @@ describe("V1: kube-proxy on every node turns the Service into iptables rules", (
         const live = slices.items.flatMap((s) => s.endpoints.map((e) => `${e.targetRef?.name}=${e.addresses[0]}`)).sort();
         assert.deepEqual(live, web.endpoints.map((e) => `${e.pod}=${e.ip}`).sort());
         const svc = JSON.parse(await kubectl("get", "service", "web", "-o", "json")) as { spec: { clusterIP: string; type: string; ports: { nodePort: number }[] } };
-        assert.deepEqual({ ip: svc.spec.clusterIP, type: svc.spec.type, nodePort: svc.spec.ports[0].nodePort }, { ip: web.clusterIp, type: "NodePort", nodePort: 30080 });
+        assert.deepEqual({ ip: svc.spec.clusterIP, type: svc.spec.type, nodePort: svc.spec.ports[0].nodePort }, { ip: web.clusterIp, type: "NodePort", nodePort });
         log(await kubectl("get", "svc,endpointslices", "-o", "wide"));
     });
 });
@@ -69,12 +75,12 @@ describe("V2, V3: a pod reaches the ClusterIP; the answering pod sees the client
         // The client's node remembers the choice: one conntrack entry with both tuples (to the ClusterIP, back from the pod).
         const chosen = web.endpoints.find((e) => e.pod === by)!.ip;
         const entry = onNode(client.node, "sh", "-c", `grep -F 'src=${client.ip} dst=${web.clusterIp} ' /proc/net/nf_conntrack | grep -F 'src=${chosen} dst=${client.ip} sport=80 ' | tail -n 1`);
-        assert.match(entry, new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=80 .*src=${chosen} dst=${client.ip} sport=80`), `a conntrack entry to ${web.clusterIp} answered by ${chosen}: ${entry}`);
-        log(`pod-net-test -> ${web.clusterIp}:80 answered by ${by}; conntrack on ${client.node}: ${entry.replace(/\s+/g, " ")}`);
+        assert.match(entry, new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=${port} .*src=${chosen} dst=${client.ip} sport=80`), `a conntrack entry to ${web.clusterIp} answered by ${chosen}: ${entry}`);
+        log(`pod-net-test -> ${web.clusterIp}:${port} answered by ${by}; conntrack on ${client.node}: ${entry.replace(/\s+/g, " ")}`);
     });
 
     it("30 requests to the ClusterIP reach at least two different web pods", () => {
-        const loop = `for i in $(seq 30); do ${GET(web.clusterIp, 80, 1)} | grep -o 'web ([^)]*)'; done`;
+        const loop = `for i in $(seq 30); do ${GET(web.clusterIp, port, 1)} | grep -o 'web ([^)]*)'; done`;
         const by = lab.inPod("pod-net-test", "ubuntu", "sh", "-c", loop).split("\n").filter(Boolean);
         const counts = Object.fromEntries([...new Set(by)].map((b) => [b, by.filter((x) => x === b).length]));
         log(`30 requests: ${JSON.stringify(counts)}`);
@@ -88,15 +94,15 @@ describe("V2, V3: a pod reaches the ClusterIP; the answering pod sees the client
         const veth = lab.hostVeth(me.pod);
         assert.ok(veth, `${me.pod}'s host veth`);
         assert.match(onNode(node.name, "ip", "-d", "link", "show", "dev", veth), /hairpin on/, `${veth} is in hairpin mode`);
-        await until(`${me.pod} answered by itself through ${web.clusterIp}`, 30, () => (answeredBy(lab.inPod(me.pod, "nginx", "sh", "-c", GET(web.clusterIp, 80, 1))) === me.pod ? true : undefined));
+        await until(`${me.pod} answered by itself through ${web.clusterIp}`, 30, () => (answeredBy(lab.inPod(me.pod, "nginx", "sh", "-c", GET(web.clusterIp, port, 1))) === me.pod ? true : undefined));
     });
 });
 
 describe("V5: the NodePort, from outside the cluster", () => {
-    it("the outside host reaches <every node's LAN IP>:30080 and is answered by a web pod", () => {
+    it("the outside host reaches <every node's LAN IP>:<nodePort> and is answered by a web pod", () => {
         for (const n of out.nodes) {
-            const reply = docker("exec", out.outside.container, "sh", "-c", GET(n.lanIp, 30080));
-            assert.ok(answeredBy(reply), `${n.lanIp}:30080 from ${out.outside.name}: ${reply}`);
+            const reply = docker("exec", out.outside.container, "sh", "-c", GET(n.lanIp, nodePort));
+            assert.ok(answeredBy(reply), `${n.lanIp}:${nodePort} from ${out.outside.name}: ${reply}`);
         }
     });
 
@@ -144,22 +150,22 @@ describe("the trace of a Service request (npm run podnet -- trace SRC svc/NAME)"
         const chosen = web.endpoints.find((e) => e.ip === to);
         assert.ok(chosen, `the DNAT goes to a web pod: ${dnat?.detail}`);
         assert.match(t.hops.find((h) => h.what === "matches")?.detail ?? "", new RegExp(`^-A KUBE-SERVICES -d ${web.clusterIp}/32 .*-j KUBE-SVC-`));
-        assert.match(t.hops.find((h) => h.what === "conntrack")?.detail ?? "", new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=80 src=${chosen.ip} dst=${client.ip} sport=80`));
+        assert.match(t.hops.find((h) => h.what === "conntrack")?.detail ?? "", new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=${port} src=${chosen.ip} dst=${client.ip} sport=80`));
         const arrives = t.hops.find((h) => h.what === "arrives");
         assert.equal(arrives?.at, `pod ${chosen.pod}`);
         if (chosen.node !== client.node) { assert.ok(what(t).includes("crosses"), `across nodes: ${what(t).join(" ")}`); }
         assert.equal(what(t).at(-1), "reply");
-        assert.match(t.verdict, new RegExp(`^Service web: ${web.clusterIp}:80 was DNATed on ${client.node} to ${chosen.pod}`));
+        assert.match(t.verdict, new RegExp(`^Service web: ${web.clusterIp}:${port} was DNATed on ${client.node} to ${chosen.pod}`));
     });
 
     it("outside -> svc/web@<a node>: KUBE-NODEPORTS, KUBE-EXT's mark, the DNAT, the masquerade behind that node, a web pod answering", () => {
         const n = out.nodes[out.nodes.length - 1];
         const t = podnet("trace", out.outside.name, `svc/web@${n.name}`);
         log(`trace outside svc/web@${n.name}: ${t.verdict}`);
-        assert.match(t.hops.find((h) => h.what === "matches")?.detail ?? "", /^-A KUBE-NODEPORTS .*--dport 30080 -j KUBE-EXT-/);
+        assert.match(t.hops.find((h) => h.what === "matches")?.detail ?? "", new RegExp(`^-A KUBE-NODEPORTS .*--dport ${nodePort} -j KUBE-EXT-`));
         assert.ok(what(t).includes("DNAT") && what(t).includes("SNAT"), what(t).join(" "));
-        assert.match(t.hops.find((h) => h.what === "conntrack")?.detail ?? "", new RegExp(`src=${out.outside.ip} dst=${n.lanIp} sport=\\d+ dport=30080 `));
-        assert.match(t.verdict, new RegExp(`^Service web: ${n.lanIp}:30080 on ${n.name} was DNATed to web-\\d`));
+        assert.match(t.hops.find((h) => h.what === "conntrack")?.detail ?? "", new RegExp(`src=${out.outside.ip} dst=${n.lanIp} sport=\\d+ dport=${nodePort} `));
+        assert.match(t.verdict, new RegExp(`^Service web: ${n.lanIp}:${nodePort} on ${n.name} was DNATed to web-\\d`));
     });
 });
 
@@ -198,13 +204,13 @@ describe("kube-proxy stopped on one node (break and fix)", () => {
         try {
             onNode(broken.name, "sh", "-c", "pkill -f 'podnet-kubelet prox[y]-run'; pkill -x kube-proxy; sleep 0.5; kube-proxy --cleanup >/dev/null 2>&1 || true");
             assert.doesNotMatch(onNode(broken.name, "iptables-save", "-t", "nat"), /KUBE-SERVICES/, "kube-proxy --cleanup removed its chains");
-            assert.equal(answeredBy(lab.inPod(there.name, container, "sh", "-c", `${GET(web.clusterIp, 80, 1)} || true`)), undefined, `${there.name} on ${broken.name} gets no answer from ${web.clusterIp}`);
+            assert.equal(answeredBy(lab.inPod(there.name, container, "sh", "-c", `${GET(web.clusterIp, port, 1)} || true`)), undefined, `${there.name} on ${broken.name} gets no answer from ${web.clusterIp}`);
             assert.ok(answeredBy(lab.inPod("pod-net-test", "ubuntu", "sh", "-c", GET(web.clusterIp))), `pod-net-test on ${elsewhere.node} still does`);
         } finally {
             onNode(broken.name, "podnet-node-agent", "resume");
         }
         const t = await until(`${there.name} answered through ${web.clusterIp} after the agent started kube-proxy again`, 60,
-            () => (answeredBy(lab.inPod(there.name, container, "sh", "-c", `${GET(web.clusterIp, 80, 1)} || true`)) ? true : undefined));
+            () => (answeredBy(lab.inPod(there.name, container, "sh", "-c", `${GET(web.clusterIp, port, 1)} || true`)) ? true : undefined));
         assert.ok(t);
     });
 });

@@ -403,18 +403,25 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
 
         // Services: the Service web (pods/web-service.yaml) is applied with the pods; its claims (V1-V6) hold. Its port
         // edited is the same object updated (the same ClusterIP), answering on the new port; removed, its rules leave
-        // every node; added again, the Services suite holds again. After each, an empty preview. (The pods' claims
-        // are not run after each of these: each run restarts an app container (S5), and kubelet's back-off on a
-        // container restarted again and again grows past what S5 waits for.)
-        const servicesHold = (what: string) => {
+        // every node; added again, the Services suite holds again. After each, the pods' claims and an empty preview.
+        // (S5 is left out of those: it restarts pod-net-test's app container, and kubelet's back-off on a container
+        // restarted again and again within minutes grows past what S5 waits for; it ran above, and runs again below.)
+        const podClaimsHold = (what: string) => {
+            const c = runClaims(stack.outputsFile, "S10 is checked by removing a pod with pulumi up", "claims.e2e.js", undefined,
+                "it ran after the switch to cluster mode; restarted again within minutes, the container would wait out kubelet's back-off");
+            log(`${what}: claims: ${c.summary}`);
+            assert.ok(c.ok, `claims failed after ${what}:\n${c.failures}`);
+        };
+        const servicesHold = (what: string, podClaims = true) => {
             const v = runClaims(stack.outputsFile, "not run by the Services suite", "services.e2e.js");
             log(`${what}: the Services suite: ${v.summary}`);
             assert.ok(v.ok, `the Services suite failed after ${what}:\n${v.failures}`);
+            if (podClaims) { podClaimsHold(what); }
         };
         const webService = (port: number) => ["apiVersion: v1", "kind: Service", "metadata: {name: web}",
             "spec: {type: NodePort, selector: {app: web}, ports: [{name: http, port: " + port + ", targetPort: 80, nodePort: 30080}]}", ""].join("\n");
         const ruleOf = (node: string) => lab.onNode(node, "iptables-save", "-t", "nat").split("\n").filter((l) => l.includes("default/web:http cluster IP") && l.startsWith("-A KUBE-SERVICES"));
-        servicesHold("podRuntime cluster");
+        servicesHold("podRuntime cluster", false); // (the pods' claims ran just above)
         const ip = out.services.find((x) => x.name === "web")?.clusterIp;
         assert.ok(ip, "the outputs name web's ClusterIP");
         stack.writePod("web-service", webService(8080));
@@ -425,6 +432,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         assert.deepEqual(out.services[0].ports.map((p) => p.port), [8080]);
         for (let i = 0; i < 20 && !ruleOf("node1").some((l) => l.includes("--dport 8080")); i++) { await new Promise((res) => setTimeout(res, 250)); }
         assert.match(lab.inPod("pod-net-test", "ubuntu", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 8080`), /hello from podnet-lab web/);
+        servicesHold("the Service web's port 80 -> 8080");
         pulumi("no-change preview after the Service's edit", stack.preview(true));
         stack.removePod("web-service");
         const rm = pulumi("the Service web removed", stack.up());
@@ -435,6 +443,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
             for (let i = 0; i < 20 && ruleOf(n.name).length; i++) { await new Promise((res) => setTimeout(res, 250)); }
             assert.deepEqual(ruleOf(n.name), [], `${n.name}: kube-proxy took web's rules away`);
         }
+        podClaimsHold("the Service web removed");
         pulumi("no-change preview after the Service's removal", stack.preview(true));
         stack.writePod("web-service", webService(80));
         const back = pulumi("the Service web added again", stack.up());
@@ -476,6 +485,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         }
         log(`30 requests to web's ClusterIP after web-3 left: ${[...answered].map(([p, n]) => `${p} ${n}`).join(", ")}`);
         assert.deepEqual([...answered.keys()].filter((p) => !others.includes(p)), [], `every request answered, by ${others.join(" or ")} only`);
+        podClaimsHold("web-3 removed");
         pulumi("no-change preview after web-3 left", stack.preview(true));
         stack.writePod("web-3", podYaml("web-3", "node3", { GREETING: "from-the-api" }));
         const w3 = pulumi("web-3 back", stack.up());
