@@ -14,7 +14,7 @@ import { liveMatrix, modelHolds, Pair, probedIpNotes, renderMatrix, table } from
 import { serve } from "./serve";
 import { status } from "./status";
 import { renderSvg } from "./svg";
-import { traceService } from "./service-trace";
+import { parseServiceTarget, traceService } from "./service-trace";
 import { renderTrace, trace } from "./trace";
 
 const DEFAULT_PORT = 8080;
@@ -93,8 +93,8 @@ async function run(a: Args): Promise<number> {
         case "trace": {
             const [src, dst] = a.rest;
             if (!src || !dst) { throw new CockpitError(`trace needs SRC and DST\n${USAGE}`); }
-            const svc = /^svc\/([^@]+)(?:@(.+))?$/.exec(dst);
-            const t = svc ? await traceService(out, src, svc[1], svc[2]) : await trace(out, src, dst);
+            const svc = parseServiceTarget(dst);
+            const t = svc ? await traceService(out, src, svc.name, svc.via) : await trace(out, src, dst);
             print(renderTrace(t), { from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [] });
             return 0;
         }

@@ -9,7 +9,7 @@ import { AnyLabOutputs } from "../plan/outputs";
 import { onNode, q } from "./live";
 import { parseProbeLog, sections } from "./parse";
 import { newIpNote, withLiveIps } from "./runtime";
-import { newConntrack, parseConntrack } from "./service-trace";
+import { newConntrack, parseConntrack, tcpPort } from "./service-trace";
 
 export interface Pair {
     from: string; to: string; reached: boolean; sourceSeen: string | null; nat: boolean | null;
@@ -67,11 +67,15 @@ function clientScript(pod: string, podIp: string, targets: readonly { name: stri
 
 interface ServiceTarget { name: string; ip: string; port: number; endpoints: readonly string[] }
 
-/** Pure: the Services the matrix probes: each one's first port at its ClusterIP, as svc/NAME. */
+/**
+ * Pure: the Services the matrix probes, as svc/NAME: each one's first TCP port at its ClusterIP. A Service with no
+ * endpoint (its selector picks no running pod: `pulumi up` warned) or no TCP port has no column: nothing could answer.
+ */
 export function serviceTargets(out: AnyLabOutputs): ServiceTarget[] {
-    return (out.services ?? []).filter((s) => s.ports.length && s.clusterIp).map((s) => ({
-        name: `svc/${s.name}`, ip: s.clusterIp, port: s.ports[0].port, endpoints: s.endpoints.map((e) => e.pod),
-    }));
+    return (out.services ?? []).flatMap((s) => {
+        const port = tcpPort(s);
+        return port && s.clusterIp && s.endpoints.length ? [{ name: `svc/${s.name}`, ip: s.clusterIp, port: port.port, endpoints: s.endpoints.map((e) => e.pod) }] : [];
+    });
 }
 
 /**

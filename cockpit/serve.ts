@@ -15,10 +15,10 @@ import { projectRoot } from "../plan/load";
 import { AnyLabOutputs } from "../plan/outputs";
 import { breakPiece, fix } from "./breakfix";
 import { CockpitError } from "./live";
-import { liveMatrix, Pair } from "./matrix";
+import { liveMatrix, Pair, pairHolds } from "./matrix";
 import { podRuntimeLine, podsWithBuiltBy } from "./runtime";
 import { Status, status } from "./status";
-import { traceService } from "./service-trace";
+import { parseServiceTarget, traceService, viaProblem } from "./service-trace";
 import { trace, TraceView } from "./trace";
 
 /** The verbs the server answers with: the cockpit's own, or stand-ins in the unit test. */
@@ -82,15 +82,15 @@ export function parseBreak(body: string, out: AnyLabOutputs): { what: string; no
 }
 
 /** Pure: `svc/NAME[@NODE]`, checked against the lab's Services and nodes; undefined when `to` names no Service. */
-export function parseServiceTarget(to: string, out: AnyLabOutputs): { name: string; via?: string } | undefined {
-    const m = /^svc\/([^@]*)(?:@(.*))?$/.exec(to);
-    if (!m) { return undefined; }
+export function checkServiceTarget(to: string, out: AnyLabOutputs): { name: string; via?: string } | undefined {
+    const t = parseServiceTarget(to);
+    if (!t) { return undefined; }
     const services = out.services ?? [];
-    if (!services.some((v) => v.name === m[1])) {
-        throw new HttpError(404, services.length ? `no Service '${m[1]}'; Services: ${services.map((v) => `svc/${v.name}`).join(", ")}` : `no Service '${m[1]}': this lab has no Services (they run in cluster mode)`);
+    if (!services.some((v) => v.name === t.name)) {
+        throw new HttpError(404, services.length ? `no Service '${t.name}'; Services: ${services.map((v) => `svc/${v.name}`).join(", ")}` : `no Service '${t.name}': this lab has no Services (they run in cluster mode)`);
     }
-    if (m[2] !== undefined && !out.nodes.some((n) => n.name === m[2])) { throw new HttpError(404, `no node '${m[2]}' for svc/${m[1]}@NODE; nodes: ${out.nodes.map((n) => n.name).join(", ")}`); }
-    return { name: m[1], ...(m[2] !== undefined ? { via: m[2] } : {}) };
+    if (t.via !== undefined && !out.nodes.some((n) => n.name === t.via)) { throw new HttpError(404, `no node '${t.via}' for svc/${t.name}@NODE; nodes: ${out.nodes.map((n) => n.name).join(", ")}`); }
+    return t;
 }
 
 /** One run at a time per key: a request that comes while one runs gets that run's answer (probes never pile up). */
@@ -153,20 +153,24 @@ export function serve(out: AnyLabOutputs, opts: { port: number; token?: string; 
             // Who built each pod, and the lab's runtime in a line, are the server's to say: the page draws them as they come.
             case "/api/diagram": return json({ ...out, pods: podsWithBuiltBy(out), podNetworkLine: podNetworkLine(out), podRuntimeLine: podRuntimeLine(out) });
             case "/api/status": return json(await once("status", () => verbs.status(out)));
-            case "/api/matrix": return json({ pairs: await once("matrix", () => verbs.matrix(out)) });
+            // Each pair with the model's verdict on it (pairHolds), so the page need not know the model's rules.
+            case "/api/matrix": return json({ pairs: ((await once("matrix", () => verbs.matrix(out))) as Pair[]).map((p) => ({ ...p, holds: pairHolds(p) })) });
             case "/api/trace": {
                 const from = url.searchParams.get("from") ?? "", to = url.searchParams.get("to") ?? "";
-                const svc = parseServiceTarget(to, out);
+                const svc = checkServiceTarget(to, out);
                 // To a Service, the outside host may ask too (its NodePort); to a pod, only a pod.
                 if (!out.pods.some((p) => p.name === from) && !(svc && from === out.outside.name)) {
                     throw new HttpError(404, `no pod '${from}'; pods: ${out.pods.map((p) => p.name).join(", ")}${svc ? `, outside host: ${out.outside.name}` : ""}`);
                 }
+                const problem = svc && viaProblem(from, out.outside.name, svc);
+                if (problem) { throw new HttpError(400, problem); }
                 if (!svc && !out.pods.some((p) => p.name === to) && to !== out.outside.name) {
                     const services = (out.services ?? []).map((v) => `svc/${v.name}`);
                     throw new HttpError(404, `no pod, outside host or Service '${to}'; pods: ${out.pods.map((p) => p.name).join(", ")}, outside host: ${out.outside.name}${services.length ? `, Services: ${services.join(", ")}` : ""}`);
                 }
                 const t = await once(`trace ${from} ${to}`, () => (svc ? verbs.traceService(out, from, svc.name, svc.via) : verbs.trace(out, from, to))) as TraceView;
-                return json({ from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [] });
+                return json({ from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [],
+                    ...(t.service !== undefined ? { service: t.service } : {}), ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}) });
             }
             case "/api/break": {
                 const b = parseBreak(await readBody(req), out);

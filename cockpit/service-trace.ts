@@ -67,6 +67,24 @@ export function sepRules(nat: string, svcRules: readonly string[], endpoint: str
     return [];
 }
 
+/** Pure: `svc/NAME[@NODE]`, a trace's target: the Service's name and, for the outside host's request to the NodePort, the node. */
+export function parseServiceTarget(to: string): { name: string; via?: string } | undefined {
+    const m = /^svc\/([^@]*)(?:@(.*))?$/.exec(to);
+    return m ? { name: m[1], ...(m[2] !== undefined ? { via: m[2] } : {}) } : undefined;
+}
+
+/** Pure: why a request from `from` to this target cannot be traced as asked, or undefined: `@NODE` is the outside host's. */
+export function viaProblem(from: string, outside: string, target: { name: string; via?: string }): string | undefined {
+    return from !== outside && target.via !== undefined
+        ? `svc/${target.name}@${target.via}: @NODE is for the outside host's request to the NodePort through that node; from pod ${from}, trace svc/${target.name} (its ClusterIP)`
+        : undefined;
+}
+
+/** Pure: the port a probe or a trace sends its HTTP request to: the Service's first TCP port. */
+export function tcpPort(svc: Pick<ServiceOutput, "ports">): ServiceOutput["ports"][number] | undefined {
+    return svc.ports.find((p) => (p.protocol ?? "TCP") === "TCP");
+}
+
 const GET = (ip: string, port: number) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox timeout 4 busybox nc -w 2 ${ip} ${port} >/dev/null 2>&1`;
 const CONNTRACK = "cat /proc/net/nf_conntrack";
 
@@ -87,7 +105,10 @@ function findService(out: AnyLabOutputs, name: string): ServiceOutput {
 export async function traceService(declared: AnyLabOutputs, srcName: string, svcName: string, via?: string): Promise<TraceView> {
     const { out } = await withLiveIps(declared);
     const svc = findService(out, svcName);
-    const port = svc.ports[0];
+    const port = tcpPort(svc);
+    if (!port) { throw new CockpitError(`trace: Service ${svc.name} has no TCP port: the trace sends an HTTP request`); }
+    const problem = viaProblem(srcName, out.outside.name, { name: svc.name, ...(via !== undefined ? { via } : {}) });
+    if (problem) { throw new CockpitError(`trace: ${problem}`); }
     const hops: Hop[] = [];
     const outside = srcName === out.outside.name;
     let node: NodeOut;
@@ -127,7 +148,7 @@ export async function traceService(declared: AnyLabOutputs, srcName: string, svc
     }
     if (!ct) {
         return { from: { name: srcName, ip: srcName === out.outside.name ? out.outside.ip : hops[0].address?.split(":")[0] ?? "" } as TraceView["from"], to: { name: `svc/${svc.name}`, ip: entryText }, hops,
-            verdict: `no answer: ${node.name} has no conntrack entry for the request (no rule matched, or no endpoint answered)` };
+            verdict: `no answer: ${node.name} has no conntrack entry for the request (no rule matched, or no endpoint answered)`, service: svc.name };
     }
     const chosen = `${ct.reply.src}:${ct.reply.sport}`;
     const pod = out.pods.find((p) => p.ip === ct.reply.src);
@@ -158,5 +179,5 @@ export async function traceService(declared: AnyLabOutputs, srcName: string, svc
         verdict = `Service ${svc.name}: ${entryText} on ${node.name} was DNATed to ${where} (${chosen})${masq ? `, masqueraded behind ${ct.reply.dst}` : ""}`;
     }
     const from = srcName === out.outside.name ? { name: out.outside.name, ip: out.outside.ip } : out.pods.find((p) => p.name === srcName)!;
-    return { from: from as TraceView["from"], to: { name: `svc/${svc.name}`, ip: entryText }, hops, verdict };
+    return { from: from as TraceView["from"], to: { name: `svc/${svc.name}`, ip: entryText }, hops, verdict, service: svc.name, ...(pod ? { endpoint: pod.name } : {}) };
 }

@@ -4,14 +4,15 @@
 // hold, so nothing is cut at any lab size. Pure: the same inputs give the same picture.
 import { podNetworkLine, routeText } from "../plan/diagram";
 import { AnyLabOutputs } from "../plan/outputs";
-import { Pair } from "./matrix";
+import { Pair, pairHolds } from "./matrix";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 export const COLORS = { ok: "#2e9e44", masq: "#e0a100", fail: "#d62828", none: "#cccccc" } as const;
 
 export function pairColor(p: Pair | undefined): string {
     if (!p) { return COLORS.none; }
-    if (!p.reached || p.answeredBy) { return COLORS.fail; }
+    // A Service's cell: amber only for the hairpin the model expects; any other masquerade there is a failure.
+    if (!p.reached || p.answeredBy || (p.path === "service" && !pairHolds(p))) { return COLORS.fail; }
     return p.nat ? COLORS.masq : COLORS.ok;
 }
 
@@ -90,7 +91,7 @@ export function renderSvg(out: AnyLabOutputs, pairs: readonly Pair[] | undefined
 
     let y = lanY + 50;
     const names = out.pods.map((p) => p.name);
-    // Then a column per Service (cluster mode): the pod kube-proxy chose answered; amber there is the hairpin, expected.
+    // Then a column per Service (cluster mode): the pod kube-proxy chose answered; amber there is the hairpin, as expected.
     const targets = [...names, out.outside.name, ...(out.services ?? []).map((v) => `svc/${v.name}`)];
     const cell = 22;
     if (pairs) {

@@ -27,7 +27,11 @@ function lookupScript(pod: string | undefined, dst: string, src: string, iif: st
 }
 
 /** `notes`: kubelet mode, pods traced at another address than the stack output's (a new sandbox's). */
-export interface TraceView { from: Pod; to: Pod | { name: string; ip: string }; hops: Hop[]; verdict: string; notes?: string[]; }
+export interface TraceView {
+    from: Pod; to: Pod | { name: string; ip: string }; hops: Hop[]; verdict: string; notes?: string[];
+    /** A trace to a Service: its name, and the pod kube-proxy chose (when the request made a conntrack entry). */
+    service?: string; endpoint?: string;
+}
 
 /** The path between two pods, or a pod and the outside host; in kubelet mode between their live addresses. */
 export async function trace(declared: AnyLabOutputs, srcName: string, dstName: string): Promise<TraceView> {

@@ -290,6 +290,10 @@ describe("cockpit: the matrix and the picture", () => {
         const [target] = serviceTargets(cluster);
         assert.deepEqual(target, { name: "svc/web", ip: "10.96.0.50", port: 80, endpoints: ["b"] });
         assert.deepEqual(serviceTargets(OUT), [], "no Services, no columns");
+        assert.deepEqual(serviceTargets({ ...cluster, services: [{ ...web, endpoints: [] }] }), [], "a Service with no endpoint: nothing could answer");
+        const dns = { ...web, ports: [{ name: "dns", port: 53, targetPort: 53, protocol: "UDP" as const }, { name: "dns-tcp", port: 53, targetPort: 53, protocol: "TCP" as const }] };
+        assert.deepEqual(serviceTargets({ ...cluster, services: [dns] }).map((x) => x.port), [53], "its first TCP port");
+        assert.deepEqual(serviceTargets({ ...cluster, services: [{ ...dns, ports: [dns.ports[0]] }] }), [], "UDP only: no HTTP request to send");
         const old = "ipv4 2 tcp 6 80 TIME_WAIT src=10.244.1.2 dst=10.96.0.50 sport=40000 dport=80 src=10.244.2.2 dst=10.244.1.2 sport=80 dport=40000 [ASSURED] mark=0 use=1";
         const made = "ipv4 2 tcp 6 119 TIME_WAIT src=10.244.1.2 dst=10.96.0.50 sport=41234 dport=80 src=10.244.2.2 dst=10.244.1.2 sport=80 dport=41234 [ASSURED] mark=0 use=1";
         // The older entry's timeout has counted down between the two reads: it is still not the request's.
@@ -314,6 +318,8 @@ describe("cockpit: the matrix and the picture", () => {
         const svg = renderSvg(cluster, [...pairs, a, b]);
         assert.ok(svg.includes(">svc/web</text>"), "a column for svc/web");
         assert.ok(svg.includes("a -&gt; svc/web: reached (answered by b), source seen 10.244.1.2"), svg);
+        // Amber in a Service's column is the expected hairpin only; another pod's request masqueraded is red.
+        assert.deepEqual([pairColor(a), pairColor(b), pairColor({ ...a, nat: true, sourceSeen: "10.244.1.1" })], [COLORS.ok, COLORS.masq, COLORS.fail]);
     });
 
     it("the table names each pair's outcome", () => {

@@ -77,6 +77,8 @@ describe("podnet serve", () => {
         const answers = await Promise.all(three);
         assert.deepEqual(answers.map((a) => a.code), [200, 200, 200]);
         assert.equal(calls.filter((c) => c === "matrix").length - before, 1);
+        // Each pair with the model's verdict on it, so the page does not judge by rules of its own.
+        assert.deepEqual((JSON.parse(answers[0].body) as { pairs: { holds: boolean }[] }).pairs.map((p) => p.holds), [true]);
     });
 
     it("break and fix with the token from the page's origin; refused without the token, with a wrong one, or from another origin", async () => {
@@ -178,24 +180,25 @@ describe("podnet serve: a trace to a Service (cluster mode)", () => {
             status: none, matrix: none, trace: none, breakPiece: none, fix: none,
             traceService: async (_o, from, service, via) => {
                 calls.push(`${from} svc/${service}${via ? `@${via}` : ""}`);
-                return { from: withWeb.pods[0], to: { name: `svc/${service}`, ip: "10.96.0.50:80" }, hops: [{ at: "node1", what: "DNAT", detail: "-j DNAT" }], verdict: "Service web" };
+                return { from: withWeb.pods[0], to: { name: `svc/${service}`, ip: "10.96.0.50:80" }, hops: [{ at: "node1", what: "DNAT", detail: "-j DNAT" }], verdict: "Service web", service, endpoint: "web-1" };
             },
         } });
     });
     after(async () => s.close());
 
     it("svc/NAME from a pod and svc/NAME@NODE from the outside host reach traceService; an unknown Service or node is refused in one line", async () => {
-        const t = JSON.parse((await request(s, "GET", "/api/trace?from=pod-net-test&to=svc%2Fweb")).body) as { to: string; hops: { what: string }[] };
-        assert.deepEqual([t.to, t.hops[0].what], ["svc/web", "DNAT"]);
+        const t = JSON.parse((await request(s, "GET", "/api/trace?from=pod-net-test&to=svc%2Fweb")).body) as { to: string; hops: { what: string }[]; service: string; endpoint: string };
+        assert.deepEqual([t.to, t.hops[0].what, t.service, t.endpoint], ["svc/web", "DNAT", "web", "web-1"], "the Service and the pod chosen, for the page to mark");
         assert.equal((await request(s, "GET", "/api/trace?from=outside&to=svc%2Fweb%40node2")).code, 200);
         assert.deepEqual(calls, ["pod-net-test svc/web", "outside svc/web@node2"]);
-        for (const [path, msg] of [
-            ["/api/trace?from=pod-net-test&to=svc%2Fnope", /^no Service 'nope'; Services: svc\/web$/],
-            ["/api/trace?from=outside&to=svc%2Fweb%40node9", /^no node 'node9' for svc\/web@NODE; nodes: node1, node2, node3$/],
-            ["/api/trace?from=nope&to=svc%2Fweb", /^no pod 'nope'; pods: .*, outside host: outside$/],
+        for (const [path, code, msg] of [
+            ["/api/trace?from=pod-net-test&to=svc%2Fnope", 404, /^no Service 'nope'; Services: svc\/web$/],
+            ["/api/trace?from=outside&to=svc%2Fweb%40node9", 404, /^no node 'node9' for svc\/web@NODE; nodes: node1, node2, node3$/],
+            ["/api/trace?from=nope&to=svc%2Fweb", 404, /^no pod 'nope'; pods: .*, outside host: outside$/],
+            ["/api/trace?from=pod-net-test&to=svc%2Fweb%40node2", 400, /^svc\/web@node2: @NODE is for the outside host's request to the NodePort through that node; from pod pod-net-test, trace svc\/web \(its ClusterIP\)$/],
         ] as const) {
             const r = await request(s, "GET", path);
-            assert.equal(r.code, 404, `${path}: ${r.body}`);
+            assert.equal(r.code, code, `${path}: ${r.body}`);
             assert.match(r.body.trim(), msg);
         }
         assert.equal(calls.length, 2, "nothing refused reached a verb");

@@ -2,7 +2,7 @@
 // request, and kube-proxy's rules for web as `iptables-save -t nat` printed them on node1 of the e2e lab.
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { newConntrack, parseConntrack, sepRules, serviceRules } from "../cockpit/service-trace";
+import { newConntrack, parseConntrack, parseServiceTarget, sepRules, serviceRules, tcpPort, viaProblem } from "../cockpit/service-trace";
 
 const NAT = `
 -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
@@ -24,6 +24,18 @@ const CONNTRACK = [
     "ipv4     2 tcp      6 25 TIME_WAIT src=10.244.1.2 dst=10.105.167.236 sport=59628 dport=80 src=10.244.2.2 dst=10.244.1.2 sport=80 dport=59628 [ASSURED] mark=0 zone=0 use=2",
     "ipv4     2 tcp      6 119 TIME_WAIT src=192.168.1.254 dst=192.168.1.11 sport=52122 dport=30080 src=10.244.1.3 dst=10.244.1.1 sport=80 dport=58852 [ASSURED] mark=0 zone=0 use=2",
 ].join("\n");
+
+describe("the Service trace's target", () => {
+    it("svc/NAME[@NODE]: the Service and the node; anything else is no Service target; @NODE only from the outside host", () => {
+        assert.deepEqual(["svc/web", "svc/web@node2", "svc/", "web-1", "svc"].map(parseServiceTarget), [{ name: "web" }, { name: "web", via: "node2" }, { name: "" }, undefined, undefined]);
+        assert.equal(viaProblem("outside", "outside", { name: "web", via: "node2" }), undefined);
+        assert.equal(viaProblem("pod-net-test", "outside", { name: "web" }), undefined);
+        assert.match(viaProblem("pod-net-test", "outside", { name: "web", via: "node2" }) ?? "", /^svc\/web@node2: @NODE is for the outside host's .* from pod pod-net-test, trace svc\/web/);
+        const udp = { port: 53, targetPort: 53, protocol: "UDP" as const };
+        assert.equal(tcpPort({ ports: [udp, { ...udp, protocol: "TCP" as const, port: 9153 }] })?.port, 9153);
+        assert.equal(tcpPort({ ports: [udp] }), undefined);
+    });
+});
 
 describe("the Service trace's reading of conntrack and iptables", () => {
     it("newConntrack: the entry the request made (not there before), with both tuples; none when the request made none", () => {

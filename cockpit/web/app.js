@@ -38,6 +38,7 @@ const el = (name, attrs, parent, text) => {
   return e;
 };
 const PROXY_LINE = "kube-proxy: the Services as iptables rules";
+const opt = (v) => { const o = document.createElement("option"); o.value = v; o.textContent = v; return o; };
 const routeText = (r) => `${r.to} via ${r.via}${r.dev ? ` dev ${r.dev}` : ""}${r.remote ? ` -> UDP to ${r.remote}` : ""}`;
 
 function draw() {
@@ -226,7 +227,8 @@ async function refreshMatrix() {
     $("matrix-refresh").disabled = true;
     try {
       state.pairs = (await api("/api/matrix")).pairs;
-      const holds = state.pairs.length && state.pairs.every(pairHolds);
+      // Each pair comes with the model's verdict on it (the server's pairHolds).
+      const holds = state.pairs.length && state.pairs.every((p) => p.holds);
       $("matrix-summary").textContent = `${holds ? "the model holds" : "the model does NOT hold"} (${new Date().toLocaleTimeString()})`;
       $("matrix-summary").className = `summary ${holds ? "good" : "bad"}`;
       drawMatrix();
@@ -238,14 +240,6 @@ async function refreshMatrix() {
       $("matrix-refresh").disabled = false;
     }
   });
-}
-
-/** What the model expects of a pair (cockpit/matrix.ts's pairHolds): a Service's answer masqueraded only when a pod answers itself. */
-function pairHolds(p) {
-  if (!p.reached || p.answeredBy) { return false; }
-  if (p.path === "outside") { return p.nat === true; }
-  if (p.path === "service") { return !!p.endpoint && p.nat === (p.endpoint === p.from); }
-  return p.nat === false;
 }
 
 function drawMatrix() {
@@ -263,14 +257,15 @@ function drawMatrix() {
       const pair = pairs.find((x) => x.from === p.name && x.to === to);
       td.dataset.from = p.name; td.dataset.to = to;
       if (to === p.name) { td.className = "self"; } else if (!pair) { td.className = "none"; } else {
-        td.className = !pair.reached || pair.answeredBy ? "fail" : pair.nat ? "masq" : "ok";
+        // A Service's cell is amber only for the hairpin the model expects; any other miss there is red.
+        td.className = !pair.reached || pair.answeredBy || (pair.path === "service" && !pair.holds) ? "fail" : pair.nat ? "masq" : "ok";
         const by = pair.endpoint ? `answered by ${pair.endpoint}${pair.endpoint === p.name ? " (itself: hairpin)" : ""}` : "reached";
         td.title = `${p.name} -> ${to}${pair.toIp ? ` (${pair.toIp})` : ""}: ${pair.reached ? (pair.answeredBy ? `answered by ${pair.answeredBy}` : by) : "not reached"}; source seen ${pair.sourceSeen || "-"}; ${pair.path}. Click to trace.`;
         // A Service's cell names the pod that answered.
         td.textContent = !pair.reached ? "✕" : pair.answeredBy ? "!" : pair.path === "service" ? `${pair.endpoint || "?"}${pair.nat ? " NAT" : ""}` : pair.nat ? "NAT" : "";
         // Reached, but not as the model says (NAT between pods, a Service's answer masqueraded or not when it should): outlined.
-        if (td.className !== "fail" && !pairHolds(pair)) { td.classList.add("unexpected"); }
-        td.addEventListener("click", () => { $("trace-from").value = p.name; $("trace-to").value = to; runTrace(); });
+        if (td.className !== "fail" && !pair.holds) { td.classList.add("unexpected"); }
+        td.addEventListener("click", () => { $("trace-from").value = p.name; traceTargets(); $("trace-to").value = to; runTrace(); });
       }
       tr.appendChild(td);
     }
@@ -330,16 +325,11 @@ function drawTrace() {
   pathLayer.replaceChildren();
   const t = state.trace;
   if (!t) { return; }
-  // A Service trace: the Service and the endpoint that answered are marked too.
-  if (/^svc\//.test(t.to)) {
-    const name = t.to.slice(4).split("@")[0];
-    const box = svg.querySelector(`[data-el="svc:${name}"]`);
+  // A Service trace: the Service, and the pod kube-proxy chose (the server names both), are marked too.
+  if (t.service) {
+    const box = svg.querySelector(`[data-el="svc:${t.service}"]`);
     if (box) { box.classList.add("hop"); }
-    // The pod kube-proxy chose: the one its DNAT rule sent the request to.
-    const dnat = t.hops.find((h) => h.what === "DNAT");
-    const to = dnat && (/--to-destination (\d+\.\d+\.\d+\.\d+):/.exec(dnat.detail) || [])[1];
-    const answered = to && (state.out.services.find((v) => v.name === name) || { endpoints: [] }).endpoints.find((e) => e.ip === to);
-    const ep = answered && svg.querySelector(`[data-el="endpoint:${name}:${answered.pod}"]`);
+    const ep = t.endpoint && svg.querySelector(`[data-el="endpoint:${t.service}:${t.endpoint}"]`);
     if (ep) { ep.classList.add("hop"); }
   }
   const points = [];
@@ -406,15 +396,26 @@ async function afresh(kind, run) {
   return run();
 }
 
+/** The trace's destinations for its source: from a pod, the pods, the outside host and svc/NAME (the ClusterIP); from the
+ *  outside host, svc/NAME@NODE (a NodePort through that node). The one picked stays picked when it is still offered. */
+function traceTargets() {
+  const out = state.out;
+  const services = out.services || [];
+  const was = $("trace-to").value;
+  $("trace-to").replaceChildren(...($("trace-from").value === out.outside.name
+    ? services.filter((v) => v.ports.some((p) => p.nodePort)).flatMap((v) => out.nodes.map((n) => opt(`svc/${v.name}@${n.name}`)))
+    : [...out.pods.map((p) => opt(p.name)), opt(out.outside.name), ...services.map((v) => opt(`svc/${v.name}`))]));
+  if ([...$("trace-to").options].some((o) => o.value === was)) { $("trace-to").value = was; }
+}
+
 function wire() {
   const out = state.out;
-  const opt = (v) => { const o = document.createElement("option"); o.value = v; o.textContent = v; return o; };
-  // Services: svc/NAME from a pod (its ClusterIP); a NodePort from the outside host through a node: svc/NAME@NODE.
+  // Services: from a pod, svc/NAME (its ClusterIP); from the outside host, svc/NAME@NODE (its NodePort through that node).
   const services = out.services || [];
   const nodePorts = services.filter((v) => v.ports.some((p) => p.nodePort));
   $("trace-from").replaceChildren(...out.pods.map((p) => opt(p.name)), ...(nodePorts.length ? [opt(out.outside.name)] : []));
-  $("trace-to").replaceChildren(...out.pods.map((p) => opt(p.name)), opt(out.outside.name), ...services.map((v) => opt(`svc/${v.name}`)),
-    ...nodePorts.flatMap((v) => out.nodes.map((n) => opt(`svc/${v.name}@${n.name}`))));
+  $("trace-from").addEventListener("change", traceTargets);
+  traceTargets();
   const far = out.pods.find((p) => p.node !== (out.pods[0] || {}).node);
   if (far) { $("trace-to").value = far.name; }
   $("break-node").replaceChildren(...out.nodes.map((n) => opt(n.name)));

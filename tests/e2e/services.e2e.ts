@@ -74,8 +74,11 @@ describe("V2, V3: a pod reaches the ClusterIP; the answering pod sees the client
         assert.match(lab.logsOf(by, "nginx"), new RegExp(`\\[(::ffff:)?${client.ip.replace(/\./g, "\\.")}\\]:\\d+: url:/`), `${by}'s log shows ${client.ip}`);
         // The client's node remembers the choice: one conntrack entry with both tuples (to the ClusterIP, back from the pod).
         const chosen = web.endpoints.find((e) => e.pod === by)!.ip;
-        const entry = onNode(client.node, "sh", "-c", `grep -F 'src=${client.ip} dst=${web.clusterIp} ' /proc/net/nf_conntrack | grep -F 'src=${chosen} dst=${client.ip} sport=80 ' | tail -n 1`);
-        assert.match(entry, new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=${port} .*src=${chosen} dst=${client.ip} sport=80`), `a conntrack entry to ${web.clusterIp} answered by ${chosen}: ${entry}`);
+        // (an earlier run's entries to another port of the same ClusterIP may still be there, in TIME_WAIT: the port is matched too)
+        const both = new RegExp(`src=${client.ip} dst=${web.clusterIp} sport=\\d+ dport=${port} .*src=${chosen} dst=${client.ip} sport=80 `);
+        const entries = onNode(client.node, "sh", "-c", `grep -F 'src=${client.ip} dst=${web.clusterIp} ' /proc/net/nf_conntrack || true`).split("\n");
+        const entry = entries.filter((l) => both.test(l)).pop() ?? "";
+        assert.match(entry, both, `a conntrack entry to ${web.clusterIp}:${port} answered by ${chosen}, among:\n${entries.join("\n")}`);
         log(`pod-net-test -> ${web.clusterIp}:${port} answered by ${by}; conntrack on ${client.node}: ${entry.replace(/\s+/g, " ")}`);
     });
 

@@ -214,7 +214,11 @@ describe("podnet serve in the browser, on the e2e lab", () => {
         const via = out.nodes[1];
         assert.match(await trace(out.outside.name, `svc/web@${via.name}`), new RegExp(`^Service web: ${via.lanIp.replace(/\./g, "\\.")}:30080 on ${via.name} was DNATed to web-\\d`));
         lit = await page.$$eval("#lab-svg .hop", (es) => es.map((e) => e.getAttribute("data-el")));
-        for (const want of ["outside", `kube-proxy:${via.name}`, "svc:web"]) { assert.ok(lit.includes(want), `${want} not highlighted: ${lit.join(", ")}`); }
+        const viaChosen = web.endpoints.find((e) => lit.includes(`endpoint:web:${e.pod}`));
+        assert.ok(viaChosen, `the endpoint chosen is marked: ${lit.join(", ")}`);
+        for (const want of ["outside", `kube-proxy:${via.name}`, "svc:web", `pod:${viaChosen.pod}`]) { assert.ok(lit.includes(want), `${want} not highlighted: ${lit.join(", ")}`); }
+        // From the outside host the list offers the NodePort through each node, and nothing else.
+        assert.deepEqual(await page.$$eval("#trace-to option", (os) => os.map((o) => (o as HTMLOptionElement).value)), out.nodes.map((n) => `svc/web@${n.name}`));
     });
 
     it(`a trace ${src.name} -> ${dst.name} (across nodes) highlights its hops on the picture`, async () => {

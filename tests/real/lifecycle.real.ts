@@ -494,6 +494,7 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         for (let i = 0; i < 40 && !(await inSlice()).includes("web-3"); i++) { await new Promise((res) => setTimeout(res, 250)); }
         assert.deepEqual(await inSlice(), webPods, "web-3 is in web's EndpointSlice again");
         servicesHold("web-3 back");
+        pulumi("no-change preview after web-3 came back", stack.preview(true));
 
         // nodeCount 3 -> 4 -> 3: node4 joins (Ready, its subnet as podCIDR); then it leaves, and so does its Node.
         stack.setConfig({ podRuntime: "cluster", nodeCount: 4 });
