@@ -485,8 +485,8 @@ describe(`the lab's life under a real pulumi CLI (stack ${STACK})`, () => {
         }
         log(`30 requests to web's ClusterIP after web-3 left: ${[...answered].map(([p, n]) => `${p} ${n}`).join(", ")}`);
         assert.deepEqual([...answered.keys()].filter((p) => !others.includes(p)), [], `every request answered, by ${others.join(" or ")} only`);
-        podClaimsHold("web-3 removed");
         pulumi("no-change preview after web-3 left", stack.preview(true));
+        // (the pods' claims are written around the sample pods, web-3 among them: they run once it is back)
         stack.writePod("web-3", podYaml("web-3", "node3", { GREETING: "from-the-api" }));
         const w3 = pulumi("web-3 back", stack.up());
         assert.ok(w3.created > 0 && !w3.deleted && !w3.replaced, JSON.stringify(w3));
