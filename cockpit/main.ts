@@ -15,7 +15,7 @@ import { serve } from "./serve";
 import { status } from "./status";
 import { renderSvg } from "./svg";
 import { parseServiceTarget, traceService } from "./service-trace";
-import { renderTrace, trace } from "./trace";
+import { renderTrace, trace, traceJson } from "./trace";
 
 const DEFAULT_PORT = 8080;
 const USAGE = `usage: npm run podnet -- <verb> [--json] [--outputs FILE] [--stack NAME]
@@ -95,7 +95,7 @@ async function run(a: Args): Promise<number> {
             if (!src || !dst) { throw new CockpitError(`trace needs SRC and DST\n${USAGE}`); }
             const svc = parseServiceTarget(dst);
             const t = svc ? await traceService(out, src, svc.name, svc.via) : await trace(out, src, dst);
-            print(renderTrace(t), { from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [] });
+            print(renderTrace(t), traceJson(t));
             return 0;
         }
         case "diagram": {

@@ -19,7 +19,7 @@ import { liveMatrix, Pair, pairHolds } from "./matrix";
 import { podRuntimeLine, podsWithBuiltBy } from "./runtime";
 import { Status, status } from "./status";
 import { parseServiceTarget, traceService, viaProblem } from "./service-trace";
-import { trace, TraceView } from "./trace";
+import { trace, traceJson, TraceView } from "./trace";
 
 /** The verbs the server answers with: the cockpit's own, or stand-ins in the unit test. */
 export interface Verbs {
@@ -169,8 +169,7 @@ export function serve(out: AnyLabOutputs, opts: { port: number; token?: string; 
                     throw new HttpError(404, `no pod, outside host or Service '${to}'; pods: ${out.pods.map((p) => p.name).join(", ")}, outside host: ${out.outside.name}${services.length ? `, Services: ${services.join(", ")}` : ""}`);
                 }
                 const t = await once(`trace ${from} ${to}`, () => (svc ? verbs.traceService(out, from, svc.name, svc.via) : verbs.trace(out, from, to))) as TraceView;
-                return json({ from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [],
-                    ...(t.service !== undefined ? { service: t.service } : {}), ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}) });
+                return json(traceJson(t));
             }
             case "/api/break": {
                 const b = parseBreak(await readBody(req), out);

@@ -4,7 +4,7 @@
 // hold, so nothing is cut at any lab size. Pure: the same inputs give the same picture.
 import { podNetworkLine, routeText } from "../plan/diagram";
 import { AnyLabOutputs } from "../plan/outputs";
-import { Pair, pairHolds } from "./matrix";
+import { Pair, pairHolds, serviceTargets } from "./matrix";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 export const COLORS = { ok: "#2e9e44", masq: "#e0a100", fail: "#d62828", none: "#cccccc" } as const;
@@ -91,8 +91,8 @@ export function renderSvg(out: AnyLabOutputs, pairs: readonly Pair[] | undefined
 
     let y = lanY + 50;
     const names = out.pods.map((p) => p.name);
-    // Then a column per Service (cluster mode): the pod kube-proxy chose answered; amber there is the hairpin, as expected.
-    const targets = [...names, out.outside.name, ...(out.services ?? []).map((v) => `svc/${v.name}`)];
+    // Then a column per Service the matrix probes (cluster mode): amber there is the hairpin, as expected.
+    const targets = [...names, out.outside.name, ...serviceTargets(out).map((v) => v.name)];
     const cell = 22;
     if (pairs) {
         text(M, y, "last matrix (row: from, column: to): green reached without NAT, amber masqueraded, red not reached", BASE, `font-weight="bold"`);

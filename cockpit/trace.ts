@@ -33,6 +33,14 @@ export interface TraceView {
     service?: string; endpoint?: string;
 }
 
+/** A trace as JSON, for `trace --json` and the page's /api/trace alike. */
+export function traceJson(t: TraceView) {
+    return {
+        from: t.from.name, to: t.to.name, fromIp: t.from.ip, toIp: t.to.ip, hops: t.hops, verdict: t.verdict, notes: t.notes ?? [],
+        ...(t.service !== undefined ? { service: t.service } : {}), ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
+    };
+}
+
 /** The path between two pods, or a pod and the outside host; in kubelet mode between their live addresses. */
 export async function trace(declared: AnyLabOutputs, srcName: string, dstName: string): Promise<TraceView> {
     if (!declared.pods.some((p) => p.name === srcName)) { throw new CockpitError(`trace: no pod ${srcName}; pods: ${declared.pods.map((p) => p.name).join(", ")}`); }
